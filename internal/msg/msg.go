@@ -1,0 +1,134 @@
+package msg
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Sizes of a frame and its parts. Every frame on the wire is exactly
+// FrameSize bytes, whatever its type.
+const (
+	TypeSize  = 4                   // the big-endian type
+	DataSize  = 1024                // the payload, opaque except for PING/PONG stamps
+	FrameSize = TypeSize + DataSize // 1028
+)
+
+// Type is a frame's message type.
+type Type uint32
+
+// The message types of the seed programs. A peer ignores types it does not
+// know, as the seed C server does (its switch has an empty default).
+const (
+	Ping  Type = 1  // asks the peer for a Pong
+	Pong  Type = 2  // answers a Ping; our server echoes the Ping's data
+	Type1 Type = 11 // application data, reported and otherwise ignored
+	Type2 Type = 21 // application data, reported and otherwise ignored
+)
+
+// String names the type, or gives its number when it is not one we know.
+func (t Type) String() string {
+	switch t {
+	case Ping:
+		return "PING"
+	case Pong:
+		return "PONG"
+	case Type1:
+		return "TYPE1"
+	case Type2:
+		return "TYPE2"
+	}
+	return fmt.Sprintf("type %d", uint32(t))
+}
+
+// Known reports whether t is one of the types above.
+func (t Type) Known() bool {
+	return t == Ping || t == Pong || t == Type1 || t == Type2
+}
+
+// hostOrderPong is the type field of the seed C server's PONG read as
+// big-endian: it assigns MSG_PONG without htonl, so on little-endian hosts
+// the bytes are 02 00 00 00.
+const hostOrderPong = 0x02000000
+
+// Frame is one whole frame as it travels on the wire.
+type Frame [FrameSize]byte
+
+// Type returns the frame's type. hostOrder is true when the type bytes are
+// the seed C server's PONG written in little-endian host order (02 00 00 00);
+// the frame is then reported as a Pong so that the seed server interoperates.
+func (f *Frame) Type() (t Type, hostOrder bool) {
+	raw := binary.BigEndian.Uint32(f[:TypeSize])
+	if raw == hostOrderPong {
+		return Pong, true
+	}
+	return Type(raw), false
+}
+
+// SetType writes t, big-endian, into the frame's type field.
+func (f *Frame) SetType(t Type) {
+	binary.BigEndian.PutUint32(f[:TypeSize], uint32(t))
+}
+
+// Data returns the frame's 1024 data bytes (a slice of f, not a copy).
+func (f *Frame) Data() []byte { return f[TypeSize:] }
+
+// ErrShortFrame means the stream ended part way through a frame: the peer
+// closed (or reset) the connection after sending only some of its bytes.
+var ErrShortFrame = errors.New("msg: stream ended in the middle of a frame")
+
+// ReadFrame reads exactly one frame from r into f. It returns io.EOF when r
+// ends cleanly between frames and an error wrapping ErrShortFrame when r ends
+// inside one; other errors from r are returned as they are.
+func ReadFrame(r io.Reader, f *Frame) error {
+	n, err := io.ReadFull(r, f[:])
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w (%d of %d bytes)", ErrShortFrame, n, FrameSize)
+	default:
+		return err
+	}
+}
+
+// Stamp is what our PINGs carry in their data, and what our server's PONGs
+// echo back:
+//
+//	data[0:4]   magic "HBT1", so that a stamp is told apart from other bytes
+//	data[4:12]  sequence number, big-endian uint64, 1 for the first PING
+//	data[12:20] send time, big-endian int64 nanoseconds since the Unix epoch
+//	data[20:]   zero
+type Stamp struct {
+	Seq  uint64
+	Sent time.Time
+}
+
+// StampMagic opens every stamp.
+const StampMagic = "HBT1"
+
+const stampSize = 20
+
+// Put writes s into f's data and zeroes the rest of the data.
+func (s Stamp) Put(f *Frame) {
+	d := f.Data()
+	copy(d, StampMagic)
+	binary.BigEndian.PutUint64(d[4:12], s.Seq)
+	binary.BigEndian.PutUint64(d[12:20], uint64(s.Sent.UnixNano()))
+	clear(d[stampSize:])
+}
+
+// ReadStamp returns the stamp in f's data; ok is false when the data does
+// not start with StampMagic (a peer that does not echo, such as the seed C
+// server, whose PONG data is uninitialised memory).
+func ReadStamp(f *Frame) (s Stamp, ok bool) {
+	d := f.Data()
+	if string(d[:4]) != StampMagic {
+		return Stamp{}, false
+	}
+	s.Seq = binary.BigEndian.Uint64(d[4:12])
+	s.Sent = time.Unix(0, int64(binary.BigEndian.Uint64(d[12:20])))
+	return s, true
+}

@@ -1,0 +1,260 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults of the seed C client (KEEP_ALIVE_TIME, KEEP_ALIVE_INTERVAL and
+// KEEP_ALIVE_PROBETIMES).
+const (
+	DefaultIdle     = 10 * time.Second
+	DefaultInterval = 3 * time.Second
+	DefaultProbes   = 3
+)
+
+// Config is the heartbeat's settings.
+type Config struct {
+	// Idle is how long the peer may stay silent before PING #1 is sent.
+	// It must be positive when Probes > 0.
+	Idle time.Duration
+	// Interval is how long each PING waits for its PONG before the probe
+	// counts as missed and the next PING goes out. It must be positive when
+	// Probes > 0.
+	Interval time.Duration
+	// Probes is how many missed probes in a row declare the peer dead.
+	// Zero turns the heartbeat off; negative is invalid.
+	Probes int
+	// AcceptLate applies the seed C client's rule: any frame, even a PONG
+	// after its probe's deadline, is a sign of life. False is the strict rule.
+	AcceptLate bool
+}
+
+// DefaultConfig returns the seed C client's settings with the strict rule.
+func DefaultConfig() Config {
+	return Config{Idle: DefaultIdle, Interval: DefaultInterval, Probes: DefaultProbes}
+}
+
+// Errors from Validate.
+var (
+	ErrProbes   = errors.New("probe: probes must not be negative")
+	ErrIdle     = errors.New("probe: idle must be positive")
+	ErrInterval = errors.New("probe: interval must be positive")
+)
+
+// Validate reports the first setting that makes no sense.
+func (c Config) Validate() error {
+	switch {
+	case c.Probes < 0:
+		return fmt.Errorf("%w (got %d)", ErrProbes, c.Probes)
+	case c.Probes == 0:
+		return nil // the heartbeat is off; its times do not matter
+	case c.Idle <= 0:
+		return fmt.Errorf("%w (got %v)", ErrIdle, c.Idle)
+	case c.Interval <= 0:
+		return fmt.Errorf("%w (got %v)", ErrInterval, c.Interval)
+	}
+	return nil
+}
+
+// Enabled reports whether the heartbeat sends PINGs at all.
+func (c Config) Enabled() bool { return c.Probes > 0 }
+
+// DeadAfter is how long after the last sign of life the peer is declared
+// dead: Idle + Probes*Interval. Zero when the heartbeat is off.
+func (c Config) DeadAfter() time.Duration {
+	if !c.Enabled() {
+		return 0
+	}
+	return c.Idle + time.Duration(c.Probes)*c.Interval
+}
+
+// Action is what the caller must do after Tick.
+type Action uint8
+
+const (
+	Wait Action = iota // nothing is due before Deadline
+	Ping               // send PING number Step.Seq now
+	Dead               // the peer is dead: stop and report it
+)
+
+func (a Action) String() string {
+	switch a {
+	case Wait:
+		return "wait"
+	case Ping:
+		return "ping"
+	case Dead:
+		return "dead"
+	}
+	return fmt.Sprintf("action %d", uint8(a))
+}
+
+// Step is the result of Tick.
+type Step struct {
+	Action Action
+	// Seq is the PING's sequence number (1 for the first) when Action is Ping.
+	Seq uint64
+	// Missed, when non-zero, says that probe number Missed of Probes in this
+	// round has just gone unanswered (it comes with Ping or Dead).
+	Missed int
+	// Silence is, when Action is Dead, how long the peer has been without a
+	// sign of life at now.
+	Silence time.Duration
+}
+
+// Answer describes a PONG given to Pong.
+type Answer struct {
+	// Seq is the PING this PONG answers, in order; zero when it answers none.
+	Seq uint64
+	// RTT is now minus the PING's send time. Zero when Seq is zero or the
+	// PING is too old to be remembered (see maxRemembered).
+	RTT time.Duration
+	// Late is true when the PONG came after its probe's deadline (or answers
+	// no PING). Under the strict rule a late PONG is no sign of life.
+	Late bool
+	// Alive is true when the PONG counted as a sign of life.
+	Alive bool
+}
+
+// maxRemembered bounds how many unanswered PINGs keep their send times, so
+// that a peer that never answers cannot grow the machine. Older PINGs are
+// still counted, so matching in order stays right; only their RTT is lost.
+const maxRemembered = 64
+
+type phase uint8
+
+const (
+	idle phase = iota
+	probing
+	dead
+	off
+)
+
+// Machine is one connection's heartbeat. The zero value is not usable; make
+// one with New. It is not safe for concurrent use.
+type Machine struct {
+	cfg      Config
+	phase    phase
+	lastLife time.Time // last sign of life (or the start)
+	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
+	missed   int       // probes missed in this round
+
+	nextSeq  uint64 // sequence number of the next PING
+	answered uint64 // PINGs answered so far, in order
+	sent     [maxRemembered]sentPing
+}
+
+type sentPing struct {
+	at       time.Time // actual send time, for the RTT
+	deadline time.Time // when its PONG becomes late
+}
+
+// New starts a machine at now, which counts as a sign of life (the connection
+// was just made). cfg must be valid (see Validate).
+func New(cfg Config, now time.Time) *Machine {
+	m := &Machine{cfg: cfg, nextSeq: 1}
+	if !cfg.Enabled() {
+		m.phase = off
+		return m
+	}
+	m.alive(now)
+	return m
+}
+
+// Config returns the machine's settings.
+func (m *Machine) Config() Config { return m.cfg }
+
+// LastLife returns the time of the last sign of life.
+func (m *Machine) LastLife() time.Time { return m.lastLife }
+
+// Deadline returns when Tick next has something to do. It is the zero time
+// when nothing ever will: the heartbeat is off or the peer is dead.
+func (m *Machine) Deadline() time.Time {
+	if m.phase == off || m.phase == dead {
+		return time.Time{}
+	}
+	return m.deadline
+}
+
+// Probing reports whether PINGs are out and the idle timer is stopped.
+func (m *Machine) Probing() bool { return m.phase == probing }
+
+// alive records a sign of life: back to the idle phase, counter at 0.
+func (m *Machine) alive(now time.Time) {
+	m.lastLife = now
+	m.phase = idle
+	m.missed = 0
+	m.deadline = now.Add(m.cfg.Idle)
+}
+
+// Tick does what is due at now: nothing before Deadline; at or after it,
+// send a PING (after recording a missed probe when probing) or declare the
+// peer dead. Deadlines are kept on the schedule, not on the time Tick is
+// called, so a caller that runs late does not push the verdict later; such a
+// caller calls Tick until it returns Wait.
+func (m *Machine) Tick(now time.Time) Step {
+	if m.phase != idle && m.phase != probing || now.Before(m.deadline) {
+		return Step{Action: Wait}
+	}
+	step := Step{}
+	if m.phase == probing {
+		m.missed++
+		step.Missed = m.missed
+		if m.missed >= m.cfg.Probes {
+			m.phase = dead
+			step.Action = Dead
+			step.Silence = now.Sub(m.lastLife)
+			return step
+		}
+	}
+	m.phase = probing
+	due := m.deadline // the scheduled send time
+	m.deadline = due.Add(m.cfg.Interval)
+	step.Action = Ping
+	step.Seq = m.nextSeq
+	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, deadline: m.deadline}
+	m.nextSeq++
+	return step
+}
+
+// Pong records a PONG received at now, matched in order to the oldest
+// unanswered PING, and says whether it was on time. A dead or disabled
+// machine still matches and times PONGs, for the report.
+func (m *Machine) Pong(now time.Time) Answer {
+	var a Answer
+	if m.answered+1 < m.nextSeq {
+		m.answered++
+		a.Seq = m.answered
+		if m.nextSeq-a.Seq <= maxRemembered {
+			p := m.sent[a.Seq%maxRemembered]
+			a.RTT = now.Sub(p.at)
+			a.Late = !now.Before(p.deadline)
+		} else {
+			a.Late = true // too old to be remembered: its deadline is long gone
+		}
+	} else {
+		a.Late = true // answers no PING
+	}
+	if !a.Late || m.cfg.AcceptLate {
+		a.Alive = m.life(now)
+	}
+	return a
+}
+
+// Frame records a frame other than a PONG received at now. It is a sign of
+// life in either phase. It reports whether the machine took it as one (false
+// once the peer is dead or when the heartbeat is off).
+func (m *Machine) Frame(now time.Time) bool { return m.life(now) }
+
+func (m *Machine) life(now time.Time) bool {
+	if m.phase != idle && m.phase != probing {
+		return false
+	}
+	m.alive(now)
+	return true
+}
+
+// Outstanding is how many PINGs have been sent and not yet answered.
+func (m *Machine) Outstanding() uint64 { return m.nextSeq - 1 - m.answered }
