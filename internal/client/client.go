@@ -1,0 +1,326 @@
+// Package client drives one heartbeat connection: it reads whole frames,
+// feeds them to the probe state machine, sends the PINGs the machine asks
+// for, and reports every step as an event. One goroutine owns the machine
+// and one timer; a second goroutine only reads frames.
+//
+// Example:
+//
+//	res := client.Run(ctx, conn, client.Options{Probe: probe.DefaultConfig(), Events: w})
+//	if res.Outcome == client.Dead { os.Exit(3) }
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
+)
+
+// Options configures Run.
+type Options struct {
+	// Probe is the heartbeat's settings; it must be valid.
+	Probe probe.Config
+	// Events receives the timeline. Nil discards it.
+	Events *event.Writer
+	// Connected holds extra fields and text for the "connected" event, such
+	// as the kernel's settings. Empty adds nothing.
+	ConnectedText   string
+	ConnectedFields []event.Field
+}
+
+// Outcome says how a connection ended.
+type Outcome int
+
+const (
+	PeerClosed Outcome = iota // the peer closed the connection (FIN)
+	Stopped                   // the context ended: --duration or a signal
+	Dead                      // the heartbeat declared the peer dead
+	Failed                    // an I/O error: reset, or the like
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case PeerClosed:
+		return "peer closed"
+	case Stopped:
+		return "stopped"
+	case Dead:
+		return "dead"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("outcome %d", int(o))
+}
+
+// Result is what Run returns.
+type Result struct {
+	Outcome Outcome
+	// Err is the I/O error when Outcome is Failed.
+	Err error
+	// Observed and Predicted are, when Outcome is Dead, the silence at the
+	// verdict and the silence the settings imply, both measured from the
+	// last sign of life.
+	Observed, Predicted time.Duration
+}
+
+type received struct {
+	f   msg.Frame
+	at  time.Time
+	err error
+}
+
+// Run drives conn until the peer closes it, the heartbeat declares it dead,
+// an I/O error happens or ctx ends. It closes conn before it returns and
+// leaves no goroutine behind. context.Cause(ctx) is named in the "closed"
+// event when ctx ends.
+func Run(ctx context.Context, conn net.Conn, opts Options) Result {
+	ev := opts.Events
+	if ev == nil {
+		ev = event.Discard()
+	}
+	start := time.Now()
+	since := func(t time.Time) time.Duration { return t.Sub(start) }
+	cfg := opts.Probe
+	m := probe.New(cfg, start)
+
+	fields := []event.Field{
+		event.F("local", conn.LocalAddr().String()),
+		event.F("remote", conn.RemoteAddr().String()),
+		event.F("heartbeat", cfg.Enabled()),
+	}
+	text := fmt.Sprintf("connected to %s from %s; ", conn.RemoteAddr(), conn.LocalAddr())
+	if cfg.Enabled() {
+		rule := "strict: a late PONG does not count"
+		if cfg.AcceptLate {
+			rule = "--accept-late: any frame counts, however late"
+		}
+		text += fmt.Sprintf("heartbeat: dead after %s of silence (idle %s + %d x %s; %s)",
+			fmtDur(cfg.DeadAfter()), fmtDur(cfg.Idle), cfg.Probes, fmtDur(cfg.Interval), rule)
+		fields = append(fields,
+			event.Secs("idle_s", cfg.Idle), event.Secs("interval_s", cfg.Interval),
+			event.F("probes", cfg.Probes), event.F("accept_late", cfg.AcceptLate),
+			event.Secs("predicted_s", cfg.DeadAfter()))
+	} else {
+		text += "heartbeat: off (--probes 0)"
+	}
+	if opts.ConnectedText != "" {
+		text += "; " + opts.ConnectedText
+	}
+	ev.Emit(0, event.Connected, text, append(fields, opts.ConnectedFields...)...)
+
+	frames := make(chan received)
+	done := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			var r received
+			r.err = msg.ReadFrame(conn, &r.f)
+			r.at = time.Now()
+			select {
+			case frames <- r:
+			case <-done:
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		conn.Close()
+		<-readerDone
+	}()
+
+	timer := time.NewTimer(0)
+	if !timer.Stop() {
+		<-timer.C
+	}
+	defer timer.Stop()
+	armed := false
+	rearm := func() {
+		if armed && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		armed = false
+		if d := m.Deadline(); !d.IsZero() {
+			timer.Reset(time.Until(d))
+			armed = true
+		}
+	}
+	rearm()
+
+	var ping msg.Frame
+	ping.SetType(msg.Ping)
+	saidHostOrder, saidNoEcho, stalled := false, false, false
+
+	for {
+		select {
+		case <-ctx.Done():
+			now := time.Now()
+			reason := "stopped"
+			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+				reason = cause.Error()
+			}
+			ev.Emit(since(now), event.Closed, "closed: "+reason, event.F("reason", reason))
+			return Result{Outcome: Stopped}
+
+		case <-timer.C:
+			armed = false
+			now := time.Now()
+			for st := m.Tick(now); st.Action != probe.Wait; st = m.Tick(now) {
+				if st.Missed > 0 {
+					ev.Emit(since(now), event.Missed,
+						fmt.Sprintf("probe %d/%d missed: no PONG within %s", st.Missed, cfg.Probes, fmtDur(cfg.Interval)),
+						event.F("missed", st.Missed), event.F("probes", cfg.Probes))
+				}
+				if st.Action == probe.Dead {
+					pred := cfg.DeadAfter()
+					ev.Emit(since(now), event.Dead,
+						fmt.Sprintf("DEAD (heartbeat): %d probes unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
+							cfg.Probes, st.Silence.Seconds(), pred.Seconds(), float64(st.Silence-pred)/1e6),
+						event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred),
+						event.Secs("last_life_s", since(m.LastLife())))
+					return Result{Outcome: Dead, Observed: st.Silence, Predicted: pred}
+				}
+				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
+				// A peer that stops reading must not hold the verdict up:
+				// the write may block only until the machine's next deadline.
+				// After a timed-out write the stream may end inside a
+				// frame, so nothing more is written; the machine still
+				// counts the probes and gives the verdict on time.
+				var err error
+				if !stalled {
+					err = conn.SetWriteDeadline(m.Deadline())
+					if err == nil {
+						_, err = conn.Write(ping[:])
+					}
+				}
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					stalled, err = true, nil
+					ev.Emit(since(time.Now()), event.Note,
+						fmt.Sprintf("PING #%d not sent: the peer has stopped reading and the send buffer is full", st.Seq),
+						event.F("note", "send_stalled"), event.F("seq", st.Seq))
+				}
+				if err != nil {
+					return fail(ev, since(time.Now()), fmt.Errorf("sending PING #%d: %w", st.Seq, err))
+				}
+				ev.Emit(since(now), event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
+			}
+			rearm()
+
+		case r := <-frames:
+			if r.err != nil {
+				return ended(ev, since(r.at), r.err)
+			}
+			typ, hostOrder := r.f.Type()
+			if hostOrder && !saidHostOrder {
+				saidHostOrder = true
+				ev.Emit(since(r.at), event.Note,
+					"peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
+					event.F("note", "host_order_pong"))
+			}
+			if typ != msg.Pong {
+				if m.Frame(r.at) {
+					rearm()
+				}
+				ev.Emit(since(r.at), event.Data, fmt.Sprintf("%v frame received%s", typ, ignored(typ)),
+					event.F("type", uint32(typ)), event.F("name", typ.String()))
+				continue
+			}
+			a := m.Pong(r.at)
+			if a.Alive {
+				rearm()
+			}
+			fields := []event.Field{event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT)}
+			echo := ""
+			if s, ok := msg.ReadStamp(&r.f); ok {
+				fields = append(fields, event.F("echo_seq", s.Seq))
+				if s.Seq != a.Seq {
+					echo = fmt.Sprintf(" (its data echoes PING #%d: out of order)", s.Seq)
+				}
+			} else if !saidNoEcho && a.Seq != 0 {
+				saidNoEcho = true
+				ev.Emit(since(r.at), event.Note,
+					"peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
+					event.F("note", "no_echo"))
+			}
+			switch {
+			case a.Seq == 0:
+				ev.Emit(since(r.at), event.LatePong, "PONG received that answers no PING"+lifeNote(a, cfg),
+					append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))...)
+			case a.Late:
+				ev.Emit(since(r.at), event.LatePong,
+					fmt.Sprintf("late PONG #%d, RTT %s (deadline was %s)%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
+					append(fields, event.F("alive", a.Alive))...)
+			default:
+				ev.Emit(since(r.at), event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, fmtRTT(a.RTT), echo), fields...)
+			}
+		}
+	}
+}
+
+func lifeNote(a probe.Answer, cfg probe.Config) string {
+	switch {
+	case a.Alive:
+		return "; counts as life (--accept-late)"
+	case cfg.Enabled():
+		return "; does not count as life"
+	}
+	return ""
+}
+
+func ignored(t msg.Type) string {
+	if t.Known() {
+		return ""
+	}
+	return ", ignored"
+}
+
+// ended reports how the read side ended: a clean close, a close mid-frame or
+// an error.
+func ended(ev *event.Writer, t time.Duration, err error) Result {
+	switch {
+	case errors.Is(err, io.EOF):
+		ev.Emit(t, event.Closed, "closed by peer", event.F("reason", "peer closed"))
+		return Result{Outcome: PeerClosed}
+	case errors.Is(err, msg.ErrShortFrame):
+		ev.Emit(t, event.Closed, "closed by peer in the middle of a frame: "+err.Error(),
+			event.F("reason", "peer closed mid-frame"))
+		return Result{Outcome: PeerClosed}
+	}
+	return fail(ev, t, err)
+}
+
+func fail(ev *event.Writer, t time.Duration, err error) Result {
+	what := err.Error()
+	if errors.Is(err, syscall.ECONNRESET) {
+		what = "connection reset by peer"
+	}
+	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
+	return Result{Outcome: Failed, Err: err}
+}
+
+// fmtDur prints a setting as the user would type it: 10s, 300ms, 1m30s.
+func fmtDur(d time.Duration) string { return d.String() }
+
+// fmtRTT prints a measured time to the microsecond below a second and to
+// the millisecond above.
+func fmtRTT(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}

@@ -1,0 +1,243 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
+)
+
+// fakeServer behaves like hbserver (or, with seedStyle, like the seed C
+// server): it answers each PING, serially, after sleep. It returns when the
+// connection ends.
+func fakeServer(conn net.Conn, sleep time.Duration, seedStyle bool) {
+	defer conn.Close()
+	var f msg.Frame
+	for msg.ReadFrame(conn, &f) == nil {
+		if typ, _ := f.Type(); typ != msg.Ping {
+			continue
+		}
+		time.Sleep(sleep)
+		if seedStyle {
+			copy(f[:4], []byte{2, 0, 0, 0}) // MSG_PONG without htonl
+			copy(f.Data(), "uninitialised bytes, not an echo")
+		} else {
+			f.SetType(msg.Pong)
+		}
+		if _, err := conn.Write(f[:]); err != nil {
+			return
+		}
+	}
+}
+
+type line map[string]any
+
+func parse(t *testing.T, b *bytes.Buffer) []line {
+	t.Helper()
+	var out []line
+	sc := bufio.NewScanner(b)
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func count(lines []line, name string) int {
+	n := 0
+	for _, l := range lines {
+		if l["event"] == name {
+			n++
+		}
+	}
+	return n
+}
+
+func find(lines []line, name string) line {
+	for _, l := range lines {
+		if l["event"] == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// runAgainst runs the client against a fake server for at most limit of
+// bubble time and returns the result and the parsed JSON events.
+func runAgainst(t *testing.T, cfg probe.Config, sleep, limit time.Duration, seedStyle bool) (Result, []line) {
+	t.Helper()
+	c, s := net.Pipe()
+	served := make(chan struct{})
+	go func() { fakeServer(s, sleep, seedStyle); close(served) }()
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	res := Run(ctx, c, Options{Probe: cfg, Events: event.NewWriter(&out, true)})
+	<-served // a server asleep in a PONG's delay finishes it first
+	return res, parse(t, &out)
+}
+
+func TestSlowServerDiesAt19s(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, lines := runAgainst(t, probe.DefaultConfig(), 5*time.Second, time.Minute, false)
+		if res.Outcome != Dead || res.Observed != 19*time.Second || res.Predicted != 19*time.Second {
+			t.Fatalf("result %+v, want dead at exactly 19s", res)
+		}
+		if n := count(lines, "ping"); n != 3 {
+			t.Fatalf("%d PINGs, want 3", n)
+		}
+		if n := count(lines, "missed"); n != 3 {
+			t.Fatalf("%d missed probes, want 3", n)
+		}
+		late := find(lines, "late_pong")
+		if late == nil || late["t"] != 15.0 || late["rtt_s"] != 5.0 || late["seq"] != 1.0 || late["echo_seq"] != 1.0 {
+			t.Fatalf("late PONG: %v", late)
+		}
+		dead := find(lines, "dead")
+		if dead["t"] != 19.0 || dead["cause"] != "heartbeat" || dead["observed_s"] != 19.0 || dead["predicted_s"] != 19.0 {
+			t.Fatalf("dead event: %v", dead)
+		}
+	})
+}
+
+func TestFastServerLives(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, lines := runAgainst(t, probe.DefaultConfig(), time.Second, time.Minute, false)
+		if res.Outcome != Stopped {
+			t.Fatalf("result %+v, want stopped at the limit", res)
+		}
+		// PINGs at 10s, 21s, 32s, 43s, 54s, each answered 1s later.
+		if p, q := count(lines, "ping"), count(lines, "pong"); p != 5 || q != 5 {
+			t.Fatalf("%d PINGs and %d PONGs, want 5 and 5", p, q)
+		}
+		if count(lines, "missed")+count(lines, "late_pong")+count(lines, "dead") != 0 {
+			t.Fatalf("a fast server had trouble: %v", lines)
+		}
+		if l := find(lines, "pong"); l["t"] != 11.0 || l["rtt_s"] != 1.0 {
+			t.Fatalf("first PONG %v", l)
+		}
+	})
+}
+
+func TestAcceptLate(t *testing.T) {
+	cfg := probe.DefaultConfig()
+	cfg.AcceptLate = true
+	t.Run("sleep 5 lives", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			res, lines := runAgainst(t, cfg, 5*time.Second, time.Minute, false)
+			if res.Outcome != Stopped || count(lines, "late_pong") == 0 {
+				t.Fatalf("result %+v, %d late PONGs", res, count(lines, "late_pong"))
+			}
+		})
+	})
+	t.Run("sleep 10 dies", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			res, _ := runAgainst(t, cfg, 10*time.Second, time.Minute, false)
+			if res.Outcome != Dead || res.Observed != 19*time.Second {
+				t.Fatalf("result %+v, want dead at 19s", res)
+			}
+		})
+	})
+}
+
+func TestSeedServerPongs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, lines := runAgainst(t, probe.DefaultConfig(), 0, 15*time.Second, true)
+		if res.Outcome != Stopped {
+			t.Fatalf("result %+v", res)
+		}
+		pong := find(lines, "pong")
+		if pong == nil || pong["seq"] != 1.0 || pong["echo_seq"] != nil {
+			t.Fatalf("PONG from a seed-style server: %v", pong)
+		}
+		if count(lines, "note") != 2 {
+			t.Fatalf("want one note on byte order and one on the echo: %v", lines)
+		}
+	})
+}
+
+func TestPeerCloses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		send   int // bytes the peer sends before closing
+		reason string
+	}{
+		{"clean", 0, "peer closed"},
+		{"mid-frame", 500, "peer closed mid-frame"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, s := net.Pipe()
+				go func() {
+					time.Sleep(2 * time.Second)
+					s.Write(make([]byte, tc.send))
+					s.Close()
+				}()
+				var out bytes.Buffer
+				res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
+				lines := parse(t, &out)
+				closed := find(lines, "closed")
+				if res.Outcome != PeerClosed || closed["reason"] != tc.reason || closed["t"] != 2.0 {
+					t.Fatalf("result %+v, closed %v", res, closed)
+				}
+			})
+		})
+	}
+}
+
+// Data frames are life in either phase: a peer that sends TYPE1 every 12s
+// while never answering PINGs is never declared dead. Without the data, it
+// would be dead at 19s. The peer closes after its fifth frame, at 60s.
+func TestDataKeepsAlive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		go func() {
+			defer s.Close()
+			go func() { // read and drop PINGs, as a peer that never answers
+				var f msg.Frame
+				for msg.ReadFrame(s, &f) == nil {
+				}
+			}()
+			var f msg.Frame
+			f.SetType(msg.Type1)
+			for i := 0; i < 5; i++ {
+				time.Sleep(12 * time.Second) // PING #1 at 10s, data during probing at 12s
+				if _, err := s.Write(f[:]); err != nil {
+					return
+				}
+			}
+		}()
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 61*time.Second)
+		defer cancel()
+		res := Run(ctx, c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
+		lines := parse(t, &out)
+		if res.Outcome != PeerClosed || count(lines, "data") != 5 || count(lines, "dead") != 0 {
+			t.Fatalf("result %+v, events %v", res, lines)
+		}
+		synctest.Wait()
+	})
+}
+
+func TestHeartbeatOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, lines := runAgainst(t, probe.Config{}, 0, time.Hour, false)
+		if res.Outcome != Stopped || count(lines, "ping") != 0 {
+			t.Fatalf("result %+v, %d PINGs", res, count(lines, "ping"))
+		}
+		if c := find(lines, "connected"); c["heartbeat"] != false {
+			t.Fatalf("connected event %v", c)
+		}
+	})
+}
