@@ -1,0 +1,258 @@
+// Package server is hbserver's core: it accepts any number of clients and
+// answers each PING with a PONG after a fixed delay, as the seed C server
+// does, but for every client at once, each on its own goroutine.
+//
+// Per connection the PINGs are answered serially, like the C server's loop
+// of recv, sleep, send: a PING that arrives during a delay waits its turn.
+// The PONG echoes the PING's data, so a client can check which PING it
+// answers. TYPE1, TYPE2 and unknown types are reported and otherwise ignored.
+//
+// Example:
+//
+//	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+//	err := server.Serve(ctx, ln, server.Config{Sleep: 5 * time.Second, Events: w})
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+)
+
+// WriteTimeout bounds how long a PONG may wait for a client that does not
+// read: past it the client is closed, so that it cannot hold a goroutine
+// and a buffer forever.
+const WriteTimeout = 10 * time.Second
+
+// Config configures Serve.
+type Config struct {
+	// Sleep is the delay before each PONG (the seed server's SLEEP
+	// argument). Zero answers at once; negative is invalid.
+	Sleep time.Duration
+	// Events receives the timeline. Nil discards it.
+	Events *event.Writer
+}
+
+// Reason says why the server ended a connection.
+type Reason string
+
+// The reasons a connection ends.
+const (
+	PeerClosed   Reason = "peer closed"           // clean FIN between frames
+	MidFrame     Reason = "peer closed mid-frame" // FIN inside a frame
+	Reset        Reason = "reset by peer"         // RST
+	WriteStalled Reason = "peer does not read"    // a PONG waited WriteTimeout
+	IOError      Reason = "i/o error"             // anything else
+	Shutdown     Reason = "server shutting down"  // SIGINT or SIGTERM
+)
+
+// Serve accepts connections on ln until ctx ends, then closes ln and every
+// connection, waits for their goroutines and returns nil. It returns an
+// error only when accepting fails for good.
+func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), conns: map[net.Conn]struct{}{}, counts: map[Reason]int{}}
+	if s.ev == nil {
+		s.ev = event.Discard()
+	}
+	s.ev.Emit(0, event.Listening,
+		fmt.Sprintf("listening on %s; each PING is answered after %s", ln.Addr(), cfg.Sleep),
+		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep))
+
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		s.mu.Lock()
+		s.closing = true
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+	})
+	defer stop()
+
+	err := s.accept(ctx, ln)
+	s.wg.Wait()
+	s.report()
+	return err
+}
+
+type srv struct {
+	cfg   Config
+	ev    *event.Writer
+	start time.Time
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	closing bool
+	nextID  uint64
+	counts  map[Reason]int
+}
+
+func (s *srv) since() time.Duration { return time.Since(s.start) }
+
+func (s *srv) accept(ctx context.Context, ln net.Listener) error {
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// Out of file descriptors and the like pass: wait and retry,
+			// as net/http does, rather than stop serving.
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+backoff.String(),
+					event.F("error", err.Error()))
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+					return nil
+				}
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		backoff = 0
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.conns[c] = struct{}{}
+		s.nextID++
+		id := s.nextID
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(ctx, c, id)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
+	defer s.wg.Done()
+	peer := c.RemoteAddr().String()
+	tag := fmt.Sprintf("[#%d %s] ", id, peer)
+	conn := []event.Field{event.F("conn", id), event.F("peer", peer)}
+	with := func(fs ...event.Field) []event.Field { return append(append([]event.Field{}, conn...), fs...) }
+
+	s.ev.Emit(s.since(), event.Connected, tag+"connected", conn...)
+	reason, detail := s.loop(ctx, c, tag, with)
+	c.Close()
+
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.counts[reason]++
+	s.mu.Unlock()
+	text := tag + "closed: " + string(reason)
+	if detail != "" {
+		text += " (" + detail + ")"
+	}
+	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
+}
+
+func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...event.Field) []event.Field) (Reason, string) {
+	var f msg.Frame
+	var timer *time.Timer
+	if s.cfg.Sleep > 0 {
+		timer = time.NewTimer(s.cfg.Sleep)
+		timer.Stop()
+		defer timer.Stop()
+	}
+	for {
+		if err := msg.ReadFrame(c, &f); err != nil {
+			return s.classify(ctx, err)
+		}
+		got := time.Now()
+		typ, _ := f.Type()
+		if typ != msg.Ping {
+			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", tag, typ, ignored(typ)),
+				with(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
+			continue
+		}
+		seq := "PING"
+		fs := with()
+		if st, ok := msg.ReadStamp(&f); ok {
+			seq = fmt.Sprintf("PING #%d", st.Seq)
+			fs = append(fs, event.F("seq", st.Seq))
+		}
+		s.ev.Emit(s.since(), event.Ping, tag+seq+" received", fs...)
+		if timer != nil {
+			timer.Reset(s.cfg.Sleep)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return Shutdown, ""
+			}
+		}
+		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
+		if err := c.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
+			return s.classify(ctx, err)
+		}
+		if _, err := c.Write(f[:]); err != nil {
+			return s.classify(ctx, err)
+		}
+		held := time.Since(got)
+		s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", tag, seq, held.Round(time.Microsecond)),
+			append(fs, event.Secs("held_s", held))...)
+	}
+}
+
+func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
+	switch {
+	case ctx.Err() != nil:
+		return Shutdown, ""
+	case errors.Is(err, io.EOF):
+		return PeerClosed, ""
+	case errors.Is(err, msg.ErrShortFrame):
+		return MidFrame, strings.TrimPrefix(err.Error(), "msg: ")
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return Reset, ""
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return WriteStalled, fmt.Sprintf("a PONG waited %s", WriteTimeout)
+	}
+	return IOError, err.Error()
+}
+
+// report emits the totals: connections served and closes per reason.
+func (s *srv) report() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0
+	reasons := make([]string, 0, len(s.counts))
+	byReason := map[string]int{}
+	for r, n := range s.counts {
+		total += n
+		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		byReason[string(r)] = n
+	}
+	sort.Strings(reasons)
+	text := fmt.Sprintf("stopped after serving %d connections", total)
+	if len(reasons) > 0 {
+		text += ": " + strings.Join(reasons, ", ")
+	}
+	s.ev.Emit(s.since(), event.Stopped, text, event.F("connections", total), event.F("closed", byReason))
+}
+
+func ignored(t msg.Type) string {
+	if t.Known() {
+		return ""
+	}
+	return ", ignored"
+}

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+)
+
+type line map[string]any
+
+// harness runs Serve on a loopback port 0 and streams its JSON events.
+type harness struct {
+	t      *testing.T
+	addr   string
+	events chan line
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, sleep time.Duration) *harness {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	h := &harness{t: t, addr: ln.Addr().String(), events: make(chan line, 1000), done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var l line
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				panic(err)
+			}
+			h.events <- l
+		}
+		close(h.events)
+	}()
+	go func() {
+		h.done <- Serve(ctx, ln, Config{Sleep: sleep, Events: event.NewWriter(pw, true)})
+		pw.Close()
+	}()
+	h.wait(func(l line) bool { return l["event"] == "listening" })
+	t.Cleanup(func() { h.stop() })
+	return h
+}
+
+// wait returns the first event that satisfies ok, failing after 10s.
+func (h *harness) wait(ok func(line) bool) line {
+	h.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, open := <-h.events:
+			if !open {
+				h.t.Fatal("event stream ended")
+			}
+			if ok(l) {
+				return l
+			}
+		case <-deadline:
+			h.t.Fatal("timed out waiting for an event")
+		}
+	}
+}
+
+// stop shuts the server down and returns its final "stopped" event.
+func (h *harness) stop() line {
+	if h.cancel == nil {
+		return nil
+	}
+	h.cancel()
+	h.cancel = nil
+	var last line
+	for l := range h.events {
+		if l["event"] == "stopped" {
+			last = l
+		}
+	}
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("Serve did not return after cancel")
+	}
+	return last
+}
+
+func dial(t *testing.T, addr string) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+func ping(t *testing.T, c net.Conn, seq uint64) time.Time {
+	t.Helper()
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	sent := time.Now()
+	msg.Stamp{Seq: seq, Sent: sent}.Put(&f)
+	if _, err := c.Write(f[:]); err != nil {
+		t.Fatal(err)
+	}
+	return sent
+}
+
+func readPong(t *testing.T, c net.Conn) (msg.Stamp, time.Time) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var f msg.Frame
+	if err := msg.ReadFrame(c, &f); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	if typ, hostOrder := f.Type(); typ != msg.Pong || hostOrder {
+		t.Fatalf("reply type %v (host order %v)", typ, hostOrder)
+	}
+	st, ok := msg.ReadStamp(&f)
+	if !ok {
+		t.Fatal("PONG does not echo the PING's stamp")
+	}
+	return st, at
+}
+
+func TestPongEchoesAfterSleepSerially(t *testing.T) {
+	const sleep = 100 * time.Millisecond
+	h := start(t, sleep)
+	c := dial(t, h.addr)
+	sent := ping(t, c, 1)
+	ping(t, c, 2) // arrives during the first delay: waits its turn
+	st1, at1 := readPong(t, c)
+	st2, at2 := readPong(t, c)
+	if st1.Seq != 1 || st2.Seq != 2 || !st1.Sent.Equal(sent.Round(0)) {
+		t.Fatalf("echoes %+v %+v", st1, st2)
+	}
+	if d := at1.Sub(sent); d < sleep {
+		t.Fatalf("first PONG after %v, before SLEEP %v", d, sleep)
+	}
+	if d := at2.Sub(sent); d < 2*sleep {
+		t.Fatalf("second PONG after %v: not serial (want >= %v)", d, 2*sleep)
+	}
+}
+
+// Hostile clients come and go while a well-behaved one keeps getting its
+// PONGs on time; every close is counted under its reason.
+func TestHostileClientsDoNotHurtOthers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	h := start(t, 0)
+	good := dial(t, h.addr)
+	check := func(seq uint64) {
+		t.Helper()
+		sent := ping(t, good, seq)
+		st, at := readPong(t, good)
+		if st.Seq != seq || at.Sub(sent) > time.Second {
+			t.Fatalf("good client: PONG %d after %v", st.Seq, at.Sub(sent))
+		}
+	}
+	check(1)
+	closed := func(reason string) {
+		t.Helper()
+		h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == reason })
+		check(uint64(rand.IntN(1000) + 2))
+	}
+
+	garbage := dial(t, h.addr)
+	junk := make([]byte, 3000) // not a whole number of frames
+	for i := range junk {
+		junk[i] = byte(rand.IntN(256))
+	}
+	garbage.Write(junk)
+	garbage.Close()
+	closed(string(MidFrame))
+
+	unknown := dial(t, h.addr)
+	var f msg.Frame
+	f.SetType(99)
+	unknown.Write(f[:])
+	f.SetType(msg.Type1)
+	unknown.Write(f[:])
+	h.wait(func(l line) bool { return l["event"] == "data" && l["name"] == "TYPE1" })
+	unknown.Close()
+	closed(string(PeerClosed))
+
+	reset := dial(t, h.addr)
+	reset.Write(f[:600])
+	h.wait(func(l line) bool { return l["event"] == "connected" && l["peer"] == reset.LocalAddr().String() })
+	reset.SetLinger(0)
+	reset.Close()
+	closed(string(Reset))
+
+	split := dial(t, h.addr) // a PING one byte at a time is still a PING
+	ping1 := make([]byte, msg.FrameSize)
+	ping1[3] = byte(msg.Ping)
+	for _, b := range ping1 {
+		if _, err := split.Write([]byte{b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	split.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := msg.ReadFrame(split, &f); err != nil {
+		t.Fatalf("split PING: %v", err)
+	}
+
+	hang := dial(t, h.addr) // half a frame, then silence
+	hang.Write(make([]byte, 500))
+	check(500)
+
+	last := h.stop()
+	counts, _ := last["closed"].(map[string]any)
+	want := map[string]float64{string(MidFrame): 1, string(PeerClosed): 1, string(Reset): 1, string(Shutdown): 3}
+	for r, n := range want {
+		if counts[r] != n {
+			t.Errorf("closes for %q: %v, want %v (all: %v)", r, counts[r], n, counts)
+		}
+	}
+	if last["connections"] != 6.0 {
+		t.Errorf("connections served %v, want 6", last["connections"])
+	}
+	// Every connection's goroutine is gone once Serve has returned.
+	if n := runtime.NumGoroutine(); n > before+2 { // +2: the harness's own readers may still be ending
+		t.Errorf("goroutines: %d before, %d after", before, n)
+	}
+}
+
+func TestShutdownWakesSleepingConnections(t *testing.T) {
+	h := start(t, time.Hour)
+	c := dial(t, h.addr)
+	ping(t, c, 1)
+	h.wait(func(l line) bool { return l["event"] == "ping" })
+	begun := time.Now()
+	last := h.stop()
+	if d := time.Since(begun); d > 2*time.Second {
+		t.Fatalf("shutdown took %v with a connection asleep", d)
+	}
+	if counts := last["closed"].(map[string]any); counts[string(Shutdown)] != 1.0 {
+		t.Fatalf("closes %v", counts)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("client read after shutdown: %v, want EOF", err)
+	}
+}
