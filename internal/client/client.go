@@ -263,7 +263,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 					append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))...)
 			case a.Late:
 				ev.Emit(since(r.at), event.LatePong,
-					fmt.Sprintf("late PONG #%d, RTT %s (deadline was %s)%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
+					fmt.Sprintf("late PONG #%d, RTT %s, over the %s interval%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
 					append(fields, event.F("alive", a.Alive))...)
 			default:
 				ev.Emit(since(r.at), event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, fmtRTT(a.RTT), echo), fields...)

@@ -1,0 +1,114 @@
+// Package servercmd is the hbserver command: it listens on HOST PORT and
+// answers every client's PINGs after SLEEP, until SIGINT or SIGTERM.
+package servercmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heartbeat/heartbeat/internal/cli"
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/server"
+)
+
+// Options are hbserver's settings, one field per flag or argument.
+type Options struct {
+	Host string
+	Port int
+	// Sleep is the delay before each PONG. Zero answers at once.
+	Sleep time.Duration
+	// AddrFile, when set, receives the address bound (host:port and a
+	// newline) once the server listens, so that PORT 0 can be used.
+	AddrFile string
+	// JSON prints events as JSON lines instead of text.
+	JSON bool
+}
+
+// NewCmd returns the hbserver command.
+func NewCmd() *cobra.Command {
+	var opts Options
+	cmd := &cobra.Command{
+		Use:   "hbserver HOST PORT [SLEEP]",
+		Short: "Answer heartbeat PINGs with PONGs after SLEEP",
+		Long: `hbserver listens on HOST PORT and answers each PING with a PONG after SLEEP
+(default 0), as the seed C server does, for any number of clients at once.
+A client's PINGs are answered one after the other: a PING that arrives
+during a SLEEP waits its turn. Each PONG echoes its PING's data.
+
+SLEEP takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free
+port; --addr-file tells which. SIGINT or SIGTERM closes every connection and
+exits 0.`,
+		Example: `  hbserver 127.0.0.1 9000 5
+  hbserver 127.0.0.1 0 1 --addr-file /tmp/hb.addr --json`,
+		Args: cli.Args(2, 3, "HOST PORT [SLEEP]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Host = args[0]
+			port, err := cli.ParsePort(args[1])
+			if err != nil {
+				return &cli.UsageError{Err: err}
+			}
+			opts.Port = port
+			if len(args) == 3 {
+				if opts.Sleep, err = cli.ParseDuration(args[2]); err != nil {
+					return &cli.UsageError{Err: fmt.Errorf("SLEEP: %w", err)}
+				}
+			}
+			return run(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
+	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	return cmd
+}
+
+func run(ctx context.Context, opts Options, stdout io.Writer) error {
+	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	// KeepAlive -1: accepted connections keep the kernel's default, off.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", addr, unwrapOp(err))
+	}
+	if opts.AddrFile != "" {
+		if err := writeAtomic(opts.AddrFile, ln.Addr().String()+"\n"); err != nil {
+			ln.Close()
+			return fmt.Errorf("--addr-file: %w", err)
+		}
+	}
+	return server.Serve(ctx, ln, server.Config{Sleep: opts.Sleep, Events: event.NewWriter(stdout, opts.JSON)})
+}
+
+// writeAtomic writes the file whole or not at all, so a reader polling for
+// it never sees half an address.
+func writeAtomic(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".addr-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func unwrapOp(err error) error {
+	if op, ok := err.(*net.OpError); ok && op.Err != nil {
+		return op.Err
+	}
+	return err
+}

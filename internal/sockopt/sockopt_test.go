@@ -1,0 +1,33 @@
+package sockopt
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+func TestKeepAliveReadBack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tc := range []struct {
+		keepAlive time.Duration
+		want      bool
+	}{
+		{-1, false},         // off, as the tools dial
+		{0, true},           // Go's default: on, 15s
+		{time.Minute, true}, // on
+	} {
+		c, err := (&net.Dialer{KeepAlive: tc.keepAlive}).Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := KeepAlive(c.(*net.TCPConn))
+		c.Close()
+		if err != nil || got != tc.want {
+			t.Errorf("Dialer.KeepAlive %v: SO_KEEPALIVE read back %v, %v; want %v", tc.keepAlive, got, err, tc.want)
+		}
+	}
+}
