@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -146,11 +147,21 @@ func DurationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Du
 }
 
 // ParsePort reads a TCP port number, 0 to 65535 (0: any free port, for a
-// server).
+// server). Its error is a UsageError.
 func ParsePort(s string) (int, error) {
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil {
-		return 0, fmt.Errorf("bad port %q: give a number from 0 to 65535", s)
+		return 0, Usagef("bad port %q: give a number from 0 to 65535", s)
 	}
 	return int(n), nil
+}
+
+// OpCause drops net.OpError's "dial tcp 127.0.0.1:1:" prefix, which the
+// caller's own message already says, and keeps the cause.
+func OpCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }

@@ -4,7 +4,6 @@ package clientcmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -62,11 +61,10 @@ Exit codes: 0 peer closed, --duration reached or interrupted; 1 error
 		Args: cli.Args(2, 2, "HOST and PORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Host = args[0]
-			port, err := cli.ParsePort(args[1])
-			if err != nil {
-				return &cli.UsageError{Err: err}
+			var err error
+			if opts.Port, err = cli.ParsePort(args[1]); err != nil {
+				return err
 			}
-			opts.Port = port
 			return run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
@@ -96,7 +94,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("cannot connect to %s: %w", addr, unwrapOp(err))
+		return fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 	}
 	ka, err := sockopt.KeepAlive(conn.(*net.TCPConn))
 	if err != nil {
@@ -123,17 +121,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	case client.Dead:
 		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
 	case client.Failed:
-		return fmt.Errorf("connection to %s: %w", addr, unwrapOp(res.Err))
+		return fmt.Errorf("connection to %s: %w", addr, cli.OpCause(res.Err))
 	}
 	return nil
-}
-
-// unwrapOp drops net.OpError's "dial tcp 127.0.0.1:1:" prefix, which the
-// caller's message already says, keeping the cause.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
 }

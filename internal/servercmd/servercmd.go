@@ -51,11 +51,10 @@ exits 0.`,
 		Args: cli.Args(2, 3, "HOST PORT [SLEEP]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Host = args[0]
-			port, err := cli.ParsePort(args[1])
-			if err != nil {
-				return &cli.UsageError{Err: err}
+			var err error
+			if opts.Port, err = cli.ParsePort(args[1]); err != nil {
+				return err
 			}
-			opts.Port = port
 			if len(args) == 3 {
 				if opts.Sleep, err = cli.ParseDuration(args[2]); err != nil {
 					return &cli.UsageError{Err: fmt.Errorf("SLEEP: %w", err)}
@@ -76,7 +75,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", addr, unwrapOp(err))
+		return fmt.Errorf("cannot listen on %s: %w", addr, cli.OpCause(err))
 	}
 	if opts.AddrFile != "" {
 		if err := writeAtomic(opts.AddrFile, ln.Addr().String()+"\n"); err != nil {
@@ -104,11 +103,4 @@ func writeAtomic(path, content string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func unwrapOp(err error) error {
-	if op, ok := err.(*net.OpError); ok && op.Err != nil {
-		return op.Err
-	}
-	return err
 }
