@@ -1,0 +1,150 @@
+package sockopt
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func pair(t *testing.T) (client, server *net.TCPConn) {
+	t.Helper()
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := (&net.Dialer{KeepAlive: -1}).Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+func TestKeepAliveSetAndReadBack(t *testing.T) {
+	c, _ := pair(t)
+	want := KeepAliveConfig{Enable: true, Idle: 7 * time.Second, Interval: 2 * time.Second, Count: 4}
+	if err := SetKeepAlive(c, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadKeepAlive(c)
+	if err != nil || got != want {
+		t.Fatalf("read back %+v, %v; want %+v", got, err, want)
+	}
+	if got.DeadAfter() != 15*time.Second {
+		t.Fatalf("DeadAfter %v", got.DeadAfter())
+	}
+	if err := SetKeepAlive(c, KeepAliveConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := KeepAlive(c); on {
+		t.Fatal("keep-alive still on after turning it off")
+	}
+}
+
+// Fields left zero keep the machine's sysctl values, not Go's 15s.
+func TestKeepAliveUnsetFieldsAreTheMachines(t *testing.T) {
+	k, err := ReadKernel("/proc/sys/net/ipv4")
+	if err != nil {
+		t.Skipf("no /proc/sys here: %v", err)
+	}
+	c, _ := pair(t)
+	if err := SetKeepAlive(c, KeepAliveConfig{Enable: true, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadKeepAlive(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := k.KeepAlive
+	want.Enable, want.Count = true, 2
+	if got != want {
+		t.Fatalf("read back %+v, want the machine's %+v with count 2", got, want)
+	}
+}
+
+func TestUserTimeoutSetAndReadBack(t *testing.T) {
+	c, _ := pair(t)
+	if got, err := UserTimeout(c); err != nil || got != 0 {
+		t.Fatalf("default user timeout %v, %v", got, err)
+	}
+	if err := SetUserTimeout(c, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := UserTimeout(c); err != nil || got != 1500*time.Millisecond {
+		t.Fatalf("read back %v, %v", got, err)
+	}
+	if err := SetUserTimeout(c, 1500*time.Microsecond); err == nil {
+		t.Fatal("a sub-millisecond user timeout was accepted")
+	}
+}
+
+func TestTCPInfo(t *testing.T) {
+	c, s := pair(t)
+	if _, err := s.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	info, err := TCPInfo(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != 1 || info.Probes != 0 || info.Unacked != 0 || info.RTO <= 0 {
+		t.Fatalf("TCP_INFO of an established idle connection: %+v", info)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		k  KeepAliveConfig
+		ok bool
+	}{
+		{KeepAliveConfig{Enable: true}, true},
+		{KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: time.Second, Count: 3}, true},
+		{KeepAliveConfig{Enable: true, Idle: 1500 * time.Millisecond}, false},
+		{KeepAliveConfig{Enable: true, Interval: 500 * time.Millisecond}, false},
+		{KeepAliveConfig{Enable: true, Idle: 40000 * time.Second}, false},
+		{KeepAliveConfig{Enable: true, Count: 128}, false},
+	} {
+		if err := tc.k.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v: %v", tc.k, err)
+		}
+	}
+}
+
+func TestReadKernel(t *testing.T) {
+	dir := t.TempDir()
+	for name, v := range map[string]string{"tcp_keepalive_time": "7200\n", "tcp_keepalive_intvl": "75\n", "tcp_keepalive_probes": "9\n", "tcp_retries2": "15\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := ReadKernel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.KeepAlive.Enable = true
+	if got, want := k.KeepAlive.DeadAfter(), 2*time.Hour+11*time.Minute+15*time.Second; got != want || k.Retries2 != 15 {
+		t.Fatalf("defaults imply %v (retries2 %d), want %v", got, k.Retries2, want)
+	}
+	os.WriteFile(filepath.Join(dir, "tcp_retries2"), []byte("many"), 0o644)
+	if _, err := ReadKernel(dir); err == nil {
+		t.Fatal("a bad sysctl value was read")
+	}
+}
+
+func TestRetransmitGiveUp(t *testing.T) {
+	// tcp(7): tcp_retries2 15 "corresponds to a hypothetical timeout of
+	// 924.6 seconds" with the minimum RTO of 200ms.
+	if got := RetransmitGiveUp(15, 200*time.Millisecond); got != 924600*time.Millisecond {
+		t.Fatalf("RetransmitGiveUp(15, 200ms) = %v", got)
+	}
+}
