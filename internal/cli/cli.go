@@ -45,6 +45,10 @@ func Usagef(format string, args ...any) error {
 // ErrDead is returned when the heartbeat declared the peer dead: exit code 3.
 var ErrDead = errors.New("peer declared dead by the heartbeat")
 
+// ErrKernelDead is returned when the kernel gave up on the peer (keep-alive,
+// user timeout or retransmissions): exit code 4.
+var ErrKernelDead = errors.New("peer declared dead by the kernel")
+
 // Code maps an error from a command to its exit code.
 func Code(err error) int {
 	var usage *UsageError
@@ -55,6 +59,8 @@ func Code(err error) int {
 		return ExitUsage
 	case errors.Is(err, ErrDead):
 		return ExitDead
+	case errors.Is(err, ErrKernelDead):
+		return ExitKernel
 	}
 	return ExitError
 }
@@ -92,7 +98,7 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 func Args(min, max int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < min || len(args) > max {
-			return Usagef("takes %s, got %d argument%s (see %s --help)", names, len(args), plural(len(args)), cmd.Name())
+			return Usagef("takes %s, got %d argument%s (see %s --help)", names, len(args), plural(len(args)), cmd.CommandPath())
 		}
 		return nil
 	}

@@ -56,6 +56,7 @@ func TestCode(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", Usagef("bad")), ExitUsage},
 		{ErrDead, ExitDead},
 		{fmt.Errorf("x: %w", ErrDead), ExitDead},
+		{fmt.Errorf("x: %w", ErrKernelDead), ExitKernel},
 	} {
 		if got := Code(tc.err); got != tc.want {
 			t.Errorf("Code(%v) = %d, want %d", tc.err, got, tc.want)

@@ -22,6 +22,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
 // Options configures Run.
@@ -34,7 +35,31 @@ type Options struct {
 	// as the kernel's settings. Empty adds nothing.
 	ConnectedText   string
 	ConnectedFields []event.Field
+	// Warnings are printed as notes right after the "connected" line.
+	Warnings []string
+	// Kernel is the kernel's liveness settings in effect on conn, as read
+	// back from the socket. They name the cause when the kernel gives up on
+	// the peer; when either is on and conn is a real socket, TCP_INFO is
+	// watched so that unanswered keep-alive probes and retransmissions
+	// appear in the timeline. The zero value means both are off.
+	Kernel Kernel
+	// WatchEvery is how often TCP_INFO is read while Kernel has something
+	// on. Zero means DefaultWatchEvery.
+	WatchEvery time.Duration
 }
+
+// Kernel is the kernel's liveness settings on one socket.
+type Kernel struct {
+	KeepAlive   sockopt.KeepAliveConfig
+	UserTimeout time.Duration // TCP_USER_TIMEOUT; zero: none
+}
+
+func (k Kernel) on() bool { return k.KeepAlive.Enable || k.UserTimeout > 0 }
+
+// DefaultWatchEvery is how often TCP_INFO is read by default: often enough
+// to place a keep-alive probe within a tenth of a second, rarely enough to
+// cost nothing.
+const DefaultWatchEvery = 100 * time.Millisecond
 
 // Outcome says how a connection ended.
 type Outcome int
@@ -43,7 +68,8 @@ const (
 	PeerClosed Outcome = iota // the peer closed the connection (FIN)
 	Stopped                   // the context ended: --duration or a signal
 	Dead                      // the heartbeat declared the peer dead
-	Failed                    // an I/O error: reset, or the like
+	Failed                    // an I/O error: reset, unreachable, or the like
+	KernelDead                // the kernel gave up on the peer (ETIMEDOUT)
 )
 
 func (o Outcome) String() string {
@@ -56,6 +82,8 @@ func (o Outcome) String() string {
 		return "dead"
 	case Failed:
 		return "failed"
+	case KernelDead:
+		return "dead (kernel)"
 	}
 	return fmt.Sprintf("outcome %d", int(o))
 }
@@ -65,10 +93,14 @@ type Result struct {
 	Outcome Outcome
 	// Err is the I/O error when Outcome is Failed.
 	Err error
-	// Observed and Predicted are, when Outcome is Dead, the silence at the
-	// verdict and the silence the settings imply, both measured from the
-	// last sign of life.
+	// Observed and Predicted are, when Outcome is Dead or KernelDead, the
+	// silence at the verdict and the silence the settings imply, both
+	// measured from the last sign of life (Dead) or the last frame received
+	// (KernelDead).
 	Observed, Predicted time.Duration
+	// Cause names the mechanism that fired: "heartbeat", "keepalive",
+	// "user-timeout" or "retransmit" (the kernel's tcp_retries2 rule).
+	Cause string
 }
 
 type received struct {
@@ -115,6 +147,9 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		text += "; " + opts.ConnectedText
 	}
 	ev.Emit(0, event.Connected, text, append(fields, opts.ConnectedFields...)...)
+	for _, w := range opts.Warnings {
+		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+	}
 
 	frames := make(chan received)
 	done := make(chan struct{})
@@ -162,6 +197,29 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 	}
 	rearm()
 
+	// The kernel's side: TCP_INFO read every WatchEvery while keep-alive or
+	// a user timeout is on.
+	var watch <-chan time.Time
+	sc, isSock := conn.(syscall.Conn)
+	var info sockopt.Info // the last TCP_INFO read
+	if isSock && opts.Kernel.on() {
+		every := opts.WatchEvery
+		if every <= 0 {
+			every = DefaultWatchEvery
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		watch = t.C
+	}
+	lastFrame := start       // last frame received (or the connect)
+	var firstWrite time.Time // first write since lastFrame; zero: none
+	kernelVerdict := func(at time.Time, err error) (Result, bool) {
+		if !errors.Is(err, syscall.ETIMEDOUT) {
+			return Result{}, false
+		}
+		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite), true
+	}
+
 	var ping msg.Frame
 	ping.SetType(msg.Ping)
 	saidHostOrder, saidNoEcho, stalled := false, false, false
@@ -193,7 +251,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 							cfg.Probes, st.Silence.Seconds(), pred.Seconds(), float64(st.Silence-pred)/1e6),
 						event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred),
 						event.Secs("last_life_s", since(m.LastLife())))
-					return Result{Outcome: Dead, Observed: st.Silence, Predicted: pred}
+					return Result{Outcome: Dead, Observed: st.Silence, Predicted: pred, Cause: "heartbeat"}
 				}
 				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
 				// A peer that stops reading must not hold the verdict up:
@@ -215,16 +273,35 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 						event.F("note", "send_stalled"), event.F("seq", st.Seq))
 				}
 				if err != nil {
+					if res, ok := kernelVerdict(time.Now(), err); ok {
+						return res
+					}
 					return fail(ev, since(time.Now()), fmt.Errorf("sending PING #%d: %w", st.Seq, err))
+				}
+				if firstWrite.IsZero() {
+					firstWrite = now
 				}
 				ev.Emit(since(now), event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
 			}
 			rearm()
 
+		case <-watch:
+			now, before := time.Now(), info
+			var err error
+			if info, err = sockopt.TCPInfo(sc); err != nil {
+				watch = nil // the socket is gone; the reader reports why
+				continue
+			}
+			reportKernel(ev, since(now), opts.Kernel, before, info)
+
 		case r := <-frames:
 			if r.err != nil {
+				if res, ok := kernelVerdict(r.at, r.err); ok {
+					return res
+				}
 				return ended(ev, since(r.at), r.err)
 			}
+			lastFrame, firstWrite = r.at, time.Time{}
 			typ, hostOrder := r.f.Type()
 			if hostOrder && !saidHostOrder {
 				saidHostOrder = true
@@ -306,8 +383,11 @@ func ended(ev *event.Writer, t time.Duration, err error) Result {
 
 func fail(ev *event.Writer, t time.Duration, err error) Result {
 	what := err.Error()
-	if errors.Is(err, syscall.ECONNRESET) {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
 		what = "connection reset by peer"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		what = "peer unreachable (ICMP): " + err.Error()
 	}
 	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
 	return Result{Outcome: Failed, Err: err}

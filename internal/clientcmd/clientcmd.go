@@ -37,6 +37,11 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// JSON prints events as JSON lines instead of text.
 	JSON bool
+	// KeepAlive is the kernel keep-alive to set on the socket (--keepalive
+	// and friends); fields left zero keep the machine's sysctl values.
+	KeepAlive sockopt.KeepAliveConfig
+	// UserTimeout sets TCP_USER_TIMEOUT. Zero leaves it unset.
+	UserTimeout time.Duration
 }
 
 // NewCmd returns the hbclient command.
@@ -53,8 +58,16 @@ sign of life). Every event is printed with the time since connect.
 
 Durations take seconds (5, 0.5) or Go durations (250ms, 1m30s).
 
+The kernel's own detectors can run beside it: --keepalive (SO_KEEPALIVE,
+with --keepalive-idle/-interval/-count; unset values are the machine's
+sysctls) and --user-timeout (TCP_USER_TIMEOUT). The values in effect are read
+back from the socket and printed with the detection time each implies; while
+they are on, the kernel's unanswered probes appear in the timeline.
+"hbclient kernel" prints the machine's defaults.
+
 Exit codes: 0 peer closed, --duration reached or interrupted; 1 error
-(cannot connect, reset); 2 bad usage; 3 peer declared dead by the heartbeat.`,
+(cannot connect, reset, unreachable); 2 bad usage; 3 peer declared dead by
+the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
 		Example: `  hbclient 127.0.0.1 9000
   hbclient 127.0.0.1 9000 --idle 2 --interval 1 --probes 2
   hbclient 127.0.0.1 9000 --accept-late --duration 1m --json`,
@@ -76,7 +89,13 @@ Exit codes: 0 peer closed, --duration reached or interrupted; 1 error
 	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "the seed client's rule: any frame, however late, counts as life")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "give up connecting after this long")
+	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
+	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
+	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
+	f.IntVar(&opts.KeepAlive.Count, "keepalive-count", 0, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
+	cli.DurationVar(f, &opts.UserTimeout, "user-timeout", 0, "TCP_USER_TIMEOUT: drop the connection when sent data stays unacknowledged this long (0: unset)")
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	cmd.AddCommand(newKernelCmd())
 	return cmd
 }
 
@@ -84,6 +103,13 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	if err := opts.Probe.Validate(); err != nil {
 		// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
 		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
+	}
+	ka := opts.KeepAlive
+	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
+		return cli.Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
+	}
+	if err := ka.Validate(); err != nil {
+		return &cli.UsageError{Err: err}
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
@@ -96,15 +122,16 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		}
 		return fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 	}
-	ka, err := sockopt.KeepAlive(conn.(*net.TCPConn))
+	kernel, err := setKernel(conn.(*net.TCPConn), opts)
 	if err != nil {
 		conn.Close()
 		return err
 	}
-	kernel := "kernel keep-alive: off (SO_KEEPALIVE read back as 0)"
-	if ka {
-		kernel = "kernel keep-alive: on"
+	retries2 := 0
+	if k, err := sockopt.ReadKernel(procRoot); err == nil {
+		retries2 = k.Retries2
 	}
+	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Duration,
@@ -114,14 +141,42 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	res := client.Run(ctx, conn, client.Options{
 		Probe:           opts.Probe,
 		Events:          event.NewWriter(stdout, opts.JSON),
-		ConnectedText:   kernel,
-		ConnectedFields: []event.Field{event.F("keepalive", ka)},
+		ConnectedText:   text,
+		ConnectedFields: fields,
+		Warnings:        warnings,
+		Kernel:          kernel,
 	})
 	switch res.Outcome {
 	case client.Dead:
 		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
+	case client.KernelDead:
+		return fmt.Errorf("%w (%s) after %.3fs", cli.ErrKernelDead, res.Cause, res.Observed.Seconds())
 	case client.Failed:
 		return fmt.Errorf("connection to %s: %w", addr, cli.OpCause(res.Err))
 	}
 	return nil
+}
+
+// setKernel applies the kernel options asked for and reads back what is in
+// effect.
+func setKernel(c *net.TCPConn, opts Options) (client.Kernel, error) {
+	var k client.Kernel
+	if opts.KeepAlive.Enable {
+		if err := sockopt.SetKeepAlive(c, opts.KeepAlive); err != nil {
+			return k, fmt.Errorf("--keepalive: %w", err)
+		}
+	}
+	if opts.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(c, opts.UserTimeout); err != nil {
+			return k, fmt.Errorf("--user-timeout: %w", err)
+		}
+	}
+	var err error
+	if k.KeepAlive, err = sockopt.ReadKeepAlive(c); err != nil {
+		return k, err
+	}
+	if k.UserTimeout, err = sockopt.UserTimeout(c); err != nil {
+		return k, err
+	}
+	return k, nil
 }

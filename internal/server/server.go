@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,7 +43,32 @@ type Config struct {
 	Sleep time.Duration
 	// Events receives the timeline. Nil discards it.
 	Events *event.Writer
+	// Fault makes every connection misbehave, FaultAfter after it was
+	// accepted, for demonstrations. The zero value (NoFault) behaves.
+	Fault      Fault
+	FaultAfter time.Duration
 }
+
+// Fault is a way for the server to fail on purpose.
+type Fault string
+
+// The faults. Each one shows a different detector at work.
+const (
+	NoFault Fault = ""
+	// Mute reads PINGs and never answers: alive for the kernel (it ACKs),
+	// dead for the heartbeat.
+	Mute Fault = "mute"
+	// Freeze stops reading and writing the connection, like a hung
+	// process: the kernel still ACKs until the receive buffer fills.
+	Freeze Fault = "freeze"
+	// ResetConn closes the connection with a RST (SO_LINGER 0).
+	ResetConn Fault = "reset"
+	// CloseConn closes the connection with a FIN.
+	CloseConn Fault = "close"
+)
+
+// Faults lists the valid faults, for flags and errors.
+var Faults = []Fault{Mute, Freeze, ResetConn, CloseConn}
 
 // Reason says why the server ended a connection.
 type Reason string
@@ -55,6 +81,8 @@ const (
 	WriteStalled Reason = "peer does not read"    // a PONG waited WriteTimeout
 	IOError      Reason = "i/o error"             // anything else
 	Shutdown     Reason = "server shutting down"  // SIGINT or SIGTERM
+	FaultReset   Reason = "fault reset"           // --fault reset: we sent a RST
+	FaultClose   Reason = "fault close"           // --fault close: we sent a FIN
 )
 
 // Serve accepts connections on ln until ctx ends, then closes ln and every
@@ -153,7 +181,27 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 	with := func(fs ...event.Field) []event.Field { return append(append([]event.Field{}, conn...), fs...) }
 
 	s.ev.Emit(s.since(), event.Connected, tag+"connected", conn...)
-	reason, detail := s.loop(ctx, c, tag, with)
+	var fault atomic.Bool // set when s.cfg.Fault takes effect
+	if s.cfg.Fault != NoFault {
+		t := time.AfterFunc(s.cfg.FaultAfter, func() {
+			fault.Store(true)
+			s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", tag, s.cfg.Fault),
+				with(event.F("note", "fault"), event.F("fault", string(s.cfg.Fault)))...)
+			switch s.cfg.Fault {
+			case Freeze:
+				c.SetReadDeadline(time.Now()) // wake the reader, which then stops
+			case ResetConn:
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
+				c.Close()
+			case CloseConn:
+				c.Close()
+			}
+		})
+		defer t.Stop()
+	}
+	reason, detail := s.loop(ctx, c, tag, with, &fault)
 	c.Close()
 
 	s.mu.Lock()
@@ -167,7 +215,12 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
 }
 
-func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...event.Field) []event.Field) (Reason, string) {
+func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...event.Field) []event.Field, fault *atomic.Bool) (Reason, string) {
+	// frozen is what a hung process does: nothing, until shutdown.
+	frozen := func() (Reason, string) {
+		<-ctx.Done()
+		return Shutdown, "frozen by --fault freeze"
+	}
 	var f msg.Frame
 	var timer *time.Timer
 	if s.cfg.Sleep > 0 {
@@ -177,6 +230,16 @@ func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...eve
 	}
 	for {
 		if err := msg.ReadFrame(c, &f); err != nil {
+			if fault.Load() {
+				switch s.cfg.Fault {
+				case Freeze:
+					return frozen()
+				case ResetConn:
+					return FaultReset, ""
+				case CloseConn:
+					return FaultClose, ""
+				}
+			}
 			return s.classify(ctx, err)
 		}
 		got := time.Now()
@@ -200,6 +263,13 @@ func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...eve
 			case <-ctx.Done():
 				return Shutdown, ""
 			}
+		}
+		if fault.Load() && s.cfg.Fault == Freeze {
+			return frozen()
+		}
+		if fault.Load() && s.cfg.Fault == Mute {
+			s.ev.Emit(s.since(), event.Note, tag+seq+" not answered (--fault mute)", append(fs, event.F("note", "muted"))...)
+			continue
 		}
 		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
 		if err := c.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {

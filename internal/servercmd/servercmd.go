@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +31,10 @@ type Options struct {
 	AddrFile string
 	// JSON prints events as JSON lines instead of text.
 	JSON bool
+	// Fault and FaultAfter make every connection fail on purpose (see
+	// server.Fault); empty Fault behaves.
+	Fault      string
+	FaultAfter time.Duration
 }
 
 // NewCmd returns the hbserver command.
@@ -66,10 +71,19 @@ exits 0.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
+	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, "when the --fault starts, after each connection is accepted")
 	return cmd
 }
 
 func run(ctx context.Context, opts Options, stdout io.Writer) error {
+	fault := server.Fault(opts.Fault)
+	if fault != server.NoFault && !slices.Contains(server.Faults, fault) {
+		return cli.Usagef("--fault %q: choose mute, freeze, reset or close", opts.Fault)
+	}
+	if opts.FaultAfter > 0 && fault == server.NoFault {
+		return cli.Usagef("--fault-after needs --fault")
+	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: accepted connections keep the kernel's default, off.
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -83,7 +97,12 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 			return fmt.Errorf("--addr-file: %w", err)
 		}
 	}
-	return server.Serve(ctx, ln, server.Config{Sleep: opts.Sleep, Events: event.NewWriter(stdout, opts.JSON)})
+	return server.Serve(ctx, ln, server.Config{
+		Sleep:      opts.Sleep,
+		Events:     event.NewWriter(stdout, opts.JSON),
+		Fault:      fault,
+		FaultAfter: opts.FaultAfter,
+	})
 }
 
 // writeAtomic writes the file whole or not at all, so a reader polling for

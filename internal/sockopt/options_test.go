@@ -148,3 +148,19 @@ func TestRetransmitGiveUp(t *testing.T) {
 		t.Fatalf("RetransmitGiveUp(15, 200ms) = %v", got)
 	}
 }
+
+func TestDeadAfterWithUserTimeout(t *testing.T) {
+	ka := KeepAliveConfig{Enable: true, Idle: 10 * time.Second, Interval: 2 * time.Second, Count: 3}
+	for _, tc := range []struct{ u, want time.Duration }{
+		{0, 16 * time.Second},               // 10 + 3 x 2: the count decides
+		{5 * time.Second, 12 * time.Second}, // one lost probe
+		{12 * time.Second, 12 * time.Second},
+		{13 * time.Second, 14 * time.Second},
+		{30 * time.Second, 30 * time.Second}, // beyond the count: 10 probes
+		{31 * time.Second, 32 * time.Second},
+	} {
+		if got := ka.DeadAfterWith(tc.u); got != tc.want {
+			t.Errorf("user timeout %v: %v, want %v", tc.u, got, tc.want)
+		}
+	}
+}

@@ -47,6 +47,24 @@ func (k KeepAliveConfig) DeadAfter() time.Duration {
 	return k.Idle + time.Duration(k.Count)*k.Interval
 }
 
+// DeadAfterWith is DeadAfter when a TCP_USER_TIMEOUT u is also set. Linux
+// then ignores the probe count: when its keep-alive timer fires (at idle,
+// idle + interval, ...) with at least one probe unanswered and the silence
+// at least u, it drops the connection (tcp_keepalive_timer). So the verdict
+// comes at the first idle + k x interval, k >= 1, that is >= u: after one
+// lost probe when u < idle + interval, after more than Count probes when u
+// is long. Zero u gives DeadAfter.
+func (k KeepAliveConfig) DeadAfterWith(u time.Duration) time.Duration {
+	if !k.Enable || u <= 0 || k.Interval <= 0 {
+		return k.DeadAfter()
+	}
+	n := time.Duration(1)
+	if rest := u - k.Idle; rest > k.Interval {
+		n = (rest + k.Interval - 1) / k.Interval
+	}
+	return k.Idle + n*k.Interval
+}
+
 // The kernel takes keep-alive times in whole seconds, from 1 to 32767
 // (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), and at most 127 probes.
 const (

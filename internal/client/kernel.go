@@ -1,0 +1,65 @@
+package client
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// reportKernel turns the change between two TCP_INFO readings into events:
+// each keep-alive probe that went out unanswered, and each retransmission of
+// unacknowledged data, so that a class sees the kernel's probes race the
+// application's PINGs.
+func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now sockopt.Info) {
+	// tcpi_probes counts keep-alive probes only while nothing is
+	// unacknowledged; with data outstanding the kernel retransmits instead.
+	if k.KeepAlive.Enable && now.Unacked == 0 {
+		for p := before.Probes + 1; p <= now.Probes; p++ {
+			ev.Emit(t, event.KernelProbe,
+				fmt.Sprintf("kernel keep-alive probe %d/%d unanswered (no data received for %s)",
+					p, k.KeepAlive.Count, now.LastDataRecv),
+				event.F("probe", p), event.F("count", k.KeepAlive.Count), event.Secs("last_data_recv_s", now.LastDataRecv))
+		}
+	}
+	for r := before.Retransmits + 1; r <= now.Retransmits; r++ {
+		ev.Emit(t, event.KernelRetransmit,
+			fmt.Sprintf("kernel retransmission %d of unacknowledged data (%d segments unacked, RTO %s)",
+				r, now.Unacked, now.RTO),
+			event.F("retransmit", r), event.F("unacked", now.Unacked), event.Secs("rto_s", now.RTO))
+	}
+}
+
+// kernelDead reports the kernel giving up on the peer (ETIMEDOUT) and names
+// the mechanism: with data unacknowledged, TCP_USER_TIMEOUT (when set) or
+// the retransmission limit; otherwise keep-alive. The predicted time is
+// measured, like the observed one, from the last frame received: for
+// keep-alive idle + count x interval; for a user timeout, the first write
+// after that frame (the oldest unacknowledged data) plus the timeout.
+func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite time.Time) Result {
+	observed := at.Sub(lastFrame)
+	cause, pred := "retransmit", time.Duration(0)
+	unacked := info.Unacked > 0 || info.Retransmits > 0
+	switch {
+	case k.UserTimeout > 0 && (unacked || !k.KeepAlive.Enable):
+		cause, pred = "user-timeout", k.UserTimeout
+		if !firstWrite.IsZero() {
+			pred += firstWrite.Sub(lastFrame)
+		}
+	case k.KeepAlive.Enable && !unacked:
+		cause, pred = "keepalive", k.KeepAlive.DeadAfterWith(k.UserTimeout)
+	}
+	text := fmt.Sprintf("DEAD (%s): the kernel gave up (connection timed out); observed %.3fs after the last frame received",
+		cause, observed.Seconds())
+	if pred > 0 {
+		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
+	}
+	text += fmt.Sprintf("; TCP_INFO before: %d keep-alive probes out, %d retransmits, %d segments unacked, last data received %s before",
+		info.Probes, info.Retransmits, info.Unacked, info.LastDataRecv)
+	ev.Emit(t, event.Dead, text,
+		event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
+		event.F("tcpi_probes", info.Probes), event.F("tcpi_retransmits", info.Retransmits),
+		event.F("tcpi_unacked", info.Unacked), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
+	return Result{Outcome: KernelDead, Observed: observed, Predicted: pred, Cause: cause}
+}

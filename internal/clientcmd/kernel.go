@@ -1,0 +1,105 @@
+package clientcmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heartbeat/heartbeat/internal/cli"
+	"github.com/heartbeat/heartbeat/internal/client"
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// procRoot is where the machine's TCP defaults are read.
+const procRoot = "/proc/sys/net/ipv4"
+
+// minRTO is Linux's lowest retransmission timeout (TCP_RTO_MIN), the start
+// of the retransmission give-up estimate.
+const minRTO = 200 * time.Millisecond
+
+func newKernelCmd() *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "kernel",
+		Short: "Print the machine's TCP keep-alive and retransmission defaults and what they imply",
+		Args:  cli.Args(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := sockopt.ReadKernel(procRoot)
+			if err != nil {
+				return fmt.Errorf("cannot read the kernel's defaults: %w", err)
+			}
+			printKernel(cmd.OutOrStdout(), k, jsonOut)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object")
+	return cmd
+}
+
+func printKernel(w io.Writer, k sockopt.Kernel, jsonOut bool) {
+	ka := k.KeepAlive
+	ka.Enable = true
+	giveUp := sockopt.RetransmitGiveUp(k.Retries2, minRTO)
+	if jsonOut {
+		ev := event.NewWriter(w, true)
+		ev.Emit(0, "kernel", "",
+			event.Secs("tcp_keepalive_time_s", ka.Idle), event.Secs("tcp_keepalive_intvl_s", ka.Interval),
+			event.F("tcp_keepalive_probes", ka.Count), event.F("tcp_retries2", k.Retries2),
+			event.Secs("keepalive_dead_after_s", ka.DeadAfter()), event.Secs("retransmit_give_up_s", giveUp))
+		return
+	}
+	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_time    %d s\n", int(ka.Idle/time.Second))
+	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_intvl   %d s\n", int(ka.Interval/time.Second))
+	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_probes  %d\n", ka.Count)
+	fmt.Fprintf(w, "net.ipv4.tcp_retries2          %d\n", k.Retries2)
+	fmt.Fprintf(w, "keep-alive, on a socket that turns it on (SO_KEEPALIVE; off by default):\n")
+	fmt.Fprintf(w, "  dead after %s of silence = %d + %d x %d s\n",
+		ka.DeadAfter(), int(ka.Idle/time.Second), ka.Count, int(ka.Interval/time.Second))
+	fmt.Fprintf(w, "unacknowledged data, without TCP_USER_TIMEOUT:\n")
+	fmt.Fprintf(w, "  given up after about %s (%d retransmissions, RTO from %s doubling to 120s)\n",
+		giveUp, k.Retries2, minRTO)
+}
+
+// describeKernel is the "connected" line's account of the kernel's settings
+// in effect, with the detection time each implies and a warning for each
+// combination that surprises people.
+func describeKernel(k client.Kernel, hb probe.Config, retries2 int) (string, []event.Field, []string) {
+	var parts, warnings []string
+	fields := []event.Field{event.F("keepalive", k.KeepAlive.Enable)}
+	if ka := k.KeepAlive; ka.Enable {
+		rule := fmt.Sprintf("idle %s + %d x %s", ka.Idle, ka.Count, ka.Interval)
+		if k.UserTimeout > 0 {
+			rule = fmt.Sprintf("idle %s + interval %s until the %s user timeout", ka.Idle, ka.Interval, k.UserTimeout)
+		}
+		parts = append(parts, fmt.Sprintf("kernel keep-alive: dead after %s of silence (%s; read back from the socket)",
+			ka.DeadAfterWith(k.UserTimeout), rule))
+		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
+			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(k.UserTimeout)))
+		if hb.Enabled() {
+			warnings = append(warnings, "keep-alive cannot fire while sent data is unacknowledged: "+
+				"if the peer vanishes, the heartbeat's PINGs are retransmitted instead and keep-alive waits")
+		}
+	} else {
+		parts = append(parts, "kernel keep-alive: off (SO_KEEPALIVE read back as 0)")
+	}
+	if k.UserTimeout > 0 {
+		parts = append(parts, fmt.Sprintf("user timeout: unacknowledged data dropped after %s (TCP_USER_TIMEOUT, read back)", k.UserTimeout))
+		fields = append(fields, event.Secs("user_timeout_s", k.UserTimeout))
+		if ka := k.KeepAlive; ka.Enable && k.UserTimeout < ka.Idle+ka.Interval {
+			warnings = append(warnings, fmt.Sprintf("--user-timeout %s is shorter than keep-alive idle + interval (%s): "+
+				"one lost keep-alive probe kills the connection, at %s", k.UserTimeout, ka.Idle+ka.Interval, ka.Idle+ka.Interval))
+		} else if ka.Enable && k.UserTimeout > ka.DeadAfter() {
+			warnings = append(warnings, fmt.Sprintf("--user-timeout %s is longer than keep-alive's %s: "+
+				"the kernel then ignores --keepalive-count and keeps probing until %s", k.UserTimeout, ka.DeadAfter(), ka.DeadAfterWith(k.UserTimeout)))
+		}
+	} else if retries2 > 0 {
+		parts = append(parts, fmt.Sprintf("unacknowledged data dropped after about %s (tcp_retries2 %d)",
+			sockopt.RetransmitGiveUp(retries2, minRTO), retries2))
+	}
+	return strings.Join(parts, "; "), fields, warnings
+}
