@@ -211,13 +211,14 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		defer t.Stop()
 		watch = t.C
 	}
-	lastFrame := start       // last frame received (or the connect)
-	var firstWrite time.Time // first write since lastFrame; zero: none
+	lastFrame := start         // last frame received (or the connect)
+	var firstWrite time.Time   // first write since lastFrame; zero: none
+	var firstRetrans time.Time // when TCP_INFO first showed a retransmission since lastFrame
 	kernelVerdict := func(at time.Time, err error) (Result, bool) {
 		if !errors.Is(err, syscall.ETIMEDOUT) {
 			return Result{}, false
 		}
-		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite), true
+		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite, firstRetrans), true
 	}
 
 	var ping msg.Frame
@@ -293,6 +294,9 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				continue
 			}
 			reportKernel(ev, since(now), opts.Kernel, before, info)
+			if info.Retransmits > 0 && firstRetrans.IsZero() {
+				firstRetrans = now
+			}
 
 		case r := <-frames:
 			if r.err != nil {
@@ -301,7 +305,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				}
 				return ended(ev, since(r.at), r.err)
 			}
-			lastFrame, firstWrite = r.at, time.Time{}
+			lastFrame, firstWrite, firstRetrans = r.at, time.Time{}, time.Time{}
 			typ, hostOrder := r.f.Type()
 			if hostOrder && !saidHostOrder {
 				saidHostOrder = true

@@ -36,8 +36,12 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 // the retransmission limit; otherwise keep-alive. The predicted time is
 // measured, like the observed one, from the last frame received: for
 // keep-alive idle + count x interval; for a user timeout, the first write
-// after that frame (the oldest unacknowledged data) plus the timeout.
-func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite time.Time) Result {
+// after that frame (the oldest unacknowledged data) plus the timeout, as
+// tcp(7) words it. Linux in fact counts from its first retransmission, a
+// few hundred ms after the write (RTO, tail loss probe), so the verdict
+// comes that much later; firstRetrans, when TCP_INFO saw it, is printed so
+// that the difference can be read off.
+func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time) Result {
 	observed := at.Sub(lastFrame)
 	cause, pred := "retransmit", time.Duration(0)
 	unacked := info.Unacked > 0 || info.Retransmits > 0
@@ -57,9 +61,13 @@ func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info 
 	}
 	text += fmt.Sprintf("; TCP_INFO before: %d keep-alive probes out, %d retransmits, %d segments unacked, last data received %s before",
 		info.Probes, info.Retransmits, info.Unacked, info.LastDataRecv)
-	ev.Emit(t, event.Dead, text,
-		event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
+	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred)}
+	if !firstRetrans.IsZero() {
+		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())
+		fields = append(fields, event.Secs("first_retransmit_s", firstRetrans.Sub(lastFrame)))
+	}
+	ev.Emit(t, event.Dead, text, append(fields,
 		event.F("tcpi_probes", info.Probes), event.F("tcpi_retransmits", info.Retransmits),
-		event.F("tcpi_unacked", info.Unacked), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
+		event.F("tcpi_unacked", info.Unacked), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))...)
 	return Result{Outcome: KernelDead, Observed: observed, Predicted: pred, Cause: cause}
 }
