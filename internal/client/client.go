@@ -313,6 +313,32 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 					"peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
 					event.F("note", "host_order_pong"))
 			}
+			if typ == msg.Ping {
+				// The server's own heartbeat: answer at once, echoing.
+				if m.Frame(r.at) {
+					rearm()
+				}
+				seq := uint64(0)
+				if st, ok := msg.ReadStamp(&r.f); ok {
+					seq = st.Seq
+				}
+				r.f.SetType(msg.Pong)
+				if !stalled {
+					err := conn.SetWriteDeadline(time.Now().Add(time.Second))
+					if err == nil {
+						_, err = conn.Write(r.f[:])
+					}
+					if err != nil {
+						if res, ok := kernelVerdict(time.Now(), err); ok {
+							return res
+						}
+						return fail(ev, since(time.Now()), fmt.Errorf("answering the server's PING: %w", err))
+					}
+				}
+				ev.Emit(since(r.at), event.Data, fmt.Sprintf("PING #%d from the server, answered", seq),
+					event.F("type", uint32(typ)), event.F("name", typ.String()), event.F("seq", seq), event.F("answered", true))
+				continue
+			}
 			if typ != msg.Pong {
 				if m.Frame(r.at) {
 					rearm()

@@ -144,6 +144,8 @@ func dead(ts *testscript.TestScript, neg bool, args []string) {
 //	halfclose half a frame, then close
 //	reset     half a frame, then a reset (RST)
 //	hang      half a frame, then silence until the script ends
+//	silent    connect, never answer; wait (10s at most) for the server to
+//	          close the connection (its heartbeat reaping the client)
 func hostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
 		ts.Fatalf("usage: hostile HOST PORT KIND...")
@@ -185,6 +187,9 @@ func hostile(ts *testscript.TestScript, neg bool, args []string) {
 			if _, err = c.Write(f[:500]); err == nil {
 				err = tc.SetLinger(0)
 			}
+		case "silent":
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, err = io.Copy(io.Discard, c)
 		case "hang":
 			_, err = c.Write(f[:500])
 			ts.Defer(func() { c.Close() })

@@ -29,6 +29,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
 // WriteTimeout bounds how long a PONG may wait for a client that does not
@@ -43,6 +44,9 @@ type Config struct {
 	Sleep time.Duration
 	// Events receives the timeline. Nil discards it.
 	Events *event.Writer
+	// Probe is the server's own heartbeat towards each client. The zero
+	// value (Probes 0) turns it off, as in the seed C server.
+	Probe probe.Config
 	// Fault makes every connection misbehave, FaultAfter after it was
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
 	Fault      Fault
@@ -75,14 +79,15 @@ type Reason string
 
 // The reasons a connection ends.
 const (
-	PeerClosed   Reason = "peer closed"           // clean FIN between frames
-	MidFrame     Reason = "peer closed mid-frame" // FIN inside a frame
-	Reset        Reason = "reset by peer"         // RST
-	WriteStalled Reason = "peer does not read"    // a PONG waited WriteTimeout
-	IOError      Reason = "i/o error"             // anything else
-	Shutdown     Reason = "server shutting down"  // SIGINT or SIGTERM
-	FaultReset   Reason = "fault reset"           // --fault reset: we sent a RST
-	FaultClose   Reason = "fault close"           // --fault close: we sent a FIN
+	PeerClosed    Reason = "peer closed"           // clean FIN between frames
+	MidFrame      Reason = "peer closed mid-frame" // FIN inside a frame
+	Reset         Reason = "reset by peer"         // RST
+	WriteStalled  Reason = "peer does not read"    // a PONG waited WriteTimeout
+	IOError       Reason = "i/o error"             // anything else
+	Shutdown      Reason = "server shutting down"  // SIGINT or SIGTERM
+	FaultReset    Reason = "fault reset"           // --fault reset: we sent a RST
+	HeartbeatDead Reason = "dead by heartbeat"     // the server's --probes went unanswered
+	FaultClose    Reason = "fault close"           // --fault close: we sent a FIN
 )
 
 // Serve accepts connections on ln until ctx ends, then closes ln and every
@@ -201,7 +206,7 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 		})
 		defer t.Stop()
 	}
-	reason, detail := s.loop(ctx, c, tag, with, &fault)
+	reason, detail := s.handle(ctx, c, tag, with, &fault)
 	c.Close()
 
 	s.mu.Lock()
@@ -213,75 +218,6 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 		text += " (" + detail + ")"
 	}
 	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
-}
-
-func (s *srv) loop(ctx context.Context, c net.Conn, tag string, with func(...event.Field) []event.Field, fault *atomic.Bool) (Reason, string) {
-	// frozen is what a hung process does: nothing, until shutdown.
-	frozen := func() (Reason, string) {
-		<-ctx.Done()
-		return Shutdown, "frozen by --fault freeze"
-	}
-	var f msg.Frame
-	var timer *time.Timer
-	if s.cfg.Sleep > 0 {
-		timer = time.NewTimer(s.cfg.Sleep)
-		timer.Stop()
-		defer timer.Stop()
-	}
-	for {
-		if err := msg.ReadFrame(c, &f); err != nil {
-			if fault.Load() {
-				switch s.cfg.Fault {
-				case Freeze:
-					return frozen()
-				case ResetConn:
-					return FaultReset, ""
-				case CloseConn:
-					return FaultClose, ""
-				}
-			}
-			return s.classify(ctx, err)
-		}
-		got := time.Now()
-		typ, _ := f.Type()
-		if typ != msg.Ping {
-			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", tag, typ, ignored(typ)),
-				with(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
-			continue
-		}
-		seq := "PING"
-		fs := with()
-		if st, ok := msg.ReadStamp(&f); ok {
-			seq = fmt.Sprintf("PING #%d", st.Seq)
-			fs = append(fs, event.F("seq", st.Seq))
-		}
-		s.ev.Emit(s.since(), event.Ping, tag+seq+" received", fs...)
-		if timer != nil {
-			timer.Reset(s.cfg.Sleep)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return Shutdown, ""
-			}
-		}
-		if fault.Load() && s.cfg.Fault == Freeze {
-			return frozen()
-		}
-		if fault.Load() && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, tag+seq+" not answered (--fault mute)", append(fs, event.F("note", "muted"))...)
-			continue
-		}
-		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
-		if err := c.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
-			return s.classify(ctx, err)
-		}
-		if _, err := c.Write(f[:]); err != nil {
-			return s.classify(ctx, err)
-		}
-		held := time.Since(got)
-		s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", tag, seq, held.Round(time.Microsecond)),
-			append(fs, event.Secs("held_s", held))...)
-	}
 }
 
 func (s *srv) classify(ctx context.Context, err error) (Reason, string) {

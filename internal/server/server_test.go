@@ -13,6 +13,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
 type line map[string]any
@@ -27,6 +28,11 @@ type harness struct {
 }
 
 func start(t *testing.T, sleep time.Duration) *harness {
+	t.Helper()
+	return startWith(t, Config{Sleep: sleep})
+}
+
+func startWith(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +54,8 @@ func start(t *testing.T, sleep time.Duration) *harness {
 		close(h.events)
 	}()
 	go func() {
-		h.done <- Serve(ctx, ln, Config{Sleep: sleep, Events: event.NewWriter(pw, true)})
+		cfg.Events = event.NewWriter(pw, true)
+		h.done <- Serve(ctx, ln, cfg)
 		pw.Close()
 	}()
 	h.wait(func(l line) bool { return l["event"] == "listening" })
@@ -255,5 +262,45 @@ func TestShutdownWakesSleepingConnections(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("client read after shutdown: %v, want EOF", err)
+	}
+}
+
+// With its own heartbeat on, the server PINGs a silent client, keeps one
+// that answers and reaps one that does not, at idle + probes x interval.
+func TestServerHeartbeatReapsSilentClient(t *testing.T) {
+	cfg := probe.Config{Idle: 200 * time.Millisecond, Interval: 100 * time.Millisecond, Probes: 2}
+	h := startWith(t, Config{Probe: cfg})
+	silent := dial(t, h.addr)
+	answering := dial(t, h.addr)
+	go func() { // answers every PING, as hbclient does
+		var f msg.Frame
+		for msg.ReadFrame(answering, &f) == nil {
+			f.SetType(msg.Pong)
+			if _, err := answering.Write(f[:]); err != nil {
+				return
+			}
+		}
+	}()
+	dead := h.wait(func(l line) bool { return l["event"] == "dead" })
+	if dead["peer"] != silent.LocalAddr().String() || dead["cause"] != "heartbeat" || dead["predicted_s"] != 0.4 {
+		t.Fatalf("dead event %v, want the silent client at 0.4s", dead)
+	}
+	if obs := dead["observed_s"].(float64); obs < 0.4 || obs > 0.5 {
+		t.Fatalf("reaped after %vs, predicted 0.4s", obs)
+	}
+	h.wait(func(l line) bool {
+		return l["event"] == "closed" && l["peer"] == silent.LocalAddr().String() && l["reason"] == string(HeartbeatDead)
+	})
+	// The silent client sees its connection closed.
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var f msg.Frame
+	for msg.ReadFrame(silent, &f) == nil { // the PINGs it did not answer
+	}
+	h.wait(func(l line) bool {
+		return l["event"] == "pong" && l["peer"] == answering.LocalAddr().String() && l["received"] == true
+	})
+	last := h.stop()
+	if counts := last["closed"].(map[string]any); counts[string(HeartbeatDead)] != 1.0 || counts[string(Shutdown)] != 1.0 {
+		t.Fatalf("closes %v", counts)
 	}
 }

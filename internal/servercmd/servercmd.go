@@ -11,12 +11,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 )
 
@@ -31,6 +33,9 @@ type Options struct {
 	AddrFile string
 	// JSON prints events as JSON lines instead of text.
 	JSON bool
+	// Probe is the server's own heartbeat towards each client (--idle,
+	// --interval, --probes, --accept-late); Probes 0, the default, is off.
+	Probe probe.Config
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -47,6 +52,10 @@ func NewCmd() *cobra.Command {
 (default 0), as the seed C server does, for any number of clients at once.
 A client's PINGs are answered one after the other: a PING that arrives
 during a SLEEP waits its turn. Each PONG echoes its PING's data.
+
+With --probes N the server runs its own heartbeat towards each client, with
+the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
+the clients that stop answering. hbclient answers the server's PINGs.
 
 SLEEP takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free
 port; --addr-file tells which. SIGINT or SIGTERM closes every connection and
@@ -71,6 +80,12 @@ exits 0.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	opts.Probe = probe.DefaultConfig()
+	opts.Probe.Probes = 0
+	cli.DurationVar(f, &opts.Probe.Idle, "idle", probe.DefaultIdle, "server heartbeat: a client's silence before the server PINGs it")
+	cli.DurationVar(f, &opts.Probe.Interval, "interval", probe.DefaultInterval, "server heartbeat: time each PING waits for the client's PONG")
+	f.IntVar(&opts.Probe.Probes, "probes", 0, "server heartbeat: missed probes that reap a client (0: off)")
+	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "server heartbeat: any frame, however late, counts as life")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, "when the --fault starts, after each connection is accepted")
 	return cmd
@@ -80,6 +95,9 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	if fault != server.NoFault && !slices.Contains(server.Faults, fault) {
 		return cli.Usagef("--fault %q: choose mute, freeze, reset or close", opts.Fault)
+	}
+	if err := opts.Probe.Validate(); err != nil {
+		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
 	}
 	if opts.FaultAfter > 0 && fault == server.NoFault {
 		return cli.Usagef("--fault-after needs --fault")
@@ -100,6 +118,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	return server.Serve(ctx, ln, server.Config{
 		Sleep:      opts.Sleep,
 		Events:     event.NewWriter(stdout, opts.JSON),
+		Probe:      opts.Probe,
 		Fault:      fault,
 		FaultAfter: opts.FaultAfter,
 	})
