@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/sockopt"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -170,4 +171,15 @@ func OpCause(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// CheckKeepAlive checks the --keepalive flags of either tool.
+func CheckKeepAlive(ka sockopt.KeepAliveConfig) error {
+	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
+		return Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
+	}
+	if err := ka.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
 }

@@ -215,10 +215,14 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 	var firstWrite time.Time   // first write since lastFrame; zero: none
 	var firstRetrans time.Time // when TCP_INFO first showed a retransmission since lastFrame
 	kernelVerdict := func(at time.Time, err error) (Result, bool) {
-		if !errors.Is(err, syscall.ETIMEDOUT) {
+		// The kernel gave up: ETIMEDOUT, or the ICMP error it last heard
+		// (an established connection keeps ICMP unreachable as a soft
+		// error and reports it only when it gives up).
+		unreachable := errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+		if !errors.Is(err, syscall.ETIMEDOUT) && !unreachable {
 			return Result{}, false
 		}
-		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite, firstRetrans), true
+		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite, firstRetrans, unreachable), true
 	}
 
 	var ping msg.Frame
@@ -413,11 +417,8 @@ func ended(ev *event.Writer, t time.Duration, err error) Result {
 
 func fail(ev *event.Writer, t time.Duration, err error) Result {
 	what := err.Error()
-	switch {
-	case errors.Is(err, syscall.ECONNRESET):
+	if errors.Is(err, syscall.ECONNRESET) {
 		what = "connection reset by peer"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		what = "peer unreachable (ICMP): " + err.Error()
 	}
 	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
 	return Result{Outcome: Failed, Err: err}

@@ -31,7 +31,8 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 	}
 }
 
-// kernelDead reports the kernel giving up on the peer (ETIMEDOUT) and names
+// kernelDead reports the kernel giving up on the peer (ETIMEDOUT, or
+// EHOSTUNREACH when an ICMP error was the last word) and names
 // the mechanism: with data unacknowledged, TCP_USER_TIMEOUT (when set) or
 // the retransmission limit; otherwise keep-alive. The predicted time is
 // measured, like the observed one, from the last frame received: for
@@ -41,7 +42,7 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 // few hundred ms after the write (RTO, tail loss probe), so the verdict
 // comes that much later; firstRetrans, when TCP_INFO saw it, is printed so
 // that the difference can be read off.
-func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time) Result {
+func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time, unreachable bool) Result {
 	observed := at.Sub(lastFrame)
 	cause, pred := "retransmit", time.Duration(0)
 	unacked := info.Unacked > 0 || info.Retransmits > 0
@@ -54,14 +55,19 @@ func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info 
 	case k.KeepAlive.Enable && !unacked:
 		cause, pred = "keepalive", k.KeepAlive.DeadAfterWith(k.UserTimeout)
 	}
-	text := fmt.Sprintf("DEAD (%s): the kernel gave up (connection timed out); observed %.3fs after the last frame received",
-		cause, observed.Seconds())
+	why := "connection timed out"
+	if unreachable {
+		why = "host unreachable: the last ICMP error heard"
+	}
+	text := fmt.Sprintf("DEAD (%s): the kernel gave up (%s); observed %.3fs after the last frame received",
+		cause, why, observed.Seconds())
 	if pred > 0 {
 		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
 	}
 	text += fmt.Sprintf("; TCP_INFO before: %d keep-alive probes out, %d retransmits, %d segments unacked, last data received %s before",
 		info.Probes, info.Retransmits, info.Unacked, info.LastDataRecv)
-	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred)}
+	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
+		event.F("unreachable", unreachable)}
 	if !firstRetrans.IsZero() {
 		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())
 		fields = append(fields, event.Secs("first_retransmit_s", firstRetrans.Sub(lastFrame)))

@@ -104,12 +104,8 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
 		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
 	}
-	ka := opts.KeepAlive
-	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
-		return cli.Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
-	}
-	if err := ka.Validate(); err != nil {
-		return &cli.UsageError{Err: err}
+	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
+		return err
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools

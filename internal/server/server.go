@@ -30,6 +30,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
 // WriteTimeout bounds how long a PONG may wait for a client that does not
@@ -47,6 +48,11 @@ type Config struct {
 	// Probe is the server's own heartbeat towards each client. The zero
 	// value (Probes 0) turns it off, as in the seed C server.
 	Probe probe.Config
+	// KeepAlive and UserTimeout are the kernel's detectors, set on every
+	// accepted connection and read back. The zero values leave keep-alive
+	// off and no user timeout, the kernel's defaults.
+	KeepAlive   sockopt.KeepAliveConfig
+	UserTimeout time.Duration
 	// Fault makes every connection misbehave, FaultAfter after it was
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
 	Fault      Fault
@@ -86,6 +92,7 @@ const (
 	IOError       Reason = "i/o error"             // anything else
 	Shutdown      Reason = "server shutting down"  // SIGINT or SIGTERM
 	FaultReset    Reason = "fault reset"           // --fault reset: we sent a RST
+	KernelDead    Reason = "dead by kernel"        // ETIMEDOUT: keep-alive, user timeout or retransmissions
 	HeartbeatDead Reason = "dead by heartbeat"     // the server's --probes went unanswered
 	FaultClose    Reason = "fault close"           // --fault close: we sent a FIN
 )
@@ -173,6 +180,44 @@ func (s *srv) accept(ctx context.Context, ln net.Listener) error {
 	}
 }
 
+// setKernel applies the kernel options to an accepted connection and reads
+// back what is in effect, for the "connected" event.
+func (s *srv) setKernel(c net.Conn) (string, []event.Field, error) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok || (!s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0) {
+		return "", nil, nil
+	}
+	if err := sockopt.SetKeepAlive(tc, s.cfg.KeepAlive); err != nil {
+		return "", nil, err
+	}
+	if s.cfg.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(tc, s.cfg.UserTimeout); err != nil {
+			return "", nil, err
+		}
+	}
+	ka, err := sockopt.ReadKeepAlive(tc)
+	if err != nil {
+		return "", nil, err
+	}
+	ut, err := sockopt.UserTimeout(tc)
+	if err != nil {
+		return "", nil, err
+	}
+	var text string
+	fields := []event.Field{event.F("keepalive", ka.Enable)}
+	if ka.Enable {
+		text += fmt.Sprintf("; kernel keep-alive: dead after %s of silence (idle %s, interval %s, count %d; read back)",
+			ka.DeadAfterWith(ut), ka.Idle, ka.Interval, ka.Count)
+		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
+			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(ut)))
+	}
+	if ut > 0 {
+		text += fmt.Sprintf("; user timeout %s (read back)", ut)
+		fields = append(fields, event.Secs("user_timeout_s", ut))
+	}
+	return text, fields, nil
+}
+
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
@@ -185,7 +230,11 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 	conn := []event.Field{event.F("conn", id), event.F("peer", peer)}
 	with := func(fs ...event.Field) []event.Field { return append(append([]event.Field{}, conn...), fs...) }
 
-	s.ev.Emit(s.since(), event.Connected, tag+"connected", conn...)
+	text, kernelFields, err := s.setKernel(c)
+	if err != nil {
+		s.ev.Emit(s.since(), event.Error, tag+err.Error(), append(conn, event.F("error", err.Error()))...)
+	}
+	s.ev.Emit(s.since(), event.Connected, tag+"connected"+text, append(conn, kernelFields...)...)
 	var fault atomic.Bool // set when s.cfg.Fault takes effect
 	if s.cfg.Fault != NoFault {
 		t := time.AfterFunc(s.cfg.FaultAfter, func() {
@@ -213,11 +262,25 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 	delete(s.conns, c)
 	s.counts[reason]++
 	s.mu.Unlock()
-	text := tag + "closed: " + string(reason)
+	text = tag + "closed: " + string(reason)
 	if detail != "" {
 		text += " (" + detail + ")"
 	}
 	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
+}
+
+// kernelCause names the kernel's detector that gave up: with keep-alive on
+// and no user timeout, keep-alive; with a user timeout, it (it also bounds
+// keep-alive); otherwise the retransmission limit.
+func (s *srv) kernelCause(err error) string {
+	cause := "retransmit"
+	switch {
+	case s.cfg.UserTimeout > 0:
+		cause = "user-timeout"
+	case s.cfg.KeepAlive.Enable:
+		cause = "keepalive"
+	}
+	return cause + ": " + err.Error()
 }
 
 func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
@@ -230,6 +293,8 @@ func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
 		return MidFrame, strings.TrimPrefix(err.Error(), "msg: ")
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return Reset, ""
+	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return KernelDead, s.kernelCause(err)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return WriteStalled, fmt.Sprintf("a PONG waited %s", WriteTimeout)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
 type line map[string]any
@@ -302,5 +303,24 @@ func TestServerHeartbeatReapsSilentClient(t *testing.T) {
 	last := h.stop()
 	if counts := last["closed"].(map[string]any); counts[string(HeartbeatDead)] != 1.0 || counts[string(Shutdown)] != 1.0 {
 		t.Fatalf("closes %v", counts)
+	}
+}
+
+// Kernel options are set on each accepted connection and read back into its
+// "connected" event.
+func TestServerKernelOptionsReadBack(t *testing.T) {
+	h := startWith(t, Config{
+		KeepAlive:   sockopt.KeepAliveConfig{Enable: true, Idle: 4 * time.Second, Interval: 2 * time.Second, Count: 3},
+		UserTimeout: 1500 * time.Millisecond,
+	})
+	dial(t, h.addr)
+	c := h.wait(func(l line) bool { return l["event"] == "connected" })
+	for k, want := range map[string]any{
+		"keepalive": true, "keepalive_idle_s": 4.0, "keepalive_interval_s": 2.0, "keepalive_count": 3.0,
+		"user_timeout_s": 1.5, "keepalive_predicted_s": 6.0, // 4 + 1 x 2: the user timeout bounds keep-alive
+	} {
+		if c[k] != want {
+			t.Errorf("connected %s = %v, want %v (event %v)", k, c[k], want, c)
+		}
 	}
 }

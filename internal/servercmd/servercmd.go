@@ -20,6 +20,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
 // Options are hbserver's settings, one field per flag or argument.
@@ -36,6 +37,9 @@ type Options struct {
 	// Probe is the server's own heartbeat towards each client (--idle,
 	// --interval, --probes, --accept-late); Probes 0, the default, is off.
 	Probe probe.Config
+	// KeepAlive and UserTimeout are set on every accepted connection.
+	KeepAlive   sockopt.KeepAliveConfig
+	UserTimeout time.Duration
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -86,6 +90,11 @@ exits 0.`,
 	cli.DurationVar(f, &opts.Probe.Interval, "interval", probe.DefaultInterval, "server heartbeat: time each PING waits for the client's PONG")
 	f.IntVar(&opts.Probe.Probes, "probes", 0, "server heartbeat: missed probes that reap a client (0: off)")
 	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "server heartbeat: any frame, however late, counts as life")
+	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on for every client")
+	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
+	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
+	f.IntVar(&opts.KeepAlive.Count, "keepalive-count", 0, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
+	cli.DurationVar(f, &opts.UserTimeout, "user-timeout", 0, "TCP_USER_TIMEOUT on every client (0: unset)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, "when the --fault starts, after each connection is accepted")
 	return cmd
@@ -95,6 +104,9 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	if fault != server.NoFault && !slices.Contains(server.Faults, fault) {
 		return cli.Usagef("--fault %q: choose mute, freeze, reset or close", opts.Fault)
+	}
+	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
+		return err
 	}
 	if err := opts.Probe.Validate(); err != nil {
 		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
@@ -116,11 +128,13 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		}
 	}
 	return server.Serve(ctx, ln, server.Config{
-		Sleep:      opts.Sleep,
-		Events:     event.NewWriter(stdout, opts.JSON),
-		Probe:      opts.Probe,
-		Fault:      fault,
-		FaultAfter: opts.FaultAfter,
+		Sleep:       opts.Sleep,
+		Events:      event.NewWriter(stdout, opts.JSON),
+		Probe:       opts.Probe,
+		KeepAlive:   opts.KeepAlive,
+		UserTimeout: opts.UserTimeout,
+		Fault:       fault,
+		FaultAfter:  opts.FaultAfter,
 	})
 }
 
