@@ -10,11 +10,14 @@ pids=()
 namespaces=()
 
 cleanup() {
-	for p in "${pids[@]}"; do
+	# Only this shell's jobs still running: a pid that ended may be reused.
+	local running
+	running=$(jobs -pr)
+	for p in $running; do
 		kill -CONT "$p" 2>/dev/null || true
 		kill -INT "$p" 2>/dev/null || true
 	done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	for p in $running; do wait "$p" 2>/dev/null || true; done
 	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$work"
 }

@@ -108,13 +108,7 @@ func TestVanishedHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	addrFile := filepath.Join(t.TempDir(), "addr")
-	srv := exec.CommandContext(ctx, "ip", "netns", "exec", h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	port := waitPort(t, addrFile)
+	port := h.startServer(t, ctx)
 
 	type client struct {
 		name  string
@@ -206,13 +200,7 @@ func TestUnreachableHost(t *testing.T) {
 	h := newTestHosts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	addrFile := filepath.Join(t.TempDir(), "addr")
-	srv := exec.CommandContext(ctx, "ip", "netns", "exec", h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	port := waitPort(t, addrFile)
+	port := h.startServer(t, ctx)
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.cliNS, "hbclient", h.srvIP, port, "--json",
 		"--idle", "1", "--interval", "10", "--probes", "1", "--user-timeout", "2")
 	stdout, err := cmd.StdoutPipe()
@@ -243,8 +231,16 @@ func TestUnreachableHost(t *testing.T) {
 	}
 }
 
-func waitPort(t *testing.T, addrFile string) string {
+// startServer runs hbserver on the server's host until the test ends and
+// returns its port.
+func (h *testHosts) startServer(t *testing.T, ctx context.Context) string {
 	t.Helper()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	srv := exec.CommandContext(ctx, "ip", "netns", "exec", h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if b, err := os.ReadFile(addrFile); err == nil {
 			s := strings.TrimSpace(string(b))
