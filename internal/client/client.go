@@ -343,6 +343,15 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 					event.F("type", uint32(typ)), event.F("name", typ.String()), event.F("seq", seq), event.F("answered", true))
 				continue
 			}
+			if typ == msg.Notice {
+				sev, text := msg.ReadNotice(&r.f)
+				if sev == msg.Closing {
+					ev.Emit(since(r.at), event.Error, "the server closes the connection: "+text,
+						event.F("error", text), event.F("from", "server"))
+					return Result{Outcome: Failed, Err: fmt.Errorf("closed by the server: %s", text)}
+				}
+				ev.Emit(since(r.at), event.Note, "the server warns: "+text, event.F("note", "server_warning"), event.F("text", text))
+			}
 			if typ != msg.Pong {
 				if m.Frame(r.at) {
 					rearm()

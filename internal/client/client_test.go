@@ -241,3 +241,32 @@ func TestHeartbeatOff(t *testing.T) {
 		}
 	})
 }
+
+// A server's warning is shown and the connection goes on; its closing
+// notice ends the run as a failure that carries the server's reason.
+func TestServerNotices(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		go func() {
+			defer s.Close()
+			var f msg.Frame
+			msg.PutNotice(&f, msg.Warning, "slow down")
+			s.Write(f[:])
+			time.Sleep(time.Second)
+			msg.PutNotice(&f, msg.Closing, "ping flood: allowed one per 100ms")
+			s.Write(f[:])
+		}()
+		var out bytes.Buffer
+		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
+		lines := parse(t, &out)
+		if res.Outcome != Failed || res.Err == nil || res.Err.Error() != "closed by the server: ping flood: allowed one per 100ms" {
+			t.Fatalf("result %+v", res)
+		}
+		if n := find(lines, "note"); n["text"] != "slow down" || n["t"] != 0.0 {
+			t.Fatalf("warning event %v", n)
+		}
+		if e := find(lines, "error"); e["t"] != 1.0 || e["from"] != "server" {
+			t.Fatalf("error event %v", e)
+		}
+	})
+}

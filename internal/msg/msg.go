@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,10 +23,15 @@ type Type uint32
 // The message types of the seed programs. A peer ignores types it does not
 // know, as the seed C server does (its switch has an empty default).
 const (
-	Ping  Type = 1  // asks the peer for a Pong
-	Pong  Type = 2  // answers a Ping; our server echoes the Ping's data
-	Type1 Type = 11 // application data, reported and otherwise ignored
-	Type2 Type = 21 // application data, reported and otherwise ignored
+	Ping Type = 1 // asks the peer for a Pong
+	Pong Type = 2 // answers a Ping; our server echoes the Ping's data
+	// Notice is ours, not the seed's: a short human-readable message from
+	// the server, a warning or the reason it is about to close the
+	// connection (see Notice and PutNotice). Peers that do not know it
+	// ignore it, as the seed C programs do.
+	Notice Type = 3
+	Type1  Type = 11 // application data, reported and otherwise ignored
+	Type2  Type = 21 // application data, reported and otherwise ignored
 )
 
 // String names the type, or gives its number when it is not one we know.
@@ -35,6 +41,8 @@ func (t Type) String() string {
 		return "PING"
 	case Pong:
 		return "PONG"
+	case Notice:
+		return "NOTICE"
 	case Type1:
 		return "TYPE1"
 	case Type2:
@@ -45,7 +53,7 @@ func (t Type) String() string {
 
 // Known reports whether t is one of the types above.
 func (t Type) Known() bool {
-	return t == Ping || t == Pong || t == Type1 || t == Type2
+	return t == Ping || t == Pong || t == Notice || t == Type1 || t == Type2
 }
 
 // hostOrderPong is the type field of the seed C server's PONG read as
@@ -131,4 +139,38 @@ func ReadStamp(f *Frame) (s Stamp, ok bool) {
 	s.Seq = binary.BigEndian.Uint64(d[4:12])
 	s.Sent = time.Unix(0, int64(binary.BigEndian.Uint64(d[12:20])))
 	return s, true
+}
+
+// Severity says what a Notice means for the connection.
+type Severity uint8
+
+const (
+	Warning Severity = 1 // the connection goes on; the peer should change what it does
+	Closing Severity = 2 // the sender closes the connection right after this frame
+)
+
+// A Notice frame's data:
+//
+//	data[0]     severity: 1 warning, 2 closing
+//	data[1:]    the message, UTF-8, ended by the first zero byte or the frame's end
+//
+// Messages longer than 1023 bytes are cut.
+
+// PutNotice makes f a Notice with severity and text.
+func PutNotice(f *Frame, sev Severity, text string) {
+	f.SetType(Notice)
+	d := f.Data()
+	d[0] = byte(sev)
+	n := copy(d[1:], text)
+	clear(d[1+n:])
+}
+
+// ReadNotice returns a Notice's severity and text.
+func ReadNotice(f *Frame) (Severity, string) {
+	d := f.Data()
+	text := d[1:]
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		text = text[:i]
+	}
+	return Severity(d[0]), string(text)
 }

@@ -126,3 +126,22 @@ func TestTypeString(t *testing.T) {
 		t.Fatal("Known is wrong")
 	}
 }
+
+func TestNoticeGolden(t *testing.T) {
+	var f Frame
+	for i := range f {
+		f[i] = 0xff
+	}
+	PutNotice(&f, Closing, "bye")
+	want := "00000003" + "02" + hex.EncodeToString([]byte("bye")) + strings.Repeat("00", DataSize-4)
+	if got := hex.EncodeToString(f[:]); got != want {
+		t.Fatalf("notice bytes\n got %s\nwant %s", got, want)
+	}
+	if sev, text := ReadNotice(&f); sev != Closing || text != "bye" {
+		t.Fatalf("ReadNotice = %v %q", sev, text)
+	}
+	PutNotice(&f, Warning, strings.Repeat("x", 2000))
+	if _, text := ReadNotice(&f); len(text) != DataSize-1 {
+		t.Fatalf("a long notice is %d bytes, want it cut to %d", len(text), DataSize-1)
+	}
+}

@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,9 +81,17 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 	}
 
 	var f msg.Frame
+	var lastPing time.Time
+	strikes := 0
 	for {
-		if err := msg.ReadFrame(c, &f); err != nil {
+		if fault.Load() && s.cfg.Fault == Freeze {
+			<-ctx.Done() // a hung process does nothing, until shutdown
+			return Shutdown, "frozen by --fault freeze"
+		}
+		if err := k.readFrame(&f); err != nil {
 			switch {
+			case errors.Is(err, errFrameTimeout):
+				return FrameTimeout, err.Error()
 			case k.dead.Load():
 				return HeartbeatDead, fmt.Sprintf("%d probes unanswered", s.cfg.Probe.Probes)
 			case fault.Load() && s.cfg.Fault == Freeze:
@@ -97,6 +108,22 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 		typ, _ := f.Type()
 		switch typ {
 		case msg.Ping:
+			if allowed := s.cfg.MinPingInterval; allowed > 0 {
+				gap := now.Sub(lastPing)
+				if lastPing.IsZero() || gap >= allowed {
+					strikes = 0
+				} else if strikes++; strikes >= PingStrikes {
+					text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
+						strikes, gap.Round(time.Microsecond), float64(time.Second)/float64(max(gap, time.Microsecond)), allowed)
+					k.notify(msg.Closing, text)
+					lingerClose(c)
+					return PingFlood, text
+				} else {
+					k.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
+						gap.Round(time.Microsecond), float64(time.Second)/float64(max(gap, time.Microsecond)), allowed, strikes, PingStrikes))
+				}
+				lastPing = now
+			}
 			p := pending{f: f, at: now, label: "PING"}
 			if st, ok := msg.ReadStamp(&f); ok {
 				p.label, p.seq = fmt.Sprintf("PING #%d", st.Seq), st.Seq
@@ -120,6 +147,60 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 			k.tell(heardc, heard{at: now})
 		}
 	}
+}
+
+// errFrameTimeout means a client started a frame and did not finish it in
+// time.
+var errFrameTimeout = errors.New("frame not finished in time")
+
+// readFrame reads one frame. With a FrameTimeout, it waits as long as need
+// be for a frame's first byte, then gives the rest FrameTimeout to arrive.
+func (k *conn) readFrame(f *msg.Frame) error {
+	ft := k.s.cfg.FrameTimeout
+	if ft <= 0 {
+		return msg.ReadFrame(k.c, f)
+	}
+	if _, err := io.ReadFull(k.c, f[:1]); err != nil {
+		return err // io.EOF between frames: a clean close
+	}
+	if err := k.c.SetReadDeadline(time.Now().Add(ft)); err != nil {
+		return err
+	}
+	n, err := io.ReadFull(k.c, f[1:])
+	if err == nil {
+		err = k.c.SetReadDeadline(time.Time{})
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded) && !k.fault.Load():
+		return fmt.Errorf("%w: %d of %d bytes in %s (--frame-timeout)", errFrameTimeout, n+1, msg.FrameSize, ft)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%w (%d of %d bytes)", msg.ErrShortFrame, n+1, msg.FrameSize)
+	}
+	return err
+}
+
+// lingerClose ends a connection that the server gives up on without making
+// the client lose the Notice just sent: closing with unread bytes would send
+// a RST, which can overtake the Notice. So it sends FIN first, then reads and
+// drops what the client still sends, for one second at most, then closes.
+func lingerClose(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, c)
+	}
+	c.Close()
+}
+
+// notify sends the client a Notice and logs it.
+func (k *conn) notify(sev msg.Severity, text string) {
+	var f msg.Frame
+	msg.PutNotice(&f, sev, text)
+	k.write(&f)
+	k.s.ev.Emit(k.s.since(), event.Note, k.tag+"told the client: "+text,
+		k.with(event.F("note", "notice"), event.F("severity", int(sev)), event.F("text", text))...)
 }
 
 // tell passes a received frame to the prober, if there is one. The channel

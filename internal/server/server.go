@@ -53,6 +53,19 @@ type Config struct {
 	// off and no user timeout, the kernel's defaults.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
+	// MaxConns is how many connections may be open at once; one more is
+	// sent a closing Notice that says so and closed. Zero means no limit
+	// (hbserver's default is what the open-file limit allows).
+	MaxConns int
+	// FrameTimeout is how long a client may take to finish a frame it has
+	// started; past it the connection is closed, so that one byte at a time
+	// does not hold a connection. Zero means no limit.
+	FrameTimeout time.Duration
+	// MinPingInterval is the shortest gap allowed between a client's PINGs.
+	// Each PING sooner than that is a strike and is warned about with a
+	// Notice; PingStrikes strikes in a row close the connection. Zero turns
+	// the check off.
+	MinPingInterval time.Duration
 	// Fault makes every connection misbehave, FaultAfter after it was
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
 	Fault      Fault
@@ -85,17 +98,29 @@ type Reason string
 
 // The reasons a connection ends.
 const (
-	PeerClosed    Reason = "peer closed"           // clean FIN between frames
-	MidFrame      Reason = "peer closed mid-frame" // FIN inside a frame
-	Reset         Reason = "reset by peer"         // RST
-	WriteStalled  Reason = "peer does not read"    // a PONG waited WriteTimeout
-	IOError       Reason = "i/o error"             // anything else
-	Shutdown      Reason = "server shutting down"  // SIGINT or SIGTERM
-	FaultReset    Reason = "fault reset"           // --fault reset: we sent a RST
-	KernelDead    Reason = "dead by kernel"        // ETIMEDOUT: keep-alive, user timeout or retransmissions
-	HeartbeatDead Reason = "dead by heartbeat"     // the server's --probes went unanswered
-	FaultClose    Reason = "fault close"           // --fault close: we sent a FIN
+	PeerClosed    Reason = "peer closed"               // clean FIN between frames
+	MidFrame      Reason = "peer closed mid-frame"     // FIN inside a frame
+	Reset         Reason = "reset by peer"             // RST
+	WriteStalled  Reason = "peer does not read"        // a PONG waited WriteTimeout
+	IOError       Reason = "i/o error"                 // anything else
+	Shutdown      Reason = "server shutting down"      // SIGINT or SIGTERM
+	FaultReset    Reason = "fault reset"               // --fault reset: we sent a RST
+	OverLimit     Reason = "over the connection limit" // --max-conns reached
+	FrameTimeout  Reason = "frame timeout"             // a frame took longer than --frame-timeout
+	PingFlood     Reason = "ping flood"                // PINGs faster than --min-ping-interval
+	KernelDead    Reason = "dead by kernel"            // ETIMEDOUT: keep-alive, user timeout or retransmissions
+	HeartbeatDead Reason = "dead by heartbeat"         // the server's --probes went unanswered
+	FaultClose    Reason = "fault close"               // --fault close: we sent a FIN
 )
+
+// DefaultFrameTimeout is hbserver's --frame-timeout: ten seconds for 1028
+// bytes is generous for any client that is really sending.
+const DefaultFrameTimeout = 10 * time.Second
+
+// PingStrikes is how many PINGs in a row may come sooner than
+// MinPingInterval before the connection is closed: a client that slips once
+// (a delayed timer, a retry) is warned, not dropped.
+const PingStrikes = 3
 
 // Serve accepts connections on ln until ctx ends, then closes ln and every
 // connection, waits for their goroutines and returns nil. It returns an
@@ -171,13 +196,38 @@ func (s *srv) accept(ctx context.Context, ln net.Listener) error {
 			c.Close()
 			return nil
 		}
-		s.conns[c] = struct{}{}
 		s.nextID++
 		id := s.nextID
+		full := s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns
+		if !full {
+			s.conns[c] = struct{}{}
+		}
 		s.wg.Add(1)
 		s.mu.Unlock()
+		if full {
+			go s.reject(c, id)
+			continue
+		}
 		go s.serve(ctx, c, id)
 	}
+}
+
+// reject tells a connection over the limit why, and closes it. It does not
+// read, so a client cannot hold it; the Notice write waits a second at most.
+func (s *srv) reject(c net.Conn, id uint64) {
+	defer s.wg.Done()
+	peer := c.RemoteAddr().String()
+	text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
+	var f msg.Frame
+	msg.PutNotice(&f, msg.Closing, text)
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Write(f[:])
+	lingerClose(c)
+	s.mu.Lock()
+	s.counts[OverLimit]++
+	s.mu.Unlock()
+	s.ev.Emit(s.since(), event.Closed, fmt.Sprintf("[#%d %s] closed: %s (%s)", id, peer, OverLimit, text),
+		event.F("conn", id), event.F("peer", peer), event.F("reason", string(OverLimit)))
 }
 
 // setKernel applies the kernel options to an accepted connection and reads

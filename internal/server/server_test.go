@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -322,5 +323,139 @@ func TestServerKernelOptionsReadBack(t *testing.T) {
 		if c[k] != want {
 			t.Errorf("connected %s = %v, want %v (event %v)", k, c[k], want, c)
 		}
+	}
+}
+
+// readNotice reads frames until a Notice and returns it.
+func readNotice(t *testing.T, c net.Conn) (msg.Severity, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var f msg.Frame
+	for {
+		if err := msg.ReadFrame(c, &f); err != nil {
+			t.Fatalf("no notice: %v", err)
+		}
+		if typ, _ := f.Type(); typ == msg.Notice {
+			return msg.ReadNotice(&f)
+		}
+	}
+}
+
+func expectEOF(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var f msg.Frame
+	for {
+		err := msg.ReadFrame(c, &f)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("want the server to close: %v", err)
+		}
+	}
+}
+
+func TestMaxConns(t *testing.T) {
+	h := startWith(t, Config{MaxConns: 2})
+	a := dial(t, h.addr)
+	b := dial(t, h.addr)
+	ping(t, a, 1) // both are being served
+	readPong(t, a)
+	ping(t, b, 1)
+	readPong(t, b)
+	over := dial(t, h.addr)
+	sev, text := readNotice(t, over)
+	if sev != msg.Closing || !strings.Contains(text, "server full: 2 connections open") {
+		t.Fatalf("notice %v %q", sev, text)
+	}
+	expectEOF(t, over)
+	ping(t, a, 2) // the others are untouched
+	if st, _ := readPong(t, a); st.Seq != 2 {
+		t.Fatalf("PONG %d", st.Seq)
+	}
+	b.Close() // room again
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
+	c := dial(t, h.addr)
+	ping(t, c, 1)
+	readPong(t, c)
+	last := h.stop()
+	if counts := last["closed"].(map[string]any); counts[string(OverLimit)] != 1.0 {
+		t.Fatalf("closes %v", counts)
+	}
+}
+
+// A frame sent a byte at a time more slowly than --frame-timeout allows is
+// cut off; so is half a frame followed by silence. A good client goes on.
+func TestFrameTimeout(t *testing.T) {
+	h := startWith(t, Config{FrameTimeout: 300 * time.Millisecond})
+	good := dial(t, h.addr)
+	slow := dial(t, h.addr)
+	half := dial(t, h.addr)
+	half.Write(make([]byte, 500))
+	go func() {
+		for i := 0; i < msg.FrameSize; i++ {
+			if _, err := slow.Write([]byte{0}); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond) // a slow peer, not synchronisation
+		}
+	}()
+	cut := map[string]bool{}
+	for len(cut) < 2 {
+		l := h.wait(func(l line) bool { return l["event"] == "closed" })
+		if l["reason"] != string(FrameTimeout) {
+			t.Fatalf("closed for %v, want a frame timeout", l["reason"])
+		}
+		cut[l["peer"].(string)] = true
+	}
+	if !cut[half.LocalAddr().String()] || !cut[slow.LocalAddr().String()] {
+		t.Fatalf("cut off: %v", cut)
+	}
+	ping(t, good, 7)
+	if st, _ := readPong(t, good); st.Seq != 7 {
+		t.Fatalf("PONG %d", st.Seq)
+	}
+}
+
+func TestPingFlood(t *testing.T) {
+	h := startWith(t, Config{MinPingInterval: time.Hour}) // every PING after the first is too soon
+	flood := dial(t, h.addr)
+	go func() {
+		for i := uint64(1); i <= 10; i++ {
+			var f msg.Frame
+			f.SetType(msg.Ping)
+			if _, err := flood.Write(f[:]); err != nil {
+				return
+			}
+		}
+	}()
+	var notices []string
+	for {
+		sev, text := readNotice(t, flood)
+		notices = append(notices, text)
+		if sev == msg.Closing {
+			break
+		}
+	}
+	if len(notices) != PingStrikes || !strings.Contains(notices[0], "strike 1 of 3") ||
+		!strings.Contains(notices[2], "ping flood") || !strings.Contains(notices[2], "allows one per 1h0m0s") {
+		t.Fatalf("notices %q", notices)
+	}
+	expectEOF(t, flood)
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+	// A client that keeps to the interval is never warned.
+	h2 := startWith(t, Config{MinPingInterval: time.Millisecond})
+	calm := dial(t, h2.addr)
+	for i := uint64(1); i <= 3; i++ {
+		sent := ping(t, calm, i)
+		readPong(t, calm)
+		for time.Since(sent) < 2*time.Millisecond {
+			time.Sleep(time.Millisecond) // keep to the allowed rate
+		}
+	}
+	last := h2.stop()
+	if counts := last["closed"].(map[string]any); counts[string(PingFlood)] != nil {
+		t.Fatalf("a calm client was closed: %v", counts)
 	}
 }

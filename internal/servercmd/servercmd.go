@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
@@ -40,6 +41,12 @@ type Options struct {
 	// KeepAlive and UserTimeout are set on every accepted connection.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
+	// MaxConns, FrameTimeout and MinPingInterval are the server's limits
+	// (see server.Config). MaxConns -1 means the default: what the open-file
+	// limit allows.
+	MaxConns        int
+	FrameTimeout    time.Duration
+	MinPingInterval time.Duration
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -90,6 +97,10 @@ exits 0.`,
 	cli.DurationVar(f, &opts.Probe.Interval, "interval", probe.DefaultInterval, "server heartbeat: time each PING waits for the client's PONG")
 	f.IntVar(&opts.Probe.Probes, "probes", 0, "server heartbeat: missed probes that reap a client (0: off)")
 	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "server heartbeat: any frame, however late, counts as life")
+	f.IntVar(&opts.MaxConns, "max-conns", -1, "connections open at once, 0 for no limit; one more is told why and closed")
+	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, "a frame once started must arrive whole within this (0: no limit)")
+	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
+	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(reservedFiles)
 	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on for every client")
 	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
 	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
@@ -107,6 +118,13 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
 		return err
+	}
+	maxConns := opts.MaxConns
+	switch {
+	case maxConns < -1:
+		return cli.Usagef("--max-conns %d: give a positive number, or 0 for no limit", maxConns)
+	case maxConns == -1:
+		maxConns = defaultMaxConns()
 	}
 	if err := opts.Probe.Validate(); err != nil {
 		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
@@ -128,13 +146,16 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		}
 	}
 	return server.Serve(ctx, ln, server.Config{
-		Sleep:       opts.Sleep,
-		Events:      event.NewWriter(stdout, opts.JSON),
-		Probe:       opts.Probe,
-		KeepAlive:   opts.KeepAlive,
-		UserTimeout: opts.UserTimeout,
-		Fault:       fault,
-		FaultAfter:  opts.FaultAfter,
+		Sleep:           opts.Sleep,
+		Events:          event.NewWriter(stdout, opts.JSON),
+		Probe:           opts.Probe,
+		MaxConns:        maxConns,
+		FrameTimeout:    opts.FrameTimeout,
+		MinPingInterval: opts.MinPingInterval,
+		KeepAlive:       opts.KeepAlive,
+		UserTimeout:     opts.UserTimeout,
+		Fault:           fault,
+		FaultAfter:      opts.FaultAfter,
 	})
 }
 
@@ -155,4 +176,19 @@ func writeAtomic(path, content string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// reservedFiles are the file descriptors kept back from --max-conns' default
+// for the listener, stdio, the runtime's poller and an --addr-file.
+const reservedFiles = 32
+
+// defaultMaxConns is what the process's open-file limit allows. Go raises
+// the soft limit to the hard one at start-up on Linux, so this is the hard
+// limit, less reservedFiles. Zero (no limit) when the limit is unknown.
+func defaultMaxConns() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY {
+		return 0
+	}
+	return max(int(lim.Cur)-reservedFiles, 1)
 }
