@@ -241,13 +241,20 @@ func (h *testHosts) startServer(t *testing.T, ctx context.Context) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	return waitPort(t, addrFile)
+}
+
+// waitPort waits (10s at most) for hbserver's --addr-file and returns the
+// port in it.
+func waitPort(t *testing.T, addrFile string) string {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if b, err := os.ReadFile(addrFile); err == nil {
 			s := strings.TrimSpace(string(b))
 			return s[strings.LastIndexByte(s, ':')+1:]
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("hbserver did not start in its namespace")
+			t.Fatal("hbserver did not write its address")
 		}
 	}
 }

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/msg"
+)
+
+// startHBServer runs the hbserver binary on loopback port 0 with stdout
+// given to the caller; it returns the command, its port and its stdout.
+func startHBServer(t *testing.T, args ...string) (*exec.Cmd, string, io.ReadCloser) {
+	t.Helper()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	cmd := exec.Command("hbserver", append([]string{"127.0.0.1", "0", "--addr-file", addrFile}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, waitPort(t, addrFile), stdout
+}
+
+func pingPong(t *testing.T, c net.Conn) {
+	t.Helper()
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(f[:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.ReadFrame(c, &f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SIGINT with thousands of connections open: hbserver stops accepting,
+// closes every connection and exits 0 within 2s.
+func TestShutdownUnderLoad(t *testing.T) {
+	const n = 3000
+	cmd, port, stdout := startHBServer(t)
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "stopped after") {
+				lines <- sc.Text()
+			}
+		}
+		close(lines)
+	}()
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	pingPong(t, conns[n-1]) // accepted in order: so all are being served
+	begun := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	took := time.Since(begun)
+	if err != nil || took > 2*time.Second {
+		t.Fatalf("exit %v after %v with %d connections, want 0 within 2s", err, took, n)
+	}
+	t.Logf("exit 0 after SIGINT in %v with %d connections open", took.Round(time.Millisecond), n)
+	if got := <-lines; !strings.Contains(got, "stopped after serving 3000 connections: server shutting down 3000") {
+		t.Fatalf("final line %q, want all %d closed by the shutdown", got, n)
+	}
+	// Every client sees its connection closed.
+	for _, c := range conns[:10] {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("client after shutdown: %v", err)
+		}
+	}
+}
+
+// "hbserver ... | head -1": a closed stdout does not stop the server.
+func TestClosedStdout(t *testing.T) {
+	cmd, port, stdout := startHBServer(t)
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(first, "listening on") {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	stdout.Close() // as head -1 does after its line
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pingPong(t, c)
+		c.Close()
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("hbserver with its stdout closed: %v, want exit 0", err)
+	}
+}
