@@ -37,6 +37,7 @@ const (
 	Note      = "note"      // something worth knowing once, such as a peer's byte order
 	Error     = "error"     // an I/O error
 	Stopped   = "stopped"   // hbserver stopped (signal), with its totals
+	Stats     = "stats"     // hbserver's --stats-every: connections, goroutines, files, memory
 
 	KernelProbe      = "kernel_probe"      // a kernel keep-alive probe went unanswered (TCP_INFO)
 	KernelRetransmit = "kernel_retransmit" // the kernel retransmitted unacknowledged data (TCP_INFO)

@@ -37,6 +37,9 @@ type conn struct {
 	// dead is set by the prober before it closes c, so that the reader
 	// reports why the connection ended.
 	dead atomic.Bool
+	// writeErr is the first failed write's error, kept by the writer before
+	// it closes c so that the reader reports the cause, not the close.
+	writeErr atomic.Pointer[error]
 	// proberDone is closed when the prober returns, so that the reader
 	// never waits on a prober that is gone.
 	proberDone chan struct{}
@@ -45,11 +48,18 @@ type conn struct {
 func (k *conn) write(f *msg.Frame) error {
 	k.wmu.Lock()
 	defer k.wmu.Unlock()
-	if err := k.c.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
+	if err := k.c.SetWriteDeadline(time.Now().Add(k.s.cfg.WriteTimeout)); err != nil {
 		return err
 	}
 	_, err := k.c.Write(f[:])
 	return err
+}
+
+// writeFailed keeps err for the reader, then closes the connection, which
+// ends the reader's wait.
+func (k *conn) writeFailed(err error) {
+	k.writeErr.CompareAndSwap(nil, &err)
+	k.c.Close()
 }
 
 func (k *conn) faulted(f Fault) bool { return k.fault.Load() && k.s.cfg.Fault == f }
@@ -89,6 +99,9 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 			return Shutdown, "frozen by --fault freeze"
 		}
 		if err := k.readFrame(&f); err != nil {
+			if werr := k.writeErr.Load(); werr != nil {
+				err = *werr
+			}
 			switch {
 			case errors.Is(err, errFrameTimeout):
 				return FrameTimeout, err.Error()
@@ -254,7 +267,7 @@ func (k *conn) respond(ctx context.Context, pings <-chan pending) {
 		}
 		p.f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
 		if err := k.write(&p.f); err != nil {
-			k.c.Close() // the reader reports why
+			k.writeFailed(err)
 			continue
 		}
 		held := time.Since(p.at)
@@ -322,7 +335,7 @@ func (k *conn) probe(ctx context.Context, heardc <-chan heard) {
 				}
 				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
 				if err := k.write(&ping); err != nil {
-					k.c.Close()
+					k.writeFailed(err)
 					return
 				}
 				s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", k.tag, st.Seq),

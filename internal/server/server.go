@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -30,13 +31,14 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/procstat"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
-// WriteTimeout bounds how long a PONG may wait for a client that does not
-// read: past it the client is closed, so that it cannot hold a goroutine
-// and a buffer forever.
-const WriteTimeout = 10 * time.Second
+// DefaultWriteTimeout bounds how long a frame may wait for a client that
+// does not read: past it the client is closed, so that it cannot hold a
+// goroutine and a buffer forever.
+const DefaultWriteTimeout = 10 * time.Second
 
 // Config configures Serve.
 type Config struct {
@@ -53,6 +55,12 @@ type Config struct {
 	// off and no user timeout, the kernel's defaults.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
+	// WriteTimeout is how long a write may wait for a client that does not
+	// read before the client is closed. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// StatsEvery, when positive, emits a "stats" event this often: open
+	// connections, goroutines, open files and resident memory.
+	StatsEvery time.Duration
 	// MaxConns is how many connections may be open at once; one more is
 	// sent a closing Notice that says so and closed. Zero means no limit
 	// (hbserver's default is what the open-file limit allows).
@@ -101,7 +109,7 @@ const (
 	PeerClosed    Reason = "peer closed"               // clean FIN between frames
 	MidFrame      Reason = "peer closed mid-frame"     // FIN inside a frame
 	Reset         Reason = "reset by peer"             // RST
-	WriteStalled  Reason = "peer does not read"        // a PONG waited WriteTimeout
+	WriteStalled  Reason = "peer does not read"        // a write waited WriteTimeout
 	IOError       Reason = "i/o error"                 // anything else
 	Shutdown      Reason = "server shutting down"      // SIGINT or SIGTERM
 	FaultReset    Reason = "fault reset"               // --fault reset: we sent a RST
@@ -126,6 +134,9 @@ const PingStrikes = 3
 // connection, waits for their goroutines and returns nil. It returns an
 // error only when accepting fails for good.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), conns: map[net.Conn]struct{}{}, counts: map[Reason]int{}}
 	if s.ev == nil {
 		s.ev = event.Discard()
@@ -145,6 +156,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	})
 	defer stop()
 
+	if cfg.StatsEvery > 0 {
+		s.wg.Go(func() { s.stats(ctx) })
+	}
 	err := s.accept(ctx, ln)
 	s.wg.Wait()
 	s.report()
@@ -209,6 +223,27 @@ func (s *srv) accept(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		go s.serve(ctx, c, id)
+	}
+}
+
+// stats emits a "stats" event every StatsEvery until ctx ends.
+func (s *srv) stats(ctx context.Context) {
+	t := time.NewTicker(s.cfg.StatsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		open := len(s.conns)
+		s.mu.Unlock()
+		p := procstat.Read()
+		g := runtime.NumGoroutine()
+		s.ev.Emit(s.since(), event.Stats,
+			fmt.Sprintf("stats: %d connections open, %d goroutines, %d open files, RSS %d KiB", open, g, p.OpenFiles, p.RSSKiB),
+			event.F("conns", open), event.F("goroutines", g), event.F("open_files", p.OpenFiles), event.F("rss_kib", p.RSSKiB))
 	}
 }
 
@@ -346,7 +381,7 @@ func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
 	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return KernelDead, s.kernelCause(err)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return WriteStalled, fmt.Sprintf("a PONG waited %s", WriteTimeout)
+		return WriteStalled, fmt.Sprintf("a write waited %s", s.cfg.WriteTimeout)
 	}
 	return IOError, err.Error()
 }

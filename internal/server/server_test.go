@@ -476,3 +476,40 @@ func TestPingFlood(t *testing.T) {
 		t.Fatalf("a calm client was closed: %v", counts)
 	}
 }
+
+// A client that sends PINGs and never reads their PONGs cannot hold the
+// server: once its buffers are full, the PONG write waits WriteTimeout and
+// the client is closed. A good client is served all along.
+func TestPeerThatNeverReads(t *testing.T) {
+	h := startWith(t, Config{WriteTimeout: 300 * time.Millisecond})
+	good := dial(t, h.addr)
+	deaf := dial(t, h.addr)
+	deaf.SetReadBuffer(4096) // small, so that it fills soon
+	go func() {
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		for {
+			if _, err := deaf.Write(f[:]); err != nil {
+				return // the server closed it
+			}
+		}
+	}()
+	l := h.wait(func(l line) bool { return l["event"] == "closed" && l["peer"] == deaf.LocalAddr().String() })
+	if l["reason"] != string(WriteStalled) {
+		t.Fatalf("the deaf client was closed for %v", l["reason"])
+	}
+	ping(t, good, 3)
+	if st, _ := readPong(t, good); st.Seq != 3 {
+		t.Fatalf("PONG %d", st.Seq)
+	}
+}
+
+func TestStatsEvents(t *testing.T) {
+	h := startWith(t, Config{StatsEvery: 50 * time.Millisecond})
+	dial(t, h.addr)
+	dial(t, h.addr)
+	l := h.wait(func(l line) bool { return l["event"] == "stats" && l["conns"] == 2.0 })
+	if l["goroutines"].(float64) < 4 || l["open_files"].(float64) < 4 || l["rss_kib"].(float64) <= 0 {
+		t.Fatalf("stats %v", l)
+	}
+}

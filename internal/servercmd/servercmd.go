@@ -47,6 +47,8 @@ type Options struct {
 	MaxConns        int
 	FrameTimeout    time.Duration
 	MinPingInterval time.Duration
+	// StatsEvery emits a stats event this often (0: never).
+	StatsEvery time.Duration
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -100,6 +102,7 @@ exits 0.`,
 	f.IntVar(&opts.MaxConns, "max-conns", -1, "connections open at once, 0 for no limit; one more is told why and closed")
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, "a frame once started must arrive whole within this (0: no limit)")
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
+	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, "print connections, goroutines, open files and memory this often (0: never)")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(reservedFiles)
 	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on for every client")
 	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
@@ -150,6 +153,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		Events:          event.NewWriter(stdout, opts.JSON),
 		Probe:           opts.Probe,
 		MaxConns:        maxConns,
+		StatsEvery:      opts.StatsEvery,
 		FrameTimeout:    opts.FrameTimeout,
 		MinPingInterval: opts.MinPingInterval,
 		KeepAlive:       opts.KeepAlive,
