@@ -36,7 +36,7 @@ func FuzzHandle(f *testing.F) {
 		s := &srv{
 			// An hour between PINGs: every PING after the first is a strike,
 			// so floods, notices and the closing path are all reached.
-			cfg:   Config{MinPingInterval: time.Hour, FrameTimeout: time.Second},
+			cfg:   Config{MinPingInterval: time.Hour, FrameTimeout: time.Second, WriteTimeout: time.Second},
 			ev:    event.Discard(),
 			start: time.Now(),
 		}
