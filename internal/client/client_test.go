@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"testing"
 	"testing/synctest"
@@ -267,6 +268,67 @@ func TestServerNotices(t *testing.T) {
 		}
 		if e := find(lines, "error"); e["t"] != 1.0 || e["from"] != "server" {
 			t.Fatalf("error event %v", e)
+		}
+	})
+}
+
+// A bad server: garbage, unknown types, a flood of PONGs nobody asked for,
+// then a close in the middle of a frame. Each is reported and classified;
+// the heartbeat is not fooled by the unsolicited PONGs.
+func TestBadServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			defer s.Close()
+			go io.Copy(io.Discard, s) // take the PINGs
+			junk := make([]byte, 3*msg.FrameSize)
+			for i := range junk {
+				junk[i] = byte(i * 7)
+			}
+			s.Write(junk) // three frames of garbage types
+			var f msg.Frame
+			f.SetType(77)
+			s.Write(f[:])
+			f.SetType(msg.Pong)
+			for i := 0; i < 1000; i++ {
+				s.Write(f[:])
+			}
+			time.Sleep(30 * time.Second) // long enough for the heartbeat to give up
+			s.Write(f[:100])
+		}()
+		var out bytes.Buffer
+		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
+		<-served
+		lines := parse(t, &out)
+		// 1000 unsolicited PONGs at t=0 are no sign of life under the strict
+		// rule: the server is dead 19s after the garbage, its last data.
+		if res.Outcome != Dead || res.Observed != 19*time.Second {
+			t.Fatalf("result %+v", res)
+		}
+		if n := count(lines, "late_pong"); n != 1000 {
+			t.Fatalf("%d unsolicited PONGs reported, want 1000", n)
+		}
+		if n := count(lines, "data"); n != 4 {
+			t.Fatalf("%d data frames reported, want 4 (3 garbage, 1 unknown)", n)
+		}
+	})
+}
+
+// A server that closes in the middle of a frame is a close, not an error.
+func TestServerClosesMidFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		go func() {
+			var f msg.Frame
+			s.Write(f[:600])
+			s.Close()
+		}()
+		var out bytes.Buffer
+		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
+		if closed := find(parse(t, &out), "closed"); res.Outcome != PeerClosed || closed["reason"] != "peer closed mid-frame" {
+			t.Fatalf("result %+v, closed %v", res, closed)
 		}
 	})
 }

@@ -116,3 +116,50 @@ func TestClosedStdout(t *testing.T) {
 		t.Fatalf("hbserver with its stdout closed: %v, want exit 0", err)
 	}
 }
+
+// Out of file descriptors: the accept loop backs off and retries instead of
+// stopping; the connections already open keep being served; once some close,
+// waiting ones are accepted.
+func TestOutOfFileDescriptors(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("skipped: needs prlimit (Debian package util-linux)")
+	}
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	cmd := exec.Command(prlimit, "--nofile=40", "hbserver", "127.0.0.1", "0", "--addr-file", addrFile, "--max-conns", "0")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	port := waitPort(t, addrFile)
+
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 60; i++ { // more than 40 files allow
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	pingPong(t, conns[0]) // an early connection is still served
+	// The server holds fewer than 40 files, so the last ones wait in the
+	// backlog. Close early ones: the waiting ones get accepted and served.
+	for _, c := range conns[1:31] {
+		c.Close()
+	}
+	pingPong(t, conns[59])
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("hbserver: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "too many open files; retrying") {
+		t.Fatalf("the server never ran out of files:\n%s", out.String())
+	}
+}
