@@ -437,6 +437,9 @@ func TestFrameTimeout(t *testing.T) {
 
 func TestPingFlood(t *testing.T) {
 	h := startWith(t, Config{MinPingInterval: time.Hour}) // every PING after the first is too soon
+	good := dial(t, h.addr)
+	ping(t, good, 1) // one PING an hour: within the limit
+	readPong(t, good)
 	flood := dial(t, h.addr)
 	go func() {
 		for i := uint64(1); i <= 10; i++ {
@@ -461,6 +464,12 @@ func TestPingFlood(t *testing.T) {
 	}
 	expectEOF(t, flood)
 	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+	var f msg.Frame // the good client is still there, unwarned
+	f.SetType(msg.Type1)
+	if _, err := good.Write(f[:]); err != nil {
+		t.Fatalf("good client after the flood: %v", err)
+	}
+	h.wait(func(l line) bool { return l["event"] == "data" && l["peer"] == good.LocalAddr().String() })
 	// A client that keeps to the interval is never warned.
 	h2 := startWith(t, Config{MinPingInterval: time.Millisecond})
 	calm := dial(t, h2.addr)
