@@ -354,6 +354,12 @@ func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
 	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
 }
 
+func (s *srv) shuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
 // kernelCause names the kernel's detector that gave up: with keep-alive on
 // and no user timeout, keep-alive; with a user timeout, it (it also bounds
 // keep-alive); otherwise the retransmission limit.
@@ -370,7 +376,10 @@ func (s *srv) kernelCause(err error) string {
 
 func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
 	switch {
-	case ctx.Err() != nil:
+	// s.closing is set before the shutdown closes the connections, so a
+	// read that fails because of that close is always put down to it, even
+	// before ctx's cancellation has reached this connection's context.
+	case ctx.Err() != nil || s.shuttingDown():
 		return Shutdown, ""
 	case errors.Is(err, io.EOF):
 		return PeerClosed, ""
