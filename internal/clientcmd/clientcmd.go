@@ -16,6 +16,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/client"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/load"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -42,6 +43,10 @@ type Options struct {
 	KeepAlive sockopt.KeepAliveConfig
 	// UserTimeout sets TCP_USER_TIMEOUT. Zero leaves it unset.
 	UserTimeout time.Duration
+	// Conns, when positive, is the load mode: this many connections, each
+	// with the heartbeat, opened Rate a second (zero or less: at once).
+	Conns int
+	Rate  float64
 }
 
 // NewCmd returns the hbclient command.
@@ -89,6 +94,8 @@ the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
 	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "the seed client's rule: any frame, however late, counts as life")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "give up connecting after this long")
+	f.IntVar(&opts.Conns, "conns", 0, "load mode: open this many connections, each with the heartbeat; print a status line a second")
+	f.Float64Var(&opts.Rate, "rate", 1000, "load mode: new connections a second (0: as fast as they connect)")
 	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
 	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
 	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
@@ -108,6 +115,15 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return err
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	if opts.Conns < 0 {
+		return cli.Usagef("--conns %d: give a positive number of connections", opts.Conns)
+	}
+	if opts.Conns > 0 {
+		if opts.KeepAlive.Enable || opts.UserTimeout > 0 {
+			return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
+		}
+		return runLoad(ctx, opts, addr, stdout)
+	}
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
@@ -175,4 +191,23 @@ func setKernel(c *net.TCPConn, opts Options) (client.Kernel, error) {
 		return k, err
 	}
 	return k, nil
+}
+
+// runLoad is the load mode.
+func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) error {
+	if opts.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
+		defer cancel()
+	}
+	sum := load.Run(ctx, load.Config{
+		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
+	}, event.NewWriter(stdout, opts.JSON))
+	switch {
+	case sum.Dead > 0:
+		return fmt.Errorf("%w: %d of %d connections", cli.ErrDead, sum.Dead, sum.Connected)
+	case sum.Connected == 0 && sum.ConnectErrors > 0:
+		return fmt.Errorf("cannot connect to %s: all %d connections failed", addr, sum.ConnectErrors)
+	}
+	return nil
 }
