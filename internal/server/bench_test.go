@@ -33,7 +33,8 @@ func roundTrips(b *testing.B, addr string) {
 }
 
 // BenchmarkPingPong: one connection's PING -> PONG round trip through
-// hbserver's handler (SLEEP 0) over loopback. Compare with BenchmarkRawEcho.
+// hbserver's handler (SLEEP 0, --quiet) over loopback. Compare with
+// BenchmarkRawEcho.
 func BenchmarkPingPong(b *testing.B) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,7 +42,7 @@ func BenchmarkPingPong(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, Config{}) }()
+	go func() { done <- Serve(ctx, ln, Config{Quiet: true}) }()
 	roundTrips(b, ln.Addr().String())
 	b.StopTimer()
 	cancel()

@@ -40,6 +40,9 @@ type conn struct {
 	// writeErr is the first failed write's error, kept by the writer before
 	// it closes c so that the reader reports the cause, not the close.
 	writeErr atomic.Pointer[error]
+	// queued counts PINGs handed to the responder and not yet answered; the
+	// reader answers a PING itself only when it is zero, to keep the order.
+	queued atomic.Int64
 	// proberDone is closed when the prober returns, so that the reader
 	// never waits on a prober that is gone.
 	proberDone chan struct{}
@@ -138,14 +141,27 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 				lastPing = now
 			}
 			p := pending{f: f, at: now, label: "PING"}
-			if st, ok := msg.ReadStamp(&f); ok {
-				p.label, p.seq = fmt.Sprintf("PING #%d", st.Seq), st.Seq
+			if !s.cfg.Quiet {
+				if st, ok := msg.ReadStamp(&f); ok {
+					p.label, p.seq = fmt.Sprintf("PING #%d", st.Seq), st.Seq
+				}
+				s.ev.Emit(s.since(), event.Ping, tag+p.label+" received", p.fields(with)...)
 			}
-			s.ev.Emit(s.since(), event.Ping, tag+p.label+" received", p.fields(with)...)
-			select {
-			case pings <- p:
-			case <-ctx.Done():
-				return s.classify(ctx, ctx.Err())
+			// With no SLEEP and nothing queued, answer here: the hand-off
+			// to the responder would cost two goroutine switches per PING.
+			if s.cfg.Sleep == 0 && k.queued.Load() == 0 && !fault.Load() {
+				f.SetType(msg.Pong)
+				if err := k.write(&f); err != nil {
+					return s.classify(ctx, err)
+				}
+				k.answered(&p)
+			} else {
+				k.queued.Add(1)
+				select {
+				case pings <- p:
+				case <-ctx.Done():
+					return s.classify(ctx, ctx.Err())
+				}
 			}
 			k.tell(heardc, heard{at: now})
 		case msg.Pong:
@@ -155,8 +171,10 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 			}
 			k.tell(heardc, h)
 		default:
-			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", tag, typ, ignored(typ)),
-				with(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
+			if !s.cfg.Quiet {
+				s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", tag, typ, ignored(typ)),
+					with(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
+			}
 			k.tell(heardc, heard{at: now})
 		}
 	}
@@ -249,31 +267,48 @@ func (k *conn) respond(ctx context.Context, pings <-chan pending) {
 	timer.Stop()
 	defer timer.Stop()
 	for p := range pings {
+		if ctx.Err() != nil {
+			k.queued.Add(-1)
+			continue // drain: the reader closes the queue
+		}
 		if s.cfg.Sleep > 0 {
 			timer.Reset(s.cfg.Sleep)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
+				k.queued.Add(-1)
 				continue // drain: the reader closes the queue
 			}
 		}
 		if k.faulted(Freeze) || ctx.Err() != nil {
+			k.queued.Add(-1)
 			continue
 		}
-		fs := p.fields(k.with)
 		if k.faulted(Mute) {
-			s.ev.Emit(s.since(), event.Note, k.tag+p.label+" not answered (--fault mute)", append(fs, event.F("note", "muted"))...)
+			k.queued.Add(-1)
+			s.ev.Emit(s.since(), event.Note, k.tag+p.label+" not answered (--fault mute)", append(p.fields(k.with), event.F("note", "muted"))...)
 			continue
 		}
 		p.f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
-		if err := k.write(&p.f); err != nil {
+		err := k.write(&p.f)
+		k.queued.Add(-1)
+		if err != nil {
 			k.writeFailed(err)
 			continue
 		}
-		held := time.Since(p.at)
-		s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", k.tag, p.label, held.Round(time.Microsecond)),
-			append(fs, event.Secs("held_s", held))...)
+		k.answered(&p)
 	}
+}
+
+// answered reports a PONG sent.
+func (k *conn) answered(p *pending) {
+	s := k.s
+	if s.cfg.Quiet {
+		return
+	}
+	held := time.Since(p.at)
+	s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", k.tag, p.label, held.Round(time.Microsecond)),
+		append(p.fields(k.with), event.Secs("held_s", held))...)
 }
 
 // probe is the server's own heartbeat: the same machine and rules as

@@ -55,6 +55,10 @@ type Config struct {
 	// off and no user timeout, the kernel's defaults.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
+	// Quiet leaves out the per-frame events (PING received, PONG sent, data),
+	// which cost more than the frames themselves under load; connections,
+	// closes, notes and totals are still reported.
+	Quiet bool
 	// WriteTimeout is how long a write may wait for a client that does not
 	// read before the client is closed. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration

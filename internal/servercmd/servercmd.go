@@ -47,6 +47,8 @@ type Options struct {
 	MaxConns        int
 	FrameTimeout    time.Duration
 	MinPingInterval time.Duration
+	// Quiet leaves out the per-frame events.
+	Quiet bool
 	// StatsEvery emits a stats event this often (0: never).
 	StatsEvery time.Duration
 	// Fault and FaultAfter make every connection fail on purpose (see
@@ -102,6 +104,7 @@ exits 0.`,
 	f.IntVar(&opts.MaxConns, "max-conns", -1, "connections open at once, 0 for no limit; one more is told why and closed")
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, "a frame once started must arrive whole within this (0: no limit)")
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
+	f.BoolVar(&opts.Quiet, "quiet", false, "leave out the per-frame events (PING, PONG, data), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, "print connections, goroutines, open files and memory this often (0: never)")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(reservedFiles)
 	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on for every client")
@@ -154,6 +157,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		Probe:           opts.Probe,
 		MaxConns:        maxConns,
 		StatsEvery:      opts.StatsEvery,
+		Quiet:           opts.Quiet,
 		FrameTimeout:    opts.FrameTimeout,
 		MinPingInterval: opts.MinPingInterval,
 		KeepAlive:       opts.KeepAlive,
