@@ -76,3 +76,41 @@ func BenchmarkRawEcho(b *testing.B) {
 	b.StopTimer()
 	ln.Close()
 }
+
+// The PING -> PONG path allocates nothing in steady state (SLEEP 0, quiet):
+// a heap allocation per PING would be paid ten thousand times a second
+// under load.
+func TestPingPongAllocatesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures allocations")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, Config{Quiet: true}) }()
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var f msg.Frame
+	exchange := func() {
+		f.SetType(msg.Ping)
+		if _, err := c.Write(f[:]); err != nil {
+			t.Fatal(err)
+		}
+		if err := msg.ReadFrame(c, &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 100; i++ { // warm up: the connection's goroutines and buffers
+		exchange()
+	}
+	if avg := testing.AllocsPerRun(2000, exchange); avg > 0.01 {
+		t.Fatalf("%.3f allocations per PING, want 0", avg)
+	}
+}
