@@ -21,9 +21,9 @@ wait "$hb" || true
 wait "$ka" || true
 kill -CONT "$server_pid"
 echo
-echo "--- heartbeat client:"; sed 's/^/    /' "$work/heartbeat.log"
-echo "--- keep-alive client:"; sed 's/^/    /' "$work/keepalive.log"
+show_log "heartbeat client" "$work/heartbeat.log"
+show_log "keep-alive client" "$work/keepalive.log"
 echo
 echo "=== predicted vs observed"
-printf '%-11s %s\n' heartbeat "$(verdict "$work/heartbeat.log")"
-printf '%-11s %s\n' keep-alive "$(verdict "$work/keepalive.log") (predicted: never, the kernel answers for the stopped process)"
+show_verdict heartbeat "$work/heartbeat.log"
+show_verdict keep-alive "$work/keepalive.log" "(predicted: never, the kernel answers for the stopped process)"

@@ -95,3 +95,14 @@ wait_for() {
 	echo "no '$2' in $1 after 10s" >&2
 	exit 1
 }
+
+# show_log TITLE FILE: a client's whole timeline, indented.
+show_log() {
+	echo "--- $1:"
+	sed 's/^/    /' "$2"
+}
+
+# show_verdict NAME FILE [NOTE]: one line of the predicted-vs-observed table.
+show_verdict() {
+	printf '%-15s %s%s\n' "$1" "$(verdict "$2")" "${3:+ $3}"
+}

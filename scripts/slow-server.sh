@@ -23,4 +23,4 @@ run slow-accept-late 1.5 --accept-late
 
 echo
 echo "=== predicted vs observed"
-for t in fast slow slow-accept-late; do printf '%-18s %s\n' "$t" "$(verdict "$work/$t.log")"; done
+for t in fast slow slow-accept-late; do show_verdict "$t" "$work/$t.log"; done

@@ -23,9 +23,9 @@ vanish "$srv_ns"
 wait "${pids[1]}" || true
 wait "${pids[2]}" || true
 echo
-echo "--- with --user-timeout 3:"; sed 's/^/    /' "$work/user-timeout.log"
-echo "--- without (keep-alive on, which cannot fire):"; sed 's/^/    /' "$work/retries.log"
+show_log "with --user-timeout 3" "$work/user-timeout.log"
+show_log "without (keep-alive on, which cannot fire)" "$work/retries.log"
 echo
 echo "=== predicted vs observed"
-printf '%-15s %s\n' user-timeout "$(verdict "$work/user-timeout.log")"
-printf '%-15s %s\n' tcp_retries2 "$(verdict "$work/retries.log") (predicted: about $("$bin/hbclient" kernel | sed -n 's/.*given up after about \([^ ]*\).*/\1/p') of retransmissions)"
+show_verdict user-timeout "$work/user-timeout.log"
+show_verdict tcp_retries2 "$work/retries.log" "(predicted: about $("$bin/hbclient" kernel | sed -n 's/.*given up after about \([^ ]*\).*/\1/p') of retransmissions)"

@@ -22,9 +22,9 @@ vanish "$srv_ns"
 wait "${pids[1]}" || true
 wait "${pids[2]}" || true
 echo
-echo "--- heartbeat client:"; sed 's/^/    /' "$work/heartbeat.log"
-echo "--- keep-alive client:"; sed 's/^/    /' "$work/keepalive.log"
+show_log "heartbeat client" "$work/heartbeat.log"
+show_log "keep-alive client" "$work/keepalive.log"
 echo
 echo "=== predicted vs observed"
-printf '%-11s %s\n' heartbeat "$(verdict "$work/heartbeat.log")"
-printf '%-11s %s\n' keep-alive "$(verdict "$work/keepalive.log")"
+show_verdict heartbeat "$work/heartbeat.log"
+show_verdict keep-alive "$work/keepalive.log"

@@ -128,15 +128,19 @@ func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...e
 				gap := now.Sub(lastPing)
 				if lastPing.IsZero() || gap >= allowed {
 					strikes = 0
-				} else if strikes++; strikes >= PingStrikes {
-					text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
-						strikes, gap.Round(time.Microsecond), float64(time.Second)/float64(max(gap, time.Microsecond)), allowed)
-					k.notify(msg.Closing, text)
-					lingerClose(c)
-					return PingFlood, text
 				} else {
+					strikes++
+					gap := gap.Round(time.Microsecond)
+					rate := float64(time.Second) / float64(max(gap, time.Microsecond))
+					if strikes >= PingStrikes {
+						text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
+							strikes, gap, rate, allowed)
+						k.notify(msg.Closing, text)
+						lingerClose(c)
+						return PingFlood, text
+					}
 					k.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-						gap.Round(time.Microsecond), float64(time.Second)/float64(max(gap, time.Microsecond)), allowed, strikes, PingStrikes))
+						gap, rate, allowed, strikes, PingStrikes))
 				}
 				lastPing = now
 			}
