@@ -1,386 +1,601 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
 // pingQueue bounds the PINGs waiting for their SLEEP on one connection. A
-// client that sends more waits, as it would against the C server, which
-// does not read while it sleeps.
+// client that sends more waits (the server stops reading it), as it would
+// against the C server, which does not read while it sleeps.
 const pingQueue = 64
 
-// conn is one client's connection. Three goroutines share it: the reader
-// (handle) reads frames; the responder answers PINGs one after another,
-// each after SLEEP; the prober, when the server's heartbeat is on, owns the
-// probe machine and its timer. Writes go through write, one at a time.
+// lingerFor is how long a connection the server gave up on is drained
+// after its closing Notice, so that no RST overtakes the Notice.
+const lingerFor = time.Second
+
+type connState uint8
+
+const (
+	serving   connState = iota
+	lingering           // told why it ends; draining until the peer closes or lingerFor
+	frozen              // --fault freeze: neither read nor written until shutdown
+	closed
+)
+
+// conn is one client's connection, owned by the event loop. A deadline
+// that is zero is not set.
 type conn struct {
 	s     *srv
-	c     net.Conn
-	tag   string
-	with  func(...event.Field) []event.Field
-	fault *atomic.Bool
+	fd    int
+	id    uint64
+	peer  string
+	state connState
+	// rejected marks a connection over --max-conns: it is told so and
+	// drained, and never counts as open.
+	rejected bool
+	// interest is what the poller watches fd for now.
+	interest uint32
+	// wakeAt is the earliest deadline the timers hold for this conn.
+	wakeAt time.Time
 
-	wmu sync.Mutex
+	// in holds a frame's first have bytes until the rest arrives; nil
+	// between frames. frameBy is when that frame must be complete.
+	in      *msg.Frame
+	have    int
+	frameBy time.Time
 
-	// dead is set by the prober before it closes c, so that the reader
-	// reports why the connection ended.
-	dead atomic.Bool
-	// writeErr is the first failed write's error, kept by the writer before
-	// it closes c so that the reader reports the cause, not the close.
-	writeErr atomic.Pointer[error]
-	// queued counts PINGs handed to the responder and not yet answered; the
-	// reader answers a PING itself only when it is zero, to keep the order.
-	queued atomic.Int64
-	// proberDone is closed when the prober returns, so that the reader
-	// never waits on a prober that is gone.
-	proberDone chan struct{}
+	// out is output the socket did not take yet; nil when all is sent.
+	// While it waits, the conn is not read: a client that does not read
+	// cannot make the server buffer more. outBy is when it must have moved.
+	out      []byte
+	outBy    time.Time
+	shutWant bool // shut the write side once out is sent (lingering)
+
+	// queue holds the PINGs waiting for their SLEEP, in order.
+	queue []pending
+
+	lastPing time.Time
+	strikes  int
+
+	m *probe.Machine // the server's heartbeat; nil when off
+
+	faultAt time.Time // when --fault takes effect; zero once it has
+	faulted bool
+
+	lingerBy time.Time
+	reason   Reason // why a lingering conn ends
+	detail   string
 }
 
-func (k *conn) write(f *msg.Frame) error {
-	k.wmu.Lock()
-	defer k.wmu.Unlock()
-	if err := k.c.SetWriteDeadline(time.Now().Add(k.s.cfg.WriteTimeout)); err != nil {
-		return err
+// pending is a PING waiting for its SLEEP.
+type pending struct {
+	f       msg.Frame
+	at, due time.Time
+	seq     uint64
+	stamped bool
+}
+
+// adopt starts serving an accepted descriptor.
+func (s *srv) adopt(fd int, peer string, now time.Time) {
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	s.nextID++
+	c := &conn{s: s, fd: fd, id: s.nextID, peer: peer}
+	for fd >= len(s.conns) {
+		s.conns = append(s.conns, nil)
 	}
-	_, err := k.c.Write(f[:])
-	return err
-}
-
-// writeFailed keeps err for the reader, then closes the connection, which
-// ends the reader's wait.
-func (k *conn) writeFailed(err error) {
-	k.writeErr.CompareAndSwap(nil, &err)
-	k.c.Close()
-}
-
-func (k *conn) faulted(f Fault) bool { return k.fault.Load() && k.s.cfg.Fault == f }
-
-type heard struct {
-	at   time.Time
-	pong bool
-	echo bool // a PONG that carries our stamp
-	seq  uint64
-}
-
-// handle runs the connection until it ends and says why.
-func (s *srv) handle(ctx context.Context, c net.Conn, tag string, with func(...event.Field) []event.Field, fault *atomic.Bool) (Reason, string) {
-	k := &conn{s: s, c: c, tag: tag, with: with, fault: fault}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-
-	pings := make(chan pending, pingQueue)
-	wg.Go(func() { k.respond(ctx, pings) })
-	defer close(pings)
-
-	var heardc chan heard
+	s.conns[fd] = c
+	if err := s.p.Add(fd, poll.In); err != nil {
+		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
+		c.rejected = true // never counted as open
+		c.finish(IOError, "epoll: "+err.Error())
+		return
+	}
+	c.interest = poll.In
+	if s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns) {
+		c.rejected = true
+		text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
+		c.notify(msg.Closing, text, now, false)
+		c.linger(OverLimit, text, now)
+		s.schedule(c)
+		return
+	}
+	s.open.Add(1)
+	text, kernelFields, err := s.setKernel(fd)
+	if err != nil {
+		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
+	}
+	s.ev.Emit(s.since(), event.Connected, c.tag()+"connected"+text, c.fields(kernelFields...)...)
 	if s.cfg.Probe.Enabled() {
-		heardc = make(chan heard, 16)
-		k.proberDone = make(chan struct{})
-		wg.Go(func() { defer close(k.proberDone); k.probe(ctx, heardc) })
+		c.m = probe.New(s.cfg.Probe, now)
 	}
-
-	var f msg.Frame
-	var lastPing time.Time
-	strikes := 0
-	for {
-		if fault.Load() && s.cfg.Fault == Freeze {
-			<-ctx.Done() // a hung process does nothing, until shutdown
-			return Shutdown, "frozen by --fault freeze"
-		}
-		if err := k.readFrame(&f); err != nil {
-			if werr := k.writeErr.Load(); werr != nil {
-				err = *werr
-			}
-			switch {
-			case errors.Is(err, errFrameTimeout):
-				return FrameTimeout, err.Error()
-			case k.dead.Load():
-				return HeartbeatDead, fmt.Sprintf("%d probes unanswered", s.cfg.Probe.Probes)
-			case fault.Load() && s.cfg.Fault == Freeze:
-				<-ctx.Done() // a hung process does nothing, until shutdown
-				return Shutdown, "frozen by --fault freeze"
-			case fault.Load() && s.cfg.Fault == ResetConn:
-				return FaultReset, ""
-			case fault.Load() && s.cfg.Fault == CloseConn:
-				return FaultClose, ""
-			}
-			return s.classify(ctx, err)
-		}
-		now := time.Now()
-		typ, _ := f.Type()
-		switch typ {
-		case msg.Ping:
-			if allowed := s.cfg.MinPingInterval; allowed > 0 {
-				gap := now.Sub(lastPing)
-				if lastPing.IsZero() || gap >= allowed {
-					strikes = 0
-				} else {
-					strikes++
-					gap := gap.Round(time.Microsecond)
-					rate := float64(time.Second) / float64(max(gap, time.Microsecond))
-					if strikes >= PingStrikes {
-						text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
-							strikes, gap, rate, allowed)
-						k.notify(msg.Closing, text)
-						lingerClose(c)
-						return PingFlood, text
-					}
-					k.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-						gap, rate, allowed, strikes, PingStrikes))
-				}
-				lastPing = now
-			}
-			p := pending{f: f, at: now, label: "PING"}
-			if !s.cfg.Quiet {
-				if st, ok := msg.ReadStamp(&f); ok {
-					p.label, p.seq = fmt.Sprintf("PING #%d", st.Seq), st.Seq
-				}
-				s.ev.Emit(s.since(), event.Ping, tag+p.label+" received", p.fields(with)...)
-			}
-			// With no SLEEP and nothing queued, answer here: the hand-off
-			// to the responder would cost two goroutine switches per PING.
-			if s.cfg.Sleep == 0 && k.queued.Load() == 0 && !fault.Load() {
-				f.SetType(msg.Pong)
-				if err := k.write(&f); err != nil {
-					return s.classify(ctx, err)
-				}
-				k.answered(&p)
-			} else {
-				k.queued.Add(1)
-				select {
-				case pings <- p:
-				case <-ctx.Done():
-					return s.classify(ctx, ctx.Err())
-				}
-			}
-			k.tell(heardc, heard{at: now})
-		case msg.Pong:
-			h := heard{at: now, pong: true}
-			if st, ok := msg.ReadStamp(&f); ok {
-				h.echo, h.seq = true, st.Seq
-			}
-			k.tell(heardc, h)
-		default:
-			if !s.cfg.Quiet {
-				s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", tag, typ, ignored(typ)),
-					with(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
-			}
-			k.tell(heardc, heard{at: now})
-		}
+	if s.cfg.Fault != NoFault {
+		c.faultAt = now.Add(s.cfg.FaultAfter)
 	}
+	s.schedule(c)
 }
 
-// errFrameTimeout means a client started a frame and did not finish it in
-// time.
-var errFrameTimeout = errors.New("frame not finished in time")
+func (c *conn) tag() string { return fmt.Sprintf("[#%d %s] ", c.id, c.peer) }
 
-// readFrame reads one frame. With a FrameTimeout, it waits as long as need
-// be for a frame's first byte, then gives the rest FrameTimeout to arrive.
-func (k *conn) readFrame(f *msg.Frame) error {
-	ft := k.s.cfg.FrameTimeout
-	if ft <= 0 {
-		return msg.ReadFrame(k.c, f)
+// fields are the connection's event fields, then fs.
+func (c *conn) fields(fs ...event.Field) []event.Field {
+	return append([]event.Field{event.F("conn", c.id), event.F("peer", c.peer)}, fs...)
+}
+
+// ready handles what the poller reported for the conn.
+func (c *conn) ready(events uint32, now time.Time) {
+	if events&poll.Out != 0 && c.out != nil {
+		c.flush(now)
 	}
-	if _, err := io.ReadFull(k.c, f[:1]); err != nil {
-		return err // io.EOF between frames: a clean close
-	}
-	if err := k.c.SetReadDeadline(time.Now().Add(ft)); err != nil {
-		return err
-	}
-	n, err := io.ReadFull(k.c, f[1:])
-	if err == nil {
-		err = k.c.SetReadDeadline(time.Time{})
+	if c.state == closed || c.state == frozen {
+		return
 	}
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded) && !k.fault.Load():
-		return fmt.Errorf("%w: %d of %d bytes in %s (--frame-timeout)", errFrameTimeout, n+1, msg.FrameSize, ft)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return fmt.Errorf("%w (%d of %d bytes)", msg.ErrShortFrame, n+1, msg.FrameSize)
+	case c.state == lingering:
+		if events&(poll.In|poll.Err|poll.Hup) != 0 {
+			c.drain()
+		}
+	case c.interest&poll.In != 0:
+		if events&(poll.In|poll.Err|poll.Hup) != 0 {
+			c.read(now)
+		}
+	case events&(poll.Err|poll.Hup) != 0:
+		// Not reading (output or PINGs wait): the error is all there is
+		// to learn, and it must be handled, or it is reported again.
+		if n, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && n != 0 {
+			c.fail(unix.Errno(n))
+		} else {
+			c.finish(IOError, "connection hung up")
+		}
 	}
-	return err
+	c.watch()
 }
 
-// lingerClose ends a connection that the server gives up on without making
-// the client lose the Notice just sent: closing with unread bytes would send
-// a RST, which can overtake the Notice. So it sends FIN first, then reads and
-// drops what the client still sends, for one second at most, then closes.
-func lingerClose(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.CloseWrite()
-		c.SetReadDeadline(time.Now().Add(time.Second))
-		io.Copy(io.Discard, c)
+// watch sets what the poller watches fd for: output first; then frames,
+// unless too many PINGs wait for their SLEEP.
+func (c *conn) watch() {
+	var want uint32
+	switch c.state {
+	case closed, frozen:
+		return
+	case lingering:
+		want = poll.In
+	default:
+		if c.out == nil && len(c.queue) < pingQueue {
+			want = poll.In
+		}
 	}
-	c.Close()
+	if c.out != nil {
+		want |= poll.Out
+	}
+	if want != c.interest {
+		c.s.p.Modify(c.fd, want)
+		c.interest = want
+	}
 }
 
-// notify sends the client a Notice and logs it.
-func (k *conn) notify(sev msg.Severity, text string) {
-	var f msg.Frame
-	msg.PutNotice(&f, sev, text)
-	k.write(&f)
-	k.s.ev.Emit(k.s.since(), event.Note, k.tag+"told the client: "+text,
-		k.with(event.F("note", "notice"), event.F("severity", int(sev)), event.F("text", text))...)
+// read takes what the socket holds (a bounded amount) and handles every
+// whole frame in it; the rest of a frame waits in c.in.
+func (c *conn) read(now time.Time) {
+	s := c.s
+	buf := s.rbuf
+	had := c.have
+	if had > 0 {
+		copy(buf, c.in[:had])
+	}
+	n, err := unix.Read(c.fd, buf[had:])
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return
+	case err != nil:
+		c.fail(err)
+		return
+	case n == 0 && had > 0:
+		c.finish(MidFrame, fmt.Sprintf("stream ended in the middle of a frame (%d of %d bytes)", had, msg.FrameSize))
+		return
+	case n == 0:
+		c.finish(PeerClosed, "")
+		return
+	}
+	data := buf[:had+n]
+	whole := false
+	for len(data) >= msg.FrameSize && c.state == serving {
+		c.frame((*msg.Frame)(data[:msg.FrameSize]), now)
+		data = data[msg.FrameSize:]
+		whole = true
+	}
+	if c.state != serving {
+		return
+	}
+	if len(data) == 0 {
+		c.have, c.frameBy = 0, time.Time{}
+		if c.in != nil {
+			s.spare = append(s.spare, c.in)
+			c.in = nil
+		}
+		return
+	}
+	if c.in == nil {
+		if k := len(s.spare); k > 0 {
+			c.in, s.spare = s.spare[k-1], s.spare[:k-1]
+		} else {
+			c.in = new(msg.Frame)
+		}
+	}
+	c.have = copy(c.in[:], data)
+	// A frame's first byte may wait forever; from it, the rest gets
+	// FrameTimeout.
+	if (whole || had == 0) && s.cfg.FrameTimeout > 0 {
+		c.frameBy = now.Add(s.cfg.FrameTimeout)
+	}
 }
 
-// tell passes a received frame to the prober, if there is one. The channel
-// is buffered and the prober only does arithmetic, so this rarely waits.
-func (k *conn) tell(c chan heard, h heard) {
-	if c != nil {
-		select {
-		case c <- h:
-		case <-k.proberDone:
+// frame handles one whole frame.
+func (c *conn) frame(f *msg.Frame, now time.Time) {
+	s := c.s
+	typ, _ := f.Type()
+	switch typ {
+	case msg.Ping:
+		c.ping(f, now)
+	case msg.Pong:
+		if c.m != nil {
+			c.pong(f, now)
+		}
+	default:
+		if !s.cfg.Quiet {
+			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", c.tag(), typ, ignored(typ)),
+				c.fields(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
+		}
+		if c.m != nil {
+			c.m.Frame(now)
 		}
 	}
 }
 
-type pending struct {
-	f     msg.Frame
-	at    time.Time
-	label string
-	seq   uint64
-}
-
-func (p *pending) fields(with func(...event.Field) []event.Field) []event.Field {
-	if p.label == "PING" {
-		return with()
-	}
-	return with(event.F("seq", p.seq))
-}
-
-// respond answers the PINGs in order, each SLEEP after it arrived or after
-// the previous answer, whichever is later: the C server's recv, sleep, send.
-func (k *conn) respond(ctx context.Context, pings <-chan pending) {
-	s := k.s
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for p := range pings {
-		if ctx.Err() != nil {
-			k.queued.Add(-1)
-			continue // drain: the reader closes the queue
-		}
-		if s.cfg.Sleep > 0 {
-			timer.Reset(s.cfg.Sleep)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				k.queued.Add(-1)
-				continue // drain: the reader closes the queue
+// ping handles a PING: the flood check, then a PONG now (SLEEP 0, nothing
+// waiting) or in its turn.
+func (c *conn) ping(f *msg.Frame, now time.Time) {
+	s := c.s
+	if allowed := s.cfg.MinPingInterval; allowed > 0 {
+		gap := now.Sub(c.lastPing)
+		if c.lastPing.IsZero() || gap >= allowed {
+			c.strikes = 0
+		} else {
+			c.strikes++
+			gap := gap.Round(time.Microsecond)
+			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
+			if c.strikes >= PingStrikes {
+				text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
+					c.strikes, gap, rate, allowed)
+				c.notify(msg.Closing, text, now, true)
+				c.linger(PingFlood, text, now)
+				return
+			}
+			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
+				gap, rate, allowed, c.strikes, PingStrikes), now, true)
+			if c.state != serving {
+				return
 			}
 		}
-		if k.faulted(Freeze) || ctx.Err() != nil {
-			k.queued.Add(-1)
-			continue
-		}
-		if k.faulted(Mute) {
-			k.queued.Add(-1)
-			s.ev.Emit(s.since(), event.Note, k.tag+p.label+" not answered (--fault mute)", append(p.fields(k.with), event.F("note", "muted"))...)
-			continue
-		}
-		p.f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
-		err := k.write(&p.f)
-		k.queued.Add(-1)
-		if err != nil {
-			k.writeFailed(err)
-			continue
-		}
-		k.answered(&p)
+		c.lastPing = now
 	}
+	if c.m != nil {
+		c.m.Frame(now)
+	}
+	p := pending{at: now}
+	if !s.cfg.Quiet {
+		if st, ok := msg.ReadStamp(f); ok {
+			p.seq, p.stamped = st.Seq, true
+		}
+		s.ev.Emit(s.since(), event.Ping, c.tag()+p.label()+" received", c.pingFields(&p)...)
+	}
+	if c.faulted && s.cfg.Fault == Mute {
+		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
+		return
+	}
+	if s.cfg.Sleep == 0 && len(c.queue) == 0 {
+		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
+		c.send(f[:], now)
+		c.answered(&p, now)
+		return
+	}
+	// The C server's recv, sleep, send: SLEEP after the PING arrived or
+	// after the previous answer, whichever is later.
+	p.due = now.Add(s.cfg.Sleep)
+	if k := len(c.queue); k > 0 && c.queue[k-1].due.After(now) {
+		p.due = c.queue[k-1].due.Add(s.cfg.Sleep)
+	}
+	p.f = *f
+	c.queue = append(c.queue, p)
+}
+
+func (p *pending) label() string {
+	if !p.stamped {
+		return "PING"
+	}
+	return fmt.Sprintf("PING #%d", p.seq)
+}
+
+func (c *conn) pingFields(p *pending) []event.Field {
+	if !p.stamped {
+		return c.fields()
+	}
+	return c.fields(event.F("seq", p.seq))
 }
 
 // answered reports a PONG sent.
-func (k *conn) answered(p *pending) {
-	s := k.s
-	if s.cfg.Quiet {
+func (c *conn) answered(p *pending, now time.Time) {
+	s := c.s
+	if s.cfg.Quiet || c.state == closed {
 		return
 	}
-	held := time.Since(p.at)
-	s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", k.tag, p.label, held.Round(time.Microsecond)),
-		append(p.fields(k.with), event.Secs("held_s", held))...)
+	held := now.Sub(p.at)
+	s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", c.tag(), p.label(), held.Round(time.Microsecond)),
+		append(c.pingFields(p), event.Secs("held_s", held))...)
 }
 
-// probe is the server's own heartbeat: the same machine and rules as
-// hbclient's, towards the client.
-func (k *conn) probe(ctx context.Context, heardc <-chan heard) {
-	s := k.s
-	cfg := s.cfg.Probe
-	m := probe.New(cfg, time.Now())
-	timer := time.NewTimer(time.Until(m.Deadline()))
-	defer timer.Stop()
-	var ping msg.Frame
-	ping.SetType(msg.Ping)
-	rearm := func() {
-		timer.Stop()
-		if d := m.Deadline(); !d.IsZero() {
-			timer.Reset(time.Until(d))
+// pong hands a client's PONG to the server's heartbeat.
+func (c *conn) pong(f *msg.Frame, now time.Time) {
+	s := c.s
+	a := c.m.Pong(now)
+	fs := c.fields(event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT), event.F("received", true))
+	if a.Late || a.Seq == 0 {
+		s.ev.Emit(s.since(), event.LatePong, fmt.Sprintf("%slate PONG #%d from the client, RTT %s", c.tag(), a.Seq, a.RTT.Round(time.Microsecond)), fs...)
+	} else {
+		s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG #%d from the client, RTT %s", c.tag(), a.Seq, a.RTT.Round(time.Microsecond)), fs...)
+	}
+}
+
+// send writes b, or keeps what the socket does not take for later.
+func (c *conn) send(b []byte, now time.Time) {
+	if c.state == closed || c.state == frozen {
+		return
+	}
+	if c.out != nil {
+		c.out = append(c.out, b...)
+		return
+	}
+	n, err := unix.Write(c.fd, b)
+	if err == unix.EAGAIN {
+		n, err = 0, nil
+	}
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if n < len(b) {
+		c.out = append([]byte(nil), b[n:]...)
+		c.outBy = now.Add(c.s.cfg.WriteTimeout)
+		c.watch()
+	}
+}
+
+// flush writes the output that waits, when the socket takes it.
+func (c *conn) flush(now time.Time) {
+	n, err := unix.Write(c.fd, c.out)
+	if err == unix.EAGAIN {
+		return
+	}
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if n < len(c.out) {
+		c.out = c.out[n:]
+		c.outBy = now.Add(c.s.cfg.WriteTimeout)
+		return
+	}
+	c.out, c.outBy = nil, time.Time{}
+	if c.shutWant {
+		c.shutWant = false
+		unix.Shutdown(c.fd, unix.SHUT_WR)
+	}
+	c.watch()
+}
+
+// notify sends the client a Notice and, when log is set, logs it.
+func (c *conn) notify(sev msg.Severity, text string, now time.Time, log bool) {
+	var f msg.Frame
+	msg.PutNotice(&f, sev, text)
+	c.send(f[:], now)
+	if log {
+		c.s.ev.Emit(c.s.since(), event.Note, c.tag()+"told the client: "+text,
+			c.fields(event.F("note", "notice"), event.F("severity", int(sev)), event.F("text", text))...)
+	}
+}
+
+// linger ends a connection that the server gives up on without making the
+// client lose the Notice just sent: closing with unread bytes would send a
+// RST, which can overtake the Notice. So it sends FIN once the Notice is
+// out, then reads and drops what the client still sends, until the client
+// closes or lingerFor passes.
+func (c *conn) linger(reason Reason, detail string, now time.Time) {
+	if c.state == closed {
+		return
+	}
+	c.state, c.reason, c.detail = lingering, reason, detail
+	c.lingerBy = now.Add(lingerFor)
+	c.queue, c.m = nil, nil
+	c.frameBy = time.Time{}
+	if c.out != nil {
+		c.shutWant = true
+	} else {
+		unix.Shutdown(c.fd, unix.SHUT_WR)
+	}
+	c.watch()
+}
+
+// drain reads and drops what a lingering client sends; its close ends it.
+func (c *conn) drain() {
+	n, err := unix.Read(c.fd, c.s.rbuf)
+	if n == 0 || (err != nil && err != unix.EAGAIN && err != unix.EINTR) {
+		c.finish(c.reason, c.detail)
+	}
+}
+
+// fail ends the connection for a failed read or write.
+func (c *conn) fail(err error) {
+	if c.state == lingering {
+		c.finish(c.reason, c.detail)
+		return
+	}
+	reason, detail := c.s.classify(err)
+	c.finish(reason, detail)
+}
+
+// nextDeadline is the conn's earliest deadline; zero when none is set.
+func (c *conn) nextDeadline() time.Time {
+	var at time.Time
+	sooner := func(t time.Time) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
 		}
 	}
-	for {
-		select {
-		case <-ctx.Done():
+	switch c.state {
+	case lingering:
+		return c.lingerBy
+	case frozen, closed:
+		return time.Time{}
+	}
+	sooner(c.frameBy)
+	sooner(c.outBy)
+	sooner(c.faultAt)
+	if len(c.queue) > 0 {
+		sooner(c.queue[0].due)
+	}
+	if c.m != nil {
+		sooner(c.m.Deadline())
+	}
+	return at
+}
+
+// expire does what is due at now.
+func (c *conn) expire(now time.Time) {
+	s := c.s
+	if c.state == lingering {
+		if !now.Before(c.lingerBy) {
+			c.finish(c.reason, c.detail)
+		}
+		return
+	}
+	if c.state != serving {
+		return
+	}
+	switch {
+	case !c.frameBy.IsZero() && !now.Before(c.frameBy):
+		c.finish(FrameTimeout, fmt.Sprintf("frame not finished in time: %d of %d bytes in %s (--frame-timeout)", c.have, msg.FrameSize, s.cfg.FrameTimeout))
+		return
+	case !c.outBy.IsZero() && !now.Before(c.outBy):
+		c.finish(WriteStalled, fmt.Sprintf("a write waited %s", s.cfg.WriteTimeout))
+		return
+	}
+	if !c.faultAt.IsZero() && !now.Before(c.faultAt) {
+		c.faultAt = time.Time{}
+		c.fault()
+		if c.state != serving {
 			return
-		case h := <-heardc:
-			if !h.pong {
-				if m.Frame(h.at) {
-					rearm()
-				}
-				continue
-			}
-			a := m.Pong(h.at)
-			if a.Alive {
-				rearm()
-			}
-			fs := k.with(event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT), event.F("received", true))
-			if a.Late || a.Seq == 0 {
-				s.ev.Emit(s.since(), event.LatePong, fmt.Sprintf("%slate PONG #%d from the client, RTT %s", k.tag, a.Seq, a.RTT.Round(time.Microsecond)), fs...)
-			} else {
-				s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG #%d from the client, RTT %s", k.tag, a.Seq, a.RTT.Round(time.Microsecond)), fs...)
-			}
-		case <-timer.C:
-			if k.faulted(Freeze) {
-				continue // a hung process sends nothing
-			}
-			now := time.Now()
-			for st := m.Tick(now); st.Action != probe.Wait; st = m.Tick(now) {
-				if st.Missed > 0 {
-					s.ev.Emit(s.since(), event.Missed, fmt.Sprintf("%sprobe %d/%d of the client missed", k.tag, st.Missed, cfg.Probes),
-						k.with(event.F("missed", st.Missed), event.F("probes", cfg.Probes))...)
-				}
-				if st.Action == probe.Dead {
-					pred := cfg.DeadAfter()
-					s.ev.Emit(s.since(), event.Dead,
-						fmt.Sprintf("%sDEAD (heartbeat): client reaped, %d probes unanswered; observed %.3fs, predicted %.3fs",
-							k.tag, cfg.Probes, st.Silence.Seconds(), pred.Seconds()),
-						k.with(event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred))...)
-					k.dead.Store(true)
-					k.c.Close()
-					return
-				}
-				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
-				if err := k.write(&ping); err != nil {
-					k.writeFailed(err)
-					return
-				}
-				s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", k.tag, st.Seq),
-					k.with(event.F("seq", st.Seq), event.F("sent", true))...)
-			}
-			rearm()
 		}
 	}
+	for len(c.queue) > 0 && !c.queue[0].due.After(now) && c.state == serving {
+		p := &c.queue[0]
+		if c.faulted && s.cfg.Fault == Mute {
+			s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(p), event.F("note", "muted"))...)
+		} else {
+			p.f.SetType(msg.Pong)
+			c.send(p.f[:], now)
+			c.answered(p, now)
+		}
+		c.queue = c.queue[1:]
+		if len(c.queue) == 0 {
+			c.queue = nil
+		}
+	}
+	if c.m != nil && c.state == serving {
+		c.tick(now)
+	}
+	c.watch()
+}
+
+// tick runs the server's heartbeat: PINGs due, probes missed, the verdict.
+func (c *conn) tick(now time.Time) {
+	s := c.s
+	cfg := s.cfg.Probe
+	for st := c.m.Tick(now); st.Action != probe.Wait; st = c.m.Tick(now) {
+		if st.Missed > 0 {
+			s.ev.Emit(s.since(), event.Missed, fmt.Sprintf("%sprobe %d/%d of the client missed", c.tag(), st.Missed, cfg.Probes),
+				c.fields(event.F("missed", st.Missed), event.F("probes", cfg.Probes))...)
+		}
+		if st.Action == probe.Dead {
+			pred := cfg.DeadAfter()
+			s.ev.Emit(s.since(), event.Dead,
+				fmt.Sprintf("%sDEAD (heartbeat): client reaped, %d probes unanswered; observed %.3fs, predicted %.3fs",
+					c.tag(), cfg.Probes, st.Silence.Seconds(), pred.Seconds()),
+				c.fields(event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred))...)
+			c.finish(HeartbeatDead, fmt.Sprintf("%d probes unanswered", cfg.Probes))
+			return
+		}
+		var ping msg.Frame
+		ping.SetType(msg.Ping)
+		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
+		c.send(ping[:], now)
+		if c.state != serving {
+			return
+		}
+		s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", c.tag(), st.Seq),
+			c.fields(event.F("seq", st.Seq), event.F("sent", true))...)
+	}
+}
+
+// fault makes the connection misbehave as --fault says.
+func (c *conn) fault() {
+	s := c.s
+	c.faulted = true
+	s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), s.cfg.Fault),
+		c.fields(event.F("note", "fault"), event.F("fault", string(s.cfg.Fault)))...)
+	switch s.cfg.Fault {
+	case Freeze:
+		// A hung process: nothing read, nothing written; the kernel still
+		// ACKs until the receive buffer fills.
+		s.p.Remove(c.fd)
+		c.state, c.interest = frozen, 0
+		c.queue, c.m, c.frameBy, c.outBy = nil, nil, time.Time{}, time.Time{}
+	case ResetConn:
+		c.finish(FaultReset, "")
+	case CloseConn:
+		c.finish(FaultClose, "")
+	}
+}
+
+// finish closes the connection and reports why.
+func (c *conn) finish(reason Reason, detail string) {
+	s := c.s
+	if c.state == closed {
+		return
+	}
+	if reason == FaultReset {
+		// SO_LINGER 0: close sends a RST.
+		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
+	unix.Close(c.fd) // which takes it out of the epoll set
+	s.conns[c.fd] = nil
+	if c.in != nil {
+		s.spare = append(s.spare, c.in)
+	}
+	c.state, c.in, c.out, c.queue, c.m = closed, nil, nil, nil, nil
+	s.counts[reason]++
+	if !c.rejected {
+		s.open.Add(-1)
+	}
+	text := c.tag() + "closed: " + string(reason)
+	if detail != "" {
+		text += " (" + detail + ")"
+	}
+	s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", string(reason)))...)
 }

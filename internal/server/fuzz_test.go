@@ -1,10 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +22,10 @@ func frameBytes(t msg.Type, fill byte) []byte {
 	return f[:]
 }
 
-// FuzzHandle feeds one connection's handler an arbitrary byte stream, in two
-// writes split at cut, and checks that it ends (no panic, no hang) with one
-// of the named reasons, its goroutines gone.
+// FuzzHandle feeds the server one connection's arbitrary byte stream, in
+// two writes split at cut, and checks that the connection ends (no panic,
+// no hang) with one of the named reasons, and that the server then stops
+// with nothing left behind.
 func FuzzHandle(f *testing.F) {
 	f.Add(frameBytes(msg.Ping, 0), uint16(3))
 	f.Add(append(frameBytes(msg.Ping, 1), frameBytes(msg.Ping, 2)...), uint16(1028))
@@ -33,30 +35,50 @@ func FuzzHandle(f *testing.F) {
 	f.Add(frameBytes(99, 0)[:700], uint16(100))
 	f.Add([]byte{2, 0, 0, 0}, uint16(2))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		s := &srv{
-			// An hour between PINGs: every PING after the first is a strike,
-			// so floods, notices and the closing path are all reached.
-			cfg:   Config{MinPingInterval: time.Hour, FrameTimeout: time.Second, WriteTimeout: time.Second},
-			ev:    event.Discard(),
-			start: time.Now(),
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-		client, server := net.Pipe()
+		pr, pw := io.Pipe()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
 		go func() {
-			k := min(int(cut), len(data))
-			client.Write(data[:k])
-			client.Write(data[k:])
-			client.Close()
+			// An hour between PINGs: every PING after the first is a
+			// strike, so floods, notices and the closing path are reached.
+			done <- Serve(ctx, ln, Config{MinPingInterval: time.Hour, FrameTimeout: time.Second,
+				WriteTimeout: time.Second, Quiet: true, Events: event.NewWriter(pw, true)})
+			pw.Close()
 		}()
-		drained := make(chan struct{})
-		go func() { io.Copy(io.Discard, client); close(drained) }()
-		var fault atomic.Bool
-		reason, _ := s.handle(context.Background(), server, "", func(fs ...event.Field) []event.Field { return fs }, &fault)
-		server.Close()
-		<-drained
-		switch reason {
-		case PeerClosed, MidFrame, PingFlood, IOError, FrameTimeout:
-		default:
-			t.Fatalf("ended with %q", reason)
+		defer func() { cancel(); <-done }()
+		closedc := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				var l map[string]any
+				if json.Unmarshal(sc.Bytes(), &l) == nil && l["event"] == "closed" {
+					closedc <- l["reason"].(string)
+				}
+			}
+		}()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go io.Copy(io.Discard, c)
+		k := min(int(cut), len(data))
+		c.Write(data[:k])
+		c.Write(data[k:])
+		c.(*net.TCPConn).CloseWrite()
+		select {
+		case reason := <-closedc:
+			switch Reason(reason) {
+			case PeerClosed, MidFrame, PingFlood, IOError, FrameTimeout, Reset:
+			default:
+				t.Fatalf("ended with %q", reason)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the connection did not end")
 		}
 	})
 }

@@ -1,6 +1,11 @@
 // Package server is hbserver's core: it accepts any number of clients and
 // answers each PING with a PONG after a fixed delay, as the seed C server
-// does, but for every client at once, each on its own goroutine.
+// does, but for every client at once.
+//
+// One goroutine serves every connection: an event loop over an epoll set
+// (package poll) with one timer for all deadlines. A connection costs a few
+// hundred bytes while it is quiet, not a goroutine stack and a frame
+// buffer, and a PING costs one read and one write, as in a C epoll server.
 //
 // Per connection the PINGs are answered serially, like the C server's loop
 // of recv, sleep, send: a PING that arrives during a delay waits its turn.
@@ -17,9 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -28,8 +31,11 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/procstat"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -37,7 +43,7 @@ import (
 
 // DefaultWriteTimeout bounds how long a frame may wait for a client that
 // does not read: past it the client is closed, so that it cannot hold a
-// goroutine and a buffer forever.
+// buffer forever.
 const DefaultWriteTimeout = 10 * time.Second
 
 // Config configures Serve.
@@ -59,8 +65,9 @@ type Config struct {
 	// which cost more than the frames themselves under load; connections,
 	// closes, notes and totals are still reported.
 	Quiet bool
-	// WriteTimeout is how long a write may wait for a client that does not
-	// read before the client is closed. Zero means DefaultWriteTimeout.
+	// WriteTimeout is how long output may wait for a client that does not
+	// read (no byte of it taken) before the client is closed. Zero means
+	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// StatsEvery, when positive, emits a "stats" event this often: open
 	// connections, goroutines, open files and resident memory.
@@ -134,100 +141,202 @@ const DefaultFrameTimeout = 10 * time.Second
 // (a delayed timer, a retry) is warned, not dropped.
 const PingStrikes = 3
 
-// Serve accepts connections on ln until ctx ends, then closes ln and every
-// connection, waits for their goroutines and returns nil. It returns an
-// error only when accepting fails for good.
+// Serve accepts connections on ln until ctx ends, then closes every
+// connection and ln and returns nil. It returns an error only when
+// accepting or polling fails for good. ln must be a TCP listener.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	defer ln.Close()
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), conns: map[net.Conn]struct{}{}, counts: map[Reason]int{}}
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return fmt.Errorf("server: needs a TCP listener, not %T", ln)
+	}
+	lfd, err := rawFD(tl)
+	if err != nil {
+		return err
+	}
+	p, err := poll.New()
+	if err != nil {
+		return fmt.Errorf("server: epoll: %w", err)
+	}
+	defer p.Close()
+	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, lfd: lfd,
+		rbuf: make([]byte, readFrames*msg.FrameSize), counts: map[Reason]int{}}
 	if s.ev == nil {
 		s.ev = event.Discard()
 	}
+	if err := p.Add(lfd, poll.In); err != nil {
+		return fmt.Errorf("server: epoll: %w", err)
+	}
+	defer p.Remove(lfd)
 	s.ev.Emit(0, event.Listening,
 		fmt.Sprintf("listening on %s; each PING is answered after %s", ln.Addr(), cfg.Sleep),
 		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep))
 
-	stop := context.AfterFunc(ctx, func() {
-		ln.Close()
-		s.mu.Lock()
-		s.closing = true
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-	})
+	stop := context.AfterFunc(ctx, p.Wake)
 	defer stop()
-
+	var wg sync.WaitGroup
 	if cfg.StatsEvery > 0 {
-		s.wg.Go(func() { s.stats(ctx) })
+		wg.Go(func() { s.stats(ctx) })
 	}
-	err := s.accept(ctx, ln)
-	s.wg.Wait()
+	err = s.run(ctx)
+	s.closeAll()
+	wg.Wait()
 	s.report()
 	return err
 }
 
+// rawFD is the listener's descriptor, which the event loop accepts on
+// itself. It stays valid while ln is open.
+func rawFD(ln *net.TCPListener) (int, error) {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return 0, err
+	}
+	return fd, nil
+}
+
+// readFrames is how many frames' worth of bytes one read takes from a
+// connection at most, so that a client that floods does not starve others.
+const readFrames = 16
+
+// srv is the event loop's state. Only the loop's goroutine touches it,
+// except open, which the stats goroutine reads.
 type srv struct {
 	cfg   Config
 	ev    *event.Writer
 	start time.Time
-	wg    sync.WaitGroup
+	p     *poll.Poller
+	lfd   int
 
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	closing bool
+	conns   []*conn // by file descriptor
+	open    atomic.Int64
 	nextID  uint64
 	counts  map[Reason]int
+	timers  timers
+	rbuf    []byte       // every read lands here first
+	spare   []*msg.Frame // partial-frame buffers to reuse
+	backoff time.Duration
+	// acceptAt is when accepting resumes after running out of file
+	// descriptors; zero while accepting.
+	acceptAt time.Time
 }
 
 func (s *srv) since() time.Duration { return time.Since(s.start) }
 
-func (s *srv) accept(ctx context.Context, ln net.Listener) error {
-	var backoff time.Duration
+// run is the event loop: it waits for readiness or a deadline, handles
+// them and sets the timer for the next deadline, until ctx ends.
+func (s *srv) run(ctx context.Context) error {
 	for {
-		c, err := ln.Accept()
+		ready, woke, _, err := s.p.Wait()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// Out of file descriptors and the like pass: wait and retry,
-			// as net/http does, rather than stop serving.
-			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || isTemporary(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+backoff.String(),
-					event.F("error", err.Error()))
-				select {
-				case <-time.After(backoff):
-				case <-ctx.Done():
-					return nil
+			return fmt.Errorf("server: epoll: %w", err)
+		}
+		if woke && ctx.Err() != nil {
+			return nil
+		}
+		now := time.Now()
+		for _, r := range ready {
+			if r.FD == s.lfd {
+				if err := s.acceptReady(now); err != nil {
+					return err
 				}
 				continue
 			}
-			return fmt.Errorf("accept: %w", err)
+			if r.FD < len(s.conns) && s.conns[r.FD] != nil {
+				c := s.conns[r.FD]
+				c.ready(r.Events, now)
+				s.schedule(c)
+			}
 		}
-		backoff = 0
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			c.Close()
-			return nil
+		s.expire(time.Now())
+		if err := s.p.SetTimer(s.timers.next()); err != nil {
+			return fmt.Errorf("server: timer: %w", err)
 		}
-		s.nextID++
-		id := s.nextID
-		full := s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns
-		if !full {
-			s.conns[c] = struct{}{}
+	}
+}
+
+// expire handles every deadline that has passed.
+func (s *srv) expire(now time.Time) {
+	for {
+		c, ok := s.timers.due(now)
+		if !ok {
+			return
 		}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		if full {
-			go s.reject(c, id)
+		if c == nil { // the accept back-off is over
+			if !s.acceptAt.IsZero() && !now.Before(s.acceptAt) {
+				s.acceptAt = time.Time{}
+				s.p.Modify(s.lfd, poll.In)
+			}
 			continue
 		}
-		go s.serve(ctx, c, id)
+		if c.state == closed {
+			continue
+		}
+		c.wakeAt = time.Time{}
+		c.expire(now)
+		s.schedule(c)
 	}
+}
+
+// schedule makes sure the timer wakes the loop for c's next deadline. An
+// entry already due sooner stays: when it comes, c.expire does what is due
+// and schedule runs again, so a deadline that moves later (as every frame
+// moves the frame and probe deadlines) costs nothing.
+func (s *srv) schedule(c *conn) {
+	if c.state == closed {
+		return
+	}
+	at := c.nextDeadline()
+	if at.IsZero() || (!c.wakeAt.IsZero() && !at.Before(c.wakeAt)) {
+		return
+	}
+	c.wakeAt = at
+	s.timers.add(at, c)
+}
+
+// acceptReady accepts the connections waiting, a bounded number at a time.
+func (s *srv) acceptReady(now time.Time) error {
+	for range 64 {
+		fd, sa, err := unix.Accept4(s.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case err == unix.EAGAIN:
+			return nil
+		case err == unix.ECONNABORTED || err == unix.EINTR:
+			continue
+		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
+			// Out of file descriptors and the like pass: wait and retry,
+			// as net/http does, rather than stop serving.
+			s.backoff = min(max(2*s.backoff, 5*time.Millisecond), time.Second)
+			s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+s.backoff.String(),
+				event.F("error", err.Error()))
+			s.p.Modify(s.lfd, 0)
+			s.acceptAt = now.Add(s.backoff)
+			s.timers.add(s.acceptAt, nil)
+			return nil
+		case err != nil:
+			return fmt.Errorf("accept: %w", err)
+		}
+		s.backoff = 0
+		s.adopt(fd, peerString(sa), now)
+	}
+	return nil
+}
+
+func peerString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
+	case *unix.SockaddrInet6:
+		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
+	}
+	return "?"
 }
 
 // stats emits a "stats" event every StatsEvery until ctx ends.
@@ -240,9 +349,7 @@ func (s *srv) stats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		open := len(s.conns)
-		s.mu.Unlock()
+		open := s.open.Load()
 		p := procstat.Read()
 		g := runtime.NumGoroutine()
 		s.ev.Emit(s.since(), event.Stats,
@@ -251,44 +358,34 @@ func (s *srv) stats(ctx context.Context) {
 	}
 }
 
-// reject tells a connection over the limit why, and closes it. It does not
-// read, so a client cannot hold it; the Notice write waits a second at most.
-func (s *srv) reject(c net.Conn, id uint64) {
-	defer s.wg.Done()
-	peer := c.RemoteAddr().String()
-	text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
-	var f msg.Frame
-	msg.PutNotice(&f, msg.Closing, text)
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write(f[:])
-	lingerClose(c)
-	s.mu.Lock()
-	s.counts[OverLimit]++
-	s.mu.Unlock()
-	s.ev.Emit(s.since(), event.Closed, fmt.Sprintf("[#%d %s] closed: %s (%s)", id, peer, OverLimit, text),
-		event.F("conn", id), event.F("peer", peer), event.F("reason", string(OverLimit)))
-}
+// fdConn lets package sockopt work on a descriptor the loop owns.
+type fdConn int
+
+func (c fdConn) SyscallConn() (syscall.RawConn, error) { return c, nil }
+func (c fdConn) Control(f func(fd uintptr)) error      { f(uintptr(c)); return nil }
+func (c fdConn) Read(func(fd uintptr) bool) error      { return errors.ErrUnsupported }
+func (c fdConn) Write(func(fd uintptr) bool) error     { return errors.ErrUnsupported }
 
 // setKernel applies the kernel options to an accepted connection and reads
 // back what is in effect, for the "connected" event.
-func (s *srv) setKernel(c net.Conn) (string, []event.Field, error) {
-	tc, ok := c.(*net.TCPConn)
-	if !ok || (!s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0) {
+func (s *srv) setKernel(fd int) (string, []event.Field, error) {
+	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
 		return "", nil, nil
 	}
-	if err := sockopt.SetKeepAlive(tc, s.cfg.KeepAlive); err != nil {
+	c := fdConn(fd)
+	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
 		return "", nil, err
 	}
 	if s.cfg.UserTimeout > 0 {
-		if err := sockopt.SetUserTimeout(tc, s.cfg.UserTimeout); err != nil {
+		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
 			return "", nil, err
 		}
 	}
-	ka, err := sockopt.ReadKeepAlive(tc)
+	ka, err := sockopt.ReadKeepAlive(c)
 	if err != nil {
 		return "", nil, err
 	}
-	ut, err := sockopt.UserTimeout(tc)
+	ut, err := sockopt.UserTimeout(c)
 	if err != nil {
 		return "", nil, err
 	}
@@ -307,63 +404,6 @@ func (s *srv) setKernel(c net.Conn) (string, []event.Field, error) {
 	return text, fields, nil
 }
 
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
-}
-
-func (s *srv) serve(ctx context.Context, c net.Conn, id uint64) {
-	defer s.wg.Done()
-	peer := c.RemoteAddr().String()
-	tag := fmt.Sprintf("[#%d %s] ", id, peer)
-	conn := []event.Field{event.F("conn", id), event.F("peer", peer)}
-	with := func(fs ...event.Field) []event.Field { return append(append([]event.Field{}, conn...), fs...) }
-
-	text, kernelFields, err := s.setKernel(c)
-	if err != nil {
-		s.ev.Emit(s.since(), event.Error, tag+err.Error(), append(conn, event.F("error", err.Error()))...)
-	}
-	s.ev.Emit(s.since(), event.Connected, tag+"connected"+text, append(conn, kernelFields...)...)
-	var fault atomic.Bool // set when s.cfg.Fault takes effect
-	if s.cfg.Fault != NoFault {
-		t := time.AfterFunc(s.cfg.FaultAfter, func() {
-			fault.Store(true)
-			s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", tag, s.cfg.Fault),
-				with(event.F("note", "fault"), event.F("fault", string(s.cfg.Fault)))...)
-			switch s.cfg.Fault {
-			case Freeze:
-				c.SetReadDeadline(time.Now()) // wake the reader, which then stops
-			case ResetConn:
-				if tc, ok := c.(*net.TCPConn); ok {
-					tc.SetLinger(0)
-				}
-				c.Close()
-			case CloseConn:
-				c.Close()
-			}
-		})
-		defer t.Stop()
-	}
-	reason, detail := s.handle(ctx, c, tag, with, &fault)
-	c.Close()
-
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.counts[reason]++
-	s.mu.Unlock()
-	text = tag + "closed: " + string(reason)
-	if detail != "" {
-		text += " (" + detail + ")"
-	}
-	s.ev.Emit(s.since(), event.Closed, text, with(event.F("reason", string(reason)))...)
-}
-
-func (s *srv) shuttingDown() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
 // kernelCause names the kernel's detector that gave up: with keep-alive on
 // and no user timeout, keep-alive; with a user timeout, it (it also bounds
 // keep-alive); otherwise the retransmission limit.
@@ -378,31 +418,36 @@ func (s *srv) kernelCause(err error) string {
 	return cause + ": " + err.Error()
 }
 
-func (s *srv) classify(ctx context.Context, err error) (Reason, string) {
+// classify names why a read or write failed.
+func (s *srv) classify(err error) (Reason, string) {
 	switch {
-	// s.closing is set before the shutdown closes the connections, so a
-	// read that fails because of that close is always put down to it, even
-	// before ctx's cancellation has reached this connection's context.
-	case ctx.Err() != nil || s.shuttingDown():
-		return Shutdown, ""
-	case errors.Is(err, io.EOF):
-		return PeerClosed, ""
-	case errors.Is(err, msg.ErrShortFrame):
-		return MidFrame, strings.TrimPrefix(err.Error(), "msg: ")
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return Reset, ""
 	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return KernelDead, s.kernelCause(err)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return WriteStalled, fmt.Sprintf("a write waited %s", s.cfg.WriteTimeout)
 	}
 	return IOError, err.Error()
 }
 
+// closeAll ends every connection still open, at shutdown.
+func (s *srv) closeAll() {
+	for _, c := range s.conns {
+		if c == nil {
+			continue
+		}
+		switch c.state {
+		case lingering: // already told why; it ends for that reason
+			c.finish(c.reason, c.detail)
+		case frozen:
+			c.finish(Shutdown, "frozen by --fault freeze")
+		default:
+			c.finish(Shutdown, "")
+		}
+	}
+}
+
 // report emits the totals: connections served and closes per reason.
 func (s *srv) report() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	total := 0
 	reasons := make([]string, 0, len(s.counts))
 	byReason := map[string]int{}
