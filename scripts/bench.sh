@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# bench.sh: hbserver against a minimal C epoll server (scripts/bench/pongd.c,
+# built here with gcc) on this machine, over loopback, with hbclient as the
+# client of both. It prints every figure it measures and a table of ratios.
+#
+#   scripts/bench.sh                 everything, about 8 minutes
+#   BIG=5000 HOLD=60 scripts/bench.sh   a smaller and shorter big run
+#
+# Settings (environment): LOAD connections for the CPU comparison (10000);
+# BIG connections for the memory run (19000; each process may open 20000
+# files here) held for HOLD seconds (180); LAT_SECS seconds per latency run
+# (10) and ROUNDS runs per server (3, the median is kept); DYING connections
+# frozen at once (10000). Every run is bounded by --duration and stops by
+# itself; everything it starts is stopped on exit or Ctrl-C.
+
+source "$(dirname "$0")/lib.sh"
+LOAD=${LOAD:-10000} BIG=${BIG:-19000} HOLD=${HOLD:-180}
+LAT_SECS=${LAT_SECS:-10} ROUNDS=${ROUNDS:-3} DYING=${DYING:-10000}
+need gcc gcc
+need awk gawk
+hz=$(getconf CLK_TCK)
+
+build
+echo "building pongd (the C baseline)..."
+gcc -O2 -Wall -o "$bin/pongd" "$root/scripts/bench/pongd.c"
+
+limit=$(ulimit -n)
+if [ "$limit" -lt $((BIG + 100)) ]; then
+	echo "open-file limit $limit: the big run uses $((limit - 100)) connections instead of $BIG"
+	BIG=$((limit - 100))
+fi
+
+# start_pongd: the C server on a free port; sets $port and $server_pid.
+start_pongd() {
+	rm -f "$work/addr"
+	"$bin/pongd" 127.0.0.1 0 "$work/addr" &
+	server_pid=$!
+	for _ in $(seq 100); do [ -s "$work/addr" ] && break; sleep 0.05; done
+	[ -s "$work/addr" ] || { echo "pongd did not start" >&2; exit 1; }
+	port=$(sed 's/.*://' "$work/addr")
+}
+
+start_hbserver() { start_server 127.0.0.1 "$@"; }
+
+stop_server() {
+	kill -INT "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+}
+
+# summary FILE NAME: a field of the load summary in a --json run's output.
+summary() { grep '"event":"summary"' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"; }
+
+# us SECONDS: as microseconds, rounded.
+us() { awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e6 }'; }
+ms() { awk -v s="$1" 'BEGIN { printf "%.3f", s * 1e3 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# cpu_ticks PID: user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+# load CONNS SECS OUT [FLAGS...]: hbclient in load mode against $port, in
+# the background; sets $client_pid.
+load() {
+	local n=$1 secs=$2 out=$3
+	shift 3
+	"$bin/hbclient" 127.0.0.1 "$port" --conns "$n" --duration "${secs}s" --json "$@" >"$out" 2>&1 &
+	client_pid=$!
+}
+
+echo
+echo "== 1. PING -> PONG round trip, one connection, SLEEP 0 ($ROUNDS x ${LAT_SECS}s each, alternating)"
+# A PING 1 ms after each PONG: the client's clock stamps each PING as it
+# leaves and reads its PONG's stamp back, so the RTT is the same
+# measurement for both servers.
+declare -A p50 p99
+for server in pongd hbserver; do p50[$server]="" p99[$server]=""; done
+for r in $(seq "$ROUNDS"); do
+	for server in pongd hbserver; do
+		if [ "$server" = pongd ]; then start_pongd; else start_hbserver 0 --quiet; fi
+		load 1 "$LAT_SECS" "$work/lat.json" --idle 1ms --interval 1s
+		wait "$client_pid" || true
+		stop_server
+		a=$(us "$(summary "$work/lat.json" rtt_p50_s)") b=$(us "$(summary "$work/lat.json" rtt_p99_s)")
+		echo "   round $r, $server: p50 ${a} us, p99 ${b} us ($(summary "$work/lat.json" pings) PINGs)"
+		p50[$server]+="$a " p99[$server]+="$b "
+	done
+done
+lat_c50=$(echo ${p50[pongd]} | median) lat_c99=$(echo ${p99[pongd]} | median)
+lat_h50=$(echo ${p50[hbserver]} | median) lat_h99=$(echo ${p99[hbserver]} | median)
+
+echo
+echo "== 2. SLEEP kept: hbserver SLEEP 50ms, one connection, ${LAT_SECS}s"
+start_hbserver 0.05 --quiet
+load 1 "$LAT_SECS" "$work/sleep.json" --idle 1ms --interval 1s
+wait "$client_pid" || true
+stop_server
+sl50=$(summary "$work/sleep.json" rtt_p50_s) sl99=$(summary "$work/sleep.json" rtt_p99_s)
+sleep_err50=$(awk -v s="$sl50" 'BEGIN { printf "%.3f", (s - 0.05) * 1e3 }')
+sleep_err99=$(awk -v s="$sl99" 'BEGIN { printf "%.3f", (s - 0.05) * 1e3 }')
+echo "   RTT p50 $(ms "$sl50") ms, p99 $(ms "$sl99") ms: the PONG leaves $sleep_err50 ms (p50), $sleep_err99 ms (p99) after SLEEP, round trip included"
+
+echo
+echo "== 3. CPU at $LOAD connections x 1 PING/s (20 s window after all are up)"
+declare -A cpu pps
+for server in pongd hbserver; do
+	if [ "$server" = pongd ]; then start_pongd; else start_hbserver 0 --quiet; fi
+	load "$LOAD" 40 "$work/cpu-$server.json" --rate 2500 --idle 1s --interval 3s
+	sleep 12
+	t0=$(cpu_ticks "$server_pid")
+	sleep 20
+	t1=$(cpu_ticks "$server_pid")
+	rss=$(rss_kib "$server_pid")
+	wait "$client_pid" || true
+	stop_server
+	cpu[$server]=$(awk -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz / 20 * 100 }')
+	pps[$server]=$(summary "$work/cpu-$server.json" pings_per_s)
+	echo "   $server: ${cpu[$server]}% of one core, RSS $rss KiB; client: $(printf %.0f "${pps[$server]}") PINGs/s," \
+		"alive $(summary "$work/cpu-$server.json" alive), dead $(summary "$work/cpu-$server.json" dead)"
+done
+
+echo
+echo "== 4. Detection, one connection at a time: a frozen hbserver, 60 connections opened 2 a second"
+start_hbserver 0 --quiet --fault freeze
+load 60 32 "$work/det1.json" --rate 2 --idle 200ms --interval 50ms
+wait "$client_pid" || true
+stop_server
+d1_50=$(ms "$(summary "$work/det1.json" detect_err_p50_s)") d1_99=$(ms "$(summary "$work/det1.json" detect_err_p99_s)")
+echo "   dead $(summary "$work/det1.json" dead) of 60; verdict after the predicted instant: p50 $d1_50 ms, p99 $d1_99 ms," \
+	"max $(ms "$(summary "$work/det1.json" detect_err_max_s)") ms"
+
+echo
+echo "== 5. Detection, $DYING connections frozen together (opened as fast as they connect, dead 6 s after)"
+start_hbserver 0 --quiet --fault freeze
+load "$DYING" 20 "$work/detN.json" --rate 0 --idle 3s --interval 1s
+wait "$client_pid" || true
+stop_server
+dN_50=$(ms "$(summary "$work/detN.json" detect_err_p50_s)") dN_99=$(ms "$(summary "$work/detN.json" detect_err_p99_s)")
+echo "   dead $(summary "$work/detN.json" dead) of $DYING; verdict after the predicted instant: p50 $dN_50 ms, p99 $dN_99 ms," \
+	"max $(ms "$(summary "$work/detN.json" detect_err_max_s)") ms"
+
+echo
+echo "== 6. Memory: hbserver with $BIG connections x 1 PING/s for ${HOLD}s"
+start_hbserver 0 --quiet
+rss0=$(rss_kib "$server_pid")
+load "$BIG" "$HOLD" "$work/big.json" --rate 2500 --idle 1s --interval 3s
+up=$((BIG / 2500 + 10))
+sleep "$up"
+rss1=$(rss_kib "$server_pid") t0=$(cpu_ticks "$server_pid")
+sleep $((HOLD - up - 5))
+rss2=$(rss_kib "$server_pid") t1=$(cpu_ticks "$server_pid")
+wait "$client_pid" || true
+stop_server
+big_alive=$(summary "$work/big.json" alive) big_dead=$(summary "$work/big.json" dead)
+per1=$(awk -v r="$rss1" -v n="$BIG" 'BEGIN { printf "%.2f", r * 1.024 / n }')
+per2=$(awk -v r="$rss2" -v n="$BIG" 'BEGIN { printf "%.2f", r * 1.024 / n }')
+echo "   RSS $rss0 KiB idle; $rss1 KiB at ${up}s ($per1 KB a connection); $rss2 KiB at $((HOLD - 5))s ($per2 KB a connection)"
+echo "   CPU $(awk -v t=$((t1 - t0)) -v hz="$hz" -v s=$((HOLD - up - 5)) 'BEGIN { printf "%.1f", t / hz / s * 100 }')% of one core;" \
+	"client: alive $big_alive, dead $big_dead, failed $(summary "$work/big.json" failed)," \
+	"$(printf %.0f "$(summary "$work/big.json" pings_per_s)") PINGs/s"
+
+echo
+echo "== Results (hbserver / pongd where there is a baseline)"
+printf '%-44s %12s %12s %8s %8s\n' measure hbserver pongd ratio target
+printf '%-44s %12s %12s %8s %8s\n' "RTT p50, 1 connection (us)" "$lat_h50" "$lat_c50" "$(ratio "$lat_h50" "$lat_c50")" "<= 1.10"
+printf '%-44s %12s %12s %8s %8s\n' "RTT p99, 1 connection (us)" "$lat_h99" "$lat_c99" "$(ratio "$lat_h99" "$lat_c99")" "<= 1.30"
+printf '%-44s %12s %12s %8s %8s\n' "CPU, $LOAD conns x 1 PING/s (% of a core)" "${cpu[hbserver]}" "${cpu[pongd]}" "$(ratio "${cpu[hbserver]}" "${cpu[pongd]}")" "<= 1.30"
+printf '%-44s %12s %12s %8s %8s\n' "RSS a connection, $BIG conns (KB)" "$per2" "" "" "<= 3"
+printf '%-44s %12s %12s %8s %8s\n' "false deaths, $BIG conns, ${HOLD}s" "$big_dead" "" "" "0"
+printf '%-44s %12s %12s %8s %8s\n' "SLEEP 50ms: PONG late by, p99 (ms)" "$sleep_err99" "" "" "<= 2"
+printf '%-44s %12s %12s %8s %8s\n' "detection error p99, 1 conn (ms)" "$d1_99" "" "" "<= 2"
+printf '%-44s %12s %12s %8s %8s\n' "detection error p99, $DYING at once (ms)" "$dN_99" "" "" "<= 20"
+echo
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $(go version | cut -d' ' -f3)"
+echo "reproduce: scripts/bench.sh"
