@@ -43,8 +43,10 @@ type conn struct {
 	rejected bool
 	// interest is what the poller watches fd for now.
 	interest uint32
-	// wakeAt is the earliest deadline the timers hold for this conn.
-	wakeAt time.Time
+	// wakeAt is the deadline the timers hold for this conn, at heapIdx
+	// in them (-1: none).
+	wakeAt  time.Time
+	heapIdx int
 
 	// in holds a frame's first have bytes until the rest arrives; nil
 	// between frames. frameBy is when that frame must be complete.
@@ -87,7 +89,7 @@ type pending struct {
 func (s *srv) adopt(fd int, peer string, now time.Time) {
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	s.nextID++
-	c := &conn{s: s, fd: fd, id: s.nextID, peer: peer}
+	c := &conn{s: s, fd: fd, id: s.nextID, peer: peer, heapIdx: -1}
 	for fd >= len(s.conns) {
 		s.conns = append(s.conns, nil)
 	}
@@ -585,6 +587,7 @@ func (c *conn) finish(reason Reason, detail string) {
 	}
 	unix.Close(c.fd) // which takes it out of the epoll set
 	s.conns[c.fd] = nil
+	s.timers.set(c, time.Time{})
 	if c.in != nil {
 		s.spare = append(s.spare, c.in)
 	}

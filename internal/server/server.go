@@ -256,7 +256,7 @@ func (s *srv) run(ctx context.Context) error {
 			}
 		}
 		s.expire(time.Now())
-		if err := s.p.SetTimer(s.timers.next()); err != nil {
+		if err := s.p.SetTimer(s.nextWake()); err != nil {
 			return fmt.Errorf("server: timer: %w", err)
 		}
 	}
@@ -264,41 +264,32 @@ func (s *srv) run(ctx context.Context) error {
 
 // expire handles every deadline that has passed.
 func (s *srv) expire(now time.Time) {
-	for {
-		c, ok := s.timers.due(now)
-		if !ok {
-			return
-		}
-		if c == nil { // the accept back-off is over
-			if !s.acceptAt.IsZero() && !now.Before(s.acceptAt) {
-				s.acceptAt = time.Time{}
-				s.p.Modify(s.lfd, poll.In)
-			}
-			continue
-		}
-		if c.state == closed {
-			continue
-		}
-		c.wakeAt = time.Time{}
+	if !s.acceptAt.IsZero() && !now.Before(s.acceptAt) { // the accept back-off is over
+		s.acceptAt = time.Time{}
+		s.p.Modify(s.lfd, poll.In)
+	}
+	for c := s.timers.due(now); c != nil; c = s.timers.due(now) {
 		c.expire(now)
 		s.schedule(c)
 	}
 }
 
-// schedule makes sure the timer wakes the loop for c's next deadline. An
-// entry already due sooner stays: when it comes, c.expire does what is due
-// and schedule runs again, so a deadline that moves later (as every frame
-// moves the frame and probe deadlines) costs nothing.
+// nextWake is when the loop must wake up: the earliest deadline of any
+// connection, or the end of the accept back-off.
+func (s *srv) nextWake() time.Time {
+	at := s.timers.next()
+	if !s.acceptAt.IsZero() && (at.IsZero() || s.acceptAt.Before(at)) {
+		at = s.acceptAt
+	}
+	return at
+}
+
+// schedule keeps c's place in the timers at its next deadline.
 func (s *srv) schedule(c *conn) {
 	if c.state == closed {
 		return
 	}
-	at := c.nextDeadline()
-	if at.IsZero() || (!c.wakeAt.IsZero() && !at.Before(c.wakeAt)) {
-		return
-	}
-	c.wakeAt = at
-	s.timers.add(at, c)
+	s.timers.set(c, c.nextDeadline())
 }
 
 // acceptReady accepts the connections waiting, a bounded number at a time.
@@ -318,7 +309,6 @@ func (s *srv) acceptReady(now time.Time) error {
 				event.F("error", err.Error()))
 			s.p.Modify(s.lfd, 0)
 			s.acceptAt = now.Add(s.backoff)
-			s.timers.add(s.acceptAt, nil)
 			return nil
 		case err != nil:
 			return fmt.Errorf("accept: %w", err)

@@ -5,44 +5,69 @@ import (
 	"time"
 )
 
-// timers is the event loop's one queue of deadlines, earliest first. An
-// entry names the connection whose deadline it is (nil: the accept
-// back-off); the connection works out which of its deadlines passed.
+// timers orders the connections by their next deadline (conn.wakeAt),
+// earliest first. A connection is in it at most once, so however often its
+// deadlines move (every frame moves the frame and probe deadlines) it holds
+// one entry per connection with a deadline, never more.
 type timers struct{ h timerHeap }
 
-type timerEntry struct {
-	at time.Time
-	c  *conn
-}
-
-type timerHeap []timerEntry
+type timerHeap []*conn
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
+func (h timerHeap) Less(i, j int) bool { return h[i].wakeAt.Before(h[j].wakeAt) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	c := x.(*conn)
+	c.heapIdx = len(*h)
+	*h = append(*h, c)
+}
 func (h *timerHeap) Pop() any {
 	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = timerEntry{} // drop the pointer: a closed conn may go
+	c := old[len(old)-1]
+	old[len(old)-1] = nil // a closed conn may go
 	*h = old[:len(old)-1]
-	return e
+	c.heapIdx = -1
+	return c
 }
 
-func (t *timers) add(at time.Time, c *conn) { heap.Push(&t.h, timerEntry{at, c}) }
+// set puts c in the queue for at, moves it, or (at zero) takes it out.
+func (t *timers) set(c *conn, at time.Time) {
+	switch {
+	case at.IsZero() && c.heapIdx >= 0:
+		heap.Remove(&t.h, c.heapIdx)
+		c.wakeAt = time.Time{}
+	case at.IsZero():
+	case c.heapIdx >= 0:
+		if !at.Equal(c.wakeAt) {
+			c.wakeAt = at
+			heap.Fix(&t.h, c.heapIdx)
+		}
+	default:
+		c.wakeAt = at
+		heap.Push(&t.h, c)
+	}
+}
 
 // next is the earliest deadline; zero when there is none.
 func (t *timers) next() time.Time {
 	if len(t.h) == 0 {
 		return time.Time{}
 	}
-	return t.h[0].at
+	return t.h[0].wakeAt
 }
 
-// due removes and returns the earliest entry if it is at or before now.
-func (t *timers) due(now time.Time) (*conn, bool) {
-	if len(t.h) == 0 || t.h[0].at.After(now) {
-		return nil, false
+// due takes out and returns the connection with the earliest deadline if
+// that is at or before now.
+func (t *timers) due(now time.Time) *conn {
+	if len(t.h) == 0 || t.h[0].wakeAt.After(now) {
+		return nil
 	}
-	return heap.Pop(&t.h).(timerEntry).c, true
+	c := heap.Pop(&t.h).(*conn)
+	c.wakeAt = time.Time{}
+	return c
 }
+
+func (t *timers) len() int { return len(t.h) }
