@@ -73,6 +73,21 @@ load() {
 	client_pid=$!
 }
 
+# detection CONNS SECS NAME [FLAGS...]: load connections against a frozen
+# hbserver; prints how far after the predicted instant the verdicts came
+# and sets $det_p99 (ms).
+detection() {
+	local n=$1 secs=$2 out="$work/$3.json"
+	shift 3
+	start_hbserver 0 --quiet --fault freeze
+	load "$n" "$secs" "$out" "$@"
+	wait "$client_pid" || true
+	stop_server
+	det_p99=$(ms "$(summary "$out" detect_err_p99_s)")
+	echo "   dead $(summary "$out" dead) of $n; verdict after the predicted instant:" \
+		"p50 $(ms "$(summary "$out" detect_err_p50_s)") ms, p99 $det_p99 ms, max $(ms "$(summary "$out" detect_err_max_s)") ms"
+}
+
 echo
 echo "== 1. PING -> PONG round trip, one connection, SLEEP 0 ($ROUNDS x ${LAT_SECS}s each, alternating)"
 # A PING 1 ms after each PONG: the client's clock stamps each PING as it
@@ -107,14 +122,8 @@ echo "   RTT p50 $(ms "$sl50") ms, p99 $(ms "$sl99") ms: the PONG leaves $sleep_
 
 echo
 echo "== 3. Detection, one connection at a time: a frozen hbserver, 120 connections opened 4 a second"
-start_hbserver 0 --quiet --fault freeze
-load 120 32 "$work/det1.json" --rate 4 --idle 100ms --interval 30ms
-wait "$client_pid" || true
-stop_server
-d1_50=$(ms "$(summary "$work/det1.json" detect_err_p50_s)") d1_99=$(ms "$(summary "$work/det1.json" detect_err_p99_s)")
-echo "   dead $(summary "$work/det1.json" dead) of 120; verdict after the predicted instant: p50 $d1_50 ms, p99 $d1_99 ms," \
-	"max $(ms "$(summary "$work/det1.json" detect_err_max_s)") ms"
-
+detection 120 32 det1 --rate 4 --idle 100ms --interval 30ms
+d1_99=$det_p99
 echo
 echo "== 4. CPU at $LOAD connections x 1 PING/s (30 s window after all are up)"
 declare -A cpu pps
@@ -137,15 +146,9 @@ done
 
 echo
 echo "== 5. Detection, $DYING connections frozen together (opened as fast as they connect, dead 6 s after)"
-start_hbserver 0 --quiet --fault freeze
-load "$DYING" 20 "$work/detN.json" --rate 0 --idle 3s --interval 1s
-wait "$client_pid" || true
-stop_server
+detection "$DYING" 20 detN --rate 0 --idle 3s --interval 1s
+dN_99=$det_p99
 settle
-dN_50=$(ms "$(summary "$work/detN.json" detect_err_p50_s)") dN_99=$(ms "$(summary "$work/detN.json" detect_err_p99_s)")
-echo "   dead $(summary "$work/detN.json" dead) of $DYING; verdict after the predicted instant: p50 $dN_50 ms, p99 $dN_99 ms," \
-	"max $(ms "$(summary "$work/detN.json" detect_err_max_s)") ms"
-
 echo
 echo "== 6. Memory: hbserver with $BIG connections x 1 PING/s for ${HOLD}s"
 start_hbserver 0 --quiet

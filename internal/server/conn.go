@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -62,7 +63,7 @@ type conn struct {
 	shutWant bool // shut the write side once out is sent (lingering)
 
 	// queue holds the PINGs waiting for their SLEEP, in order.
-	queue []pending
+	queue []queued
 
 	lastPing time.Time
 	strikes  int
@@ -77,12 +78,18 @@ type conn struct {
 	detail   string
 }
 
-// pending is a PING waiting for its SLEEP.
-type pending struct {
-	f       msg.Frame
-	at, due time.Time
+// pingInfo is what the timeline says of a PING received.
+type pingInfo struct {
+	at      time.Time
 	seq     uint64
-	stamped bool
+	stamped bool // it carries our stamp, so seq is its number
+}
+
+// queued is a PING waiting for its SLEEP: the frame to echo and when.
+type queued struct {
+	pingInfo
+	due time.Time
+	f   msg.Frame
 }
 
 // adopt starts serving an accepted descriptor.
@@ -200,7 +207,7 @@ func (c *conn) read(now time.Time) {
 		c.fail(err)
 		return
 	case n == 0 && had > 0:
-		c.finish(MidFrame, fmt.Sprintf("stream ended in the middle of a frame (%d of %d bytes)", had, msg.FrameSize))
+		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), had, msg.FrameSize))
 		return
 	case n == 0:
 		c.finish(PeerClosed, "")
@@ -291,7 +298,7 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 	if c.m != nil {
 		c.m.Frame(now)
 	}
-	p := pending{at: now}
+	p := pingInfo{at: now}
 	if !s.cfg.Quiet {
 		if st, ok := msg.ReadStamp(f); ok {
 			p.seq, p.stamped = st.Seq, true
@@ -310,22 +317,21 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 	}
 	// The C server's recv, sleep, send: SLEEP after the PING arrived or
 	// after the previous answer, whichever is later.
-	p.due = now.Add(s.cfg.Sleep)
+	q := queued{pingInfo: p, due: now.Add(s.cfg.Sleep), f: *f}
 	if k := len(c.queue); k > 0 && c.queue[k-1].due.After(now) {
-		p.due = c.queue[k-1].due.Add(s.cfg.Sleep)
+		q.due = c.queue[k-1].due.Add(s.cfg.Sleep)
 	}
-	p.f = *f
-	c.queue = append(c.queue, p)
+	c.queue = append(c.queue, q)
 }
 
-func (p *pending) label() string {
+func (p *pingInfo) label() string {
 	if !p.stamped {
 		return "PING"
 	}
 	return fmt.Sprintf("PING #%d", p.seq)
 }
 
-func (c *conn) pingFields(p *pending) []event.Field {
+func (c *conn) pingFields(p *pingInfo) []event.Field {
 	if !p.stamped {
 		return c.fields()
 	}
@@ -333,7 +339,7 @@ func (c *conn) pingFields(p *pending) []event.Field {
 }
 
 // answered reports a PONG sent.
-func (c *conn) answered(p *pending, now time.Time) {
+func (c *conn) answered(p *pingInfo, now time.Time) {
 	s := c.s
 	if s.cfg.Quiet || c.state == closed {
 		return
@@ -506,13 +512,13 @@ func (c *conn) expire(now time.Time) {
 		}
 	}
 	for len(c.queue) > 0 && !c.queue[0].due.After(now) && c.state == serving {
-		p := &c.queue[0]
+		q := &c.queue[0]
 		if c.faulted && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(p), event.F("note", "muted"))...)
+			s.ev.Emit(s.since(), event.Note, c.tag()+q.label()+" not answered (--fault mute)", append(c.pingFields(&q.pingInfo), event.F("note", "muted"))...)
 		} else {
-			p.f.SetType(msg.Pong)
-			c.send(p.f[:], now)
-			c.answered(p, now)
+			q.f.SetType(msg.Pong)
+			c.send(q.f[:], now)
+			c.answered(&q.pingInfo, now)
 		}
 		c.queue = c.queue[1:]
 		if len(c.queue) == 0 {

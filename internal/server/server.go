@@ -255,6 +255,8 @@ func (s *srv) run(ctx context.Context) error {
 				s.schedule(c)
 			}
 		}
+		// Read the clock again: handling a full batch can take long
+		// enough for a deadline to pass meanwhile.
 		s.expire(time.Now())
 		if err := s.p.SetTimer(s.nextWake()); err != nil {
 			return fmt.Errorf("server: timer: %w", err)
