@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/poll"
@@ -44,10 +45,8 @@ type conn struct {
 	rejected bool
 	// interest is what the poller watches fd for now.
 	interest uint32
-	// wakeAt is the deadline the timers hold for this conn, at heapIdx
-	// in them (-1: none).
-	wakeAt  time.Time
-	heapIdx int
+	// slot is the conn's place in the loop's deadlines.
+	slot deadline.Slot
 
 	// in holds a frame's first have bytes until the rest arrives; nil
 	// between frames. frameBy is when that frame must be complete.
@@ -92,11 +91,14 @@ type queued struct {
 	f   msg.Frame
 }
 
+// DeadlineSlot is c's place in the loop's deadlines.
+func (c *conn) DeadlineSlot() *deadline.Slot { return &c.slot }
+
 // adopt starts serving an accepted descriptor.
 func (s *srv) adopt(fd int, peer string, now time.Time) {
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	s.nextID++
-	c := &conn{s: s, fd: fd, id: s.nextID, peer: peer, heapIdx: -1}
+	c := &conn{s: s, fd: fd, id: s.nextID, peer: peer}
 	for fd >= len(s.conns) {
 		s.conns = append(s.conns, nil)
 	}
@@ -593,7 +595,7 @@ func (c *conn) finish(reason Reason, detail string) {
 	}
 	unix.Close(c.fd) // which takes it out of the epoll set
 	s.conns[c.fd] = nil
-	s.timers.set(c, time.Time{})
+	s.timers.Set(c, time.Time{})
 	if c.in != nil {
 		s.spare = append(s.spare, c.in)
 	}

@@ -33,6 +33,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/poll"
@@ -219,9 +220,9 @@ type srv struct {
 	open    atomic.Int64
 	nextID  uint64
 	counts  map[Reason]int
-	timers  timers
-	rbuf    []byte       // every read lands here first
-	spare   []*msg.Frame // partial-frame buffers to reuse
+	timers  deadline.Queue[*conn] // one entry per conn with a deadline
+	rbuf    []byte                // every read lands here first
+	spare   []*msg.Frame          // partial-frame buffers to reuse
 	backoff time.Duration
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
@@ -270,7 +271,7 @@ func (s *srv) expire(now time.Time) {
 		s.acceptAt = time.Time{}
 		s.p.Modify(s.lfd, poll.In)
 	}
-	for c := s.timers.due(now); c != nil; c = s.timers.due(now) {
+	for c, ok := s.timers.Due(now); ok; c, ok = s.timers.Due(now) {
 		c.expire(now)
 		s.schedule(c)
 	}
@@ -279,7 +280,7 @@ func (s *srv) expire(now time.Time) {
 // nextWake is when the loop must wake up: the earliest deadline of any
 // connection, or the end of the accept back-off.
 func (s *srv) nextWake() time.Time {
-	at := s.timers.next()
+	at := s.timers.Next()
 	if !s.acceptAt.IsZero() && (at.IsZero() || s.acceptAt.Before(at)) {
 		at = s.acceptAt
 	}
@@ -291,7 +292,7 @@ func (s *srv) schedule(c *conn) {
 	if c.state == closed {
 		return
 	}
-	s.timers.set(c, c.nextDeadline())
+	s.timers.Set(c, c.nextDeadline())
 }
 
 // acceptReady accepts the connections waiting, a bounded number at a time.
