@@ -48,10 +48,9 @@ type conn struct {
 	// slot is the conn's place in the loop's deadlines.
 	slot deadline.Slot
 
-	// in holds a frame's first have bytes until the rest arrives; nil
-	// between frames. frameBy is when that frame must be complete.
-	in      *msg.Frame
-	have    int
+	// in holds a frame's first bytes until the rest arrives. frameBy is
+	// when that frame must be complete.
+	in      msg.Partial
 	frameBy time.Time
 
 	// out is output the socket did not take yet; nil when all is sent.
@@ -197,10 +196,7 @@ func (c *conn) watch() {
 func (c *conn) read(now time.Time) {
 	s := c.s
 	buf := s.rbuf
-	had := c.have
-	if had > 0 {
-		copy(buf, c.in[:had])
-	}
+	had := c.in.Unread(buf)
 	n, err := unix.Read(c.fd, buf[had:])
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
@@ -225,22 +221,11 @@ func (c *conn) read(now time.Time) {
 	if c.state != serving {
 		return
 	}
+	c.in.Keep(data, &s.frames)
 	if len(data) == 0 {
-		c.have, c.frameBy = 0, time.Time{}
-		if c.in != nil {
-			s.spare = append(s.spare, c.in)
-			c.in = nil
-		}
+		c.frameBy = time.Time{}
 		return
 	}
-	if c.in == nil {
-		if k := len(s.spare); k > 0 {
-			c.in, s.spare = s.spare[k-1], s.spare[:k-1]
-		} else {
-			c.in = new(msg.Frame)
-		}
-	}
-	c.have = copy(c.in[:], data)
 	// A frame's first byte may wait forever; from it, the rest gets
 	// FrameTimeout.
 	if (whole || had == 0) && s.cfg.FrameTimeout > 0 {
@@ -500,7 +485,7 @@ func (c *conn) expire(now time.Time) {
 	}
 	switch {
 	case !c.frameBy.IsZero() && !now.Before(c.frameBy):
-		c.finish(FrameTimeout, fmt.Sprintf("frame not finished in time: %d of %d bytes in %s (--frame-timeout)", c.have, msg.FrameSize, s.cfg.FrameTimeout))
+		c.finish(FrameTimeout, fmt.Sprintf("frame not finished in time: %d of %d bytes in %s (--frame-timeout)", c.in.Len(), msg.FrameSize, s.cfg.FrameTimeout))
 		return
 	case !c.outBy.IsZero() && !now.Before(c.outBy):
 		c.finish(WriteStalled, fmt.Sprintf("a write waited %s", s.cfg.WriteTimeout))
@@ -596,10 +581,8 @@ func (c *conn) finish(reason Reason, detail string) {
 	unix.Close(c.fd) // which takes it out of the epoll set
 	s.conns[c.fd] = nil
 	s.timers.Set(c, time.Time{})
-	if c.in != nil {
-		s.spare = append(s.spare, c.in)
-	}
-	c.state, c.in, c.out, c.queue, c.m = closed, nil, nil, nil, nil
+	c.in.Release(&s.frames)
+	c.state, c.out, c.queue, c.m = closed, nil, nil, nil
 	s.counts[reason]++
 	if !c.rejected {
 		s.open.Add(-1)

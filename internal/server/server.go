@@ -222,7 +222,7 @@ type srv struct {
 	counts  map[Reason]int
 	timers  deadline.Queue[*conn] // one entry per conn with a deadline
 	rbuf    []byte                // every read lands here first
-	spare   []*msg.Frame          // partial-frame buffers to reuse
+	frames  msg.Pool              // lends the partial frames their buffers
 	backoff time.Duration
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
