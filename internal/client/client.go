@@ -43,9 +43,6 @@ type Options struct {
 	// watched so that unanswered keep-alive probes and retransmissions
 	// appear in the timeline. The zero value means both are off.
 	Kernel Kernel
-	// Tally, when set, counts PINGs, PONGs and RTTs across connections
-	// (the load mode). Nil counts nothing.
-	Tally *Tally
 	// WatchEvery is how often TCP_INFO is read while Kernel has something
 	// on. Zero means DefaultWatchEvery.
 	WatchEvery time.Duration
@@ -290,9 +287,6 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 					firstWrite = now
 				}
 				ev.Emit(since(now), event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
-				if opts.Tally != nil {
-					opts.Tally.Pings.Add(1)
-				}
 			}
 			rearm()
 
@@ -382,14 +376,6 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				ev.Emit(since(r.at), event.Note,
 					"peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
 					event.F("note", "no_echo"))
-			}
-			if t := opts.Tally; t != nil {
-				if a.Late || a.Seq == 0 {
-					t.Late.Add(1)
-				} else {
-					t.Pongs.Add(1)
-					t.rtt(a.RTT)
-				}
 			}
 			switch {
 			case a.Seq == 0:

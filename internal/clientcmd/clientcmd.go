@@ -200,14 +200,16 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
 		defer cancel()
 	}
-	sum := load.Run(ctx, load.Config{
+	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, event.NewWriter(stdout, opts.JSON))
 	switch {
+	case err != nil:
+		return err
 	case sum.Dead > 0:
 		return fmt.Errorf("%w: %d of %d connections", cli.ErrDead, sum.Dead, sum.Connected)
 	case sum.Connected == 0 && sum.ConnectErrors > 0:
-		return fmt.Errorf("cannot connect to %s: all %d connections failed", addr, sum.ConnectErrors)
+		return fmt.Errorf("cannot connect to %s: all %d connections failed (first: %s)", addr, sum.ConnectErrors, sum.FirstConnectError)
 	}
 	return nil
 }

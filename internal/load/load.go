@@ -4,21 +4,19 @@
 //
 // Example:
 //
-//	sum := load.Run(ctx, load.Config{Addr: "127.0.0.1:9000", Conns: 200, Rate: 100, Probe: cfg}, w)
-//	if sum.Dead > 0 { os.Exit(3) }
+//	sum, err := load.Run(ctx, load.Config{Addr: "127.0.0.1:9000", Conns: 200, Rate: 100, Probe: cfg}, w)
+//	if err == nil && sum.Dead > 0 { os.Exit(3) }
 package load
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/heartbeat/heartbeat/internal/client"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
@@ -53,84 +51,47 @@ type Summary struct {
 	// DetectErr50, DetectErr99 and DetectErrMax are the verdicts' distance
 	// from the predicted instant (observed - predicted), for the dead ones.
 	DetectErr50, DetectErr99, DetectErrMax time.Duration
+	// FirstConnectError is the first connect error's text; empty when
+	// every handshake succeeded.
+	FirstConnectError string
 }
 
 // maxTotalSamples bounds the RTT samples kept for the summary's percentiles.
 const maxTotalSamples = 1 << 22
 
 // Run opens the connections and drives them until ctx ends, printing status
-// lines and the summary to ev.
-func Run(ctx context.Context, cfg Config, ev *event.Writer) Summary {
+// lines and the summary to ev. The connections are driven by one event loop
+// (see loop); this goroutine only prints. The error is one that stops the
+// whole run: an address that does not resolve, or the loop's own failure.
+func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 	every := cfg.Every
 	if every <= 0 {
 		every = time.Second
 	}
-	var (
-		tally                           client.Tally
-		up, alive, dead, failed, closed atomic.Int64
-		connErrs                        atomic.Int64
-		mu                              sync.Mutex
-		detectErrs                      []time.Duration
-		wg                              sync.WaitGroup
-	)
+	sa, domain, err := sockaddr(cfg.Addr)
+	if err != nil {
+		return Summary{}, err
+	}
+	p, err := poll.New()
+	if err != nil {
+		return Summary{}, fmt.Errorf("load: %w", err)
+	}
+	defer p.Close()
+
+	var t tally
 	start := time.Now()
 	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, heartbeat dead after %s (idle %s + %d x %s)",
 		cfg.Conns, cfg.Addr, rateText(cfg.Rate), cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval),
 		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", cfg.Rate),
 		event.Secs("predicted_s", cfg.Probe.DeadAfter()))
 
-	open := func() {
-		defer wg.Done()
-		d := net.Dialer{KeepAlive: -1, Timeout: cfg.ConnectTimeout}
-		c, err := d.DialContext(ctx, "tcp", cfg.Addr)
-		if err != nil {
-			if ctx.Err() == nil {
-				connErrs.Add(1)
-			}
-			return
-		}
-		up.Add(1)
-		alive.Add(1)
-		res := client.Run(ctx, c, client.Options{Probe: cfg.Probe, Tally: &tally})
-		if res.Outcome != client.Stopped {
-			alive.Add(-1)
-		}
-		switch res.Outcome {
-		case client.Dead:
-			dead.Add(1)
-			mu.Lock()
-			detectErrs = append(detectErrs, res.Observed-res.Predicted)
-			mu.Unlock()
-		case client.Failed, client.KernelDead:
-			failed.Add(1)
-		case client.PeerClosed:
-			closed.Add(1)
-		}
-	}
-
-	// Open the connections at the rate asked for, in the background.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var pace *time.Ticker
-		if cfg.Rate > 0 {
-			pace = time.NewTicker(time.Duration(float64(time.Second) / cfg.Rate))
-			defer pace.Stop()
-		}
-		for i := 0; i < cfg.Conns; i++ {
-			if pace != nil && i > 0 {
-				select {
-				case <-pace.C:
-				case <-ctx.Done():
-					return
-				}
-			} else if ctx.Err() != nil {
-				return
-			}
-			wg.Add(1)
-			go open()
-		}
-	}()
+	l := &loop{cfg: cfg, sa: sa, domain: domain, p: p, tally: &t, start: start,
+		rbuf: make([]byte, readFrames*msg.FrameSize)}
+	l.ping.SetType(msg.Ping)
+	woken := make(chan struct{})
+	stopWake := context.AfterFunc(ctx, func() { p.Wake(); close(woken) })
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- l.run(func() bool { return ctx.Err() != nil }) }()
 
 	var all []time.Duration
 	status := time.NewTicker(every)
@@ -138,49 +99,56 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) Summary {
 	lastPings, last := int64(0), start
 	for done := false; !done; {
 		select {
-		case <-ctx.Done():
+		case err = <-loopDone:
 			done = true
+			continue
 		case now := <-status.C:
-			rtts := tally.Drain()
+			rtts := t.drain()
 			if len(all) < maxTotalSamples {
 				all = append(all, rtts[:min(len(rtts), maxTotalSamples-len(all))]...)
 			}
-			pings := tally.Pings.Load()
+			pings := t.pings.Load()
 			rate := float64(pings-lastPings) / now.Sub(last).Seconds()
 			lastPings, last = pings, now
 			p50, p99 := percentiles(rtts)
 			ev.Emit(now.Sub(start), "status",
 				fmt.Sprintf("up %d/%d, alive %d, dead %d, failed %d, connect errors %d, %.0f PINGs/s, RTT p50 %s p99 %s",
-					up.Load(), cfg.Conns, alive.Load(), dead.Load(), failed.Load(), connErrs.Load(), rate, fmtDur(p50), fmtDur(p99)),
-				event.F("up", up.Load()), event.F("alive", alive.Load()), event.F("dead", dead.Load()),
-				event.F("failed", failed.Load()), event.F("connect_errors", connErrs.Load()),
+					t.up.Load(), cfg.Conns, t.alive.Load(), t.dead.Load(), t.failed.Load(), t.connectErrors.Load(), rate, fmtDur(p50), fmtDur(p99)),
+				event.F("up", t.up.Load()), event.F("alive", t.alive.Load()), event.F("dead", t.dead.Load()),
+				event.F("failed", t.failed.Load()), event.F("connect_errors", t.connectErrors.Load()),
 				event.F("pings_per_s", rate), event.Secs("rtt_p50_s", p50), event.Secs("rtt_p99_s", p99))
 		}
 	}
-	wg.Wait()
-	all = append(all, tally.Drain()...)
+	if !stopWake() && ctx.Err() != nil {
+		<-woken // the wake-up is under way; p stays open until it is done
+	}
+	all = append(all, t.drain()...)
 	s := Summary{
-		Conns: cfg.Conns, Connected: int(up.Load()), ConnectErrors: int(connErrs.Load()),
-		Alive: int(alive.Load()), Dead: int(dead.Load()), Failed: int(failed.Load()), Closed: int(closed.Load()),
-		Pings: tally.Pings.Load(), Elapsed: time.Since(start),
+		Conns: cfg.Conns, Connected: int(t.up.Load()), ConnectErrors: int(t.connectErrors.Load()),
+		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), Failed: int(t.failed.Load()), Closed: int(t.closed.Load()),
+		Pings: t.pings.Load(), Elapsed: time.Since(start), FirstConnectError: t.firstConnectError(),
 	}
 	s.RTT50, s.RTT99 = percentiles(all)
-	s.DetectErr50, s.DetectErr99 = percentiles(detectErrs)
-	if len(detectErrs) > 0 {
-		s.DetectErrMax = slices.Max(detectErrs)
+	s.DetectErr50, s.DetectErr99 = percentiles(l.detect)
+	if len(l.detect) > 0 {
+		s.DetectErrMax = slices.Max(l.detect)
+	}
+	connErr := ""
+	if s.FirstConnectError != "" {
+		connErr = " (first: " + s.FirstConnectError + ")"
 	}
 	ev.Emit(s.Elapsed, "summary",
-		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors; alive %d, dead %d, failed %d, closed by server %d; %d PINGs (%.0f/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
-			s.Conns, s.Connected, s.ConnectErrors, s.Alive, s.Dead, s.Failed, s.Closed, s.Pings,
+		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; alive %d, dead %d, failed %d, closed by server %d; %d PINGs (%.0f/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
+			s.Conns, s.Connected, s.ConnectErrors, connErr, s.Alive, s.Dead, s.Failed, s.Closed, s.Pings,
 			float64(s.Pings)/s.Elapsed.Seconds(), fmtDur(s.RTT50), fmtDur(s.RTT99),
 			fmtDur(s.DetectErr50), fmtDur(s.DetectErr99), fmtDur(s.DetectErrMax)),
 		event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
-		event.F("alive", s.Alive), event.F("dead", s.Dead), event.F("failed", s.Failed), event.F("closed", s.Closed),
+		event.F("first_connect_error", s.FirstConnectError), event.F("alive", s.Alive), event.F("dead", s.Dead), event.F("failed", s.Failed), event.F("closed", s.Closed),
 		event.F("pings", s.Pings), event.F("pings_per_s", float64(s.Pings)/s.Elapsed.Seconds()),
 		event.Secs("rtt_p50_s", s.RTT50), event.Secs("rtt_p99_s", s.RTT99),
 		event.Secs("detect_err_p50_s", s.DetectErr50), event.Secs("detect_err_p99_s", s.DetectErr99),
 		event.Secs("detect_err_max_s", s.DetectErrMax))
-	return s
+	return s, err
 }
 
 // percentiles returns the 50th and 99th percentiles (nearest rank); zero

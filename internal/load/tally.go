@@ -1,4 +1,4 @@
-package client
+package load
 
 import (
 	"sync"
@@ -6,23 +6,23 @@ import (
 	"time"
 )
 
-// Tally adds up what many connections' heartbeats do, for the load mode. It
-// is safe for concurrent use; one Tally serves every connection of a run.
-// The zero value is ready to use.
-type Tally struct {
-	Pings atomic.Int64 // PINGs sent
-	Pongs atomic.Int64 // PONGs in time
-	Late  atomic.Int64 // late or unsolicited PONGs
+// tally is what a run's connections have done so far. The loop writes it;
+// the status lines read it from another goroutine.
+type tally struct {
+	up, alive, dead, failed, closed atomic.Int64
+	connectErrors                   atomic.Int64
+	pings, pongs, late              atomic.Int64 // PINGs sent; PONGs in time; late or unsolicited PONGs
 
-	mu   sync.Mutex
-	rtts []time.Duration // since the last Drain
+	mu           sync.Mutex
+	rtts         []time.Duration // since the last drain
+	firstConnErr string          // the first connect error's text
 }
 
-// maxSamples bounds the RTT samples kept between two Drains, so that a huge
+// maxSamples bounds the RTT samples kept between two drains, so that a huge
 // load cannot grow memory without bound; beyond it samples are dropped.
 const maxSamples = 1 << 20
 
-func (t *Tally) rtt(d time.Duration) {
+func (t *tally) rtt(d time.Duration) {
 	t.mu.Lock()
 	if len(t.rtts) < maxSamples {
 		t.rtts = append(t.rtts, d)
@@ -30,8 +30,23 @@ func (t *Tally) rtt(d time.Duration) {
 	t.mu.Unlock()
 }
 
-// Drain returns the RTT samples recorded since the last Drain.
-func (t *Tally) Drain() []time.Duration {
+func (t *tally) connectError(err error) {
+	t.connectErrors.Add(1)
+	t.mu.Lock()
+	if t.firstConnErr == "" {
+		t.firstConnErr = err.Error()
+	}
+	t.mu.Unlock()
+}
+
+func (t *tally) firstConnectError() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firstConnErr
+}
+
+// drain returns the RTT samples recorded since the last drain.
+func (t *tally) drain() []time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := t.rtts
