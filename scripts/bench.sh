@@ -3,19 +3,19 @@
 # built here with gcc) on this machine, over loopback, with hbclient as the
 # client of both. It prints every figure it measures and a table of ratios.
 #
-#   scripts/bench.sh                 everything, about 8 minutes
+#   scripts/bench.sh                 everything, about 9 minutes
 #   BIG=5000 HOLD=60 scripts/bench.sh   a smaller and shorter big run
 #
 # Settings (environment): LOAD connections for the CPU comparison (10000);
 # BIG connections for the memory run (19000; each process may open 20000
 # files here) held for HOLD seconds (180); LAT_SECS seconds per latency run
-# (10) and ROUNDS runs per server (3, the median is kept); DYING connections
+# (10) and ROUNDS runs per server (5, the median is kept); DYING connections
 # frozen at once (10000). Every run is bounded by --duration and stops by
 # itself; everything it starts is stopped on exit or Ctrl-C.
 
 source "$(dirname "$0")/lib.sh"
 LOAD=${LOAD:-10000} BIG=${BIG:-19000} HOLD=${HOLD:-180}
-LAT_SECS=${LAT_SECS:-10} ROUNDS=${ROUNDS:-3} DYING=${DYING:-10000}
+LAT_SECS=${LAT_SECS:-10} ROUNDS=${ROUNDS:-5} DYING=${DYING:-10000}
 need gcc gcc
 need awk gawk
 hz=$(getconf CLK_TCK)
