@@ -55,8 +55,10 @@ const batch = 256
 // straight: the runtime's monitor then takes its processor away and polls
 // every 20 microseconds for a millisecond afterwards. Measured with perf at
 // 10,000 PINGs a second, that monitor took about an eighth of hbserver's
-// CPU time; a yield now and then (a few hundred nanoseconds) avoids it.
-const yieldEvery = time.Millisecond
+// CPU time. A yield well within the 10 ms avoids it; not every wake-up,
+// since a yield can move the loop to another thread, which at one PING a
+// millisecond cost about 5 us of round trip.
+const yieldEvery = 5 * time.Millisecond
 
 // New makes a Poller.
 func New() (*Poller, error) {
