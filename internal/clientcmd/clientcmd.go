@@ -157,6 +157,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		ConnectedFields: fields,
 		Warnings:        warnings,
 		Kernel:          kernel,
+		FineTimer:       true,
 	})
 	switch res.Outcome {
 	case client.Dead:
