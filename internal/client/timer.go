@@ -21,10 +21,7 @@ type timer interface {
 // goTimer is Go's timer: the one testing/synctest's fake clock drives.
 // Its waits end in the runtime's poller, whose timeout counts whole
 // milliseconds, so it fires up to a few milliseconds late.
-type goTimer struct {
-	t     *time.Timer
-	armed bool
-}
+type goTimer struct{ t *time.Timer }
 
 func newGoTimer() *goTimer {
 	t := time.NewTimer(time.Hour)
@@ -82,6 +79,8 @@ func (t *fdTimer) set(at time.Time) {
 		// zero would disarm instead.
 		spec.Value = unix.NsecToTimespec(max(int64(time.Until(at)), 1))
 	}
+	// It fails only on a bad descriptor or a bad spec, neither possible
+	// here while Run holds the timer.
 	unix.TimerfdSettime(t.fd, 0, &spec, nil)
 }
 func (t *fdTimer) c() <-chan time.Time { return t.ch }

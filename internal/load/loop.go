@@ -348,12 +348,17 @@ func (l *loop) flush(c *conn) {
 // expire handles every deadline that has passed: verdicts first, each with
 // its own reading of the clock, and every close after them.
 func (l *loop) expire() {
-	for c, ok := l.due.Due(time.Now()); ok; c, ok = l.due.Due(time.Now()) {
-		if !c.up {
+	for {
+		now := time.Now()
+		c, ok := l.due.Due(now)
+		switch {
+		case !ok:
+			return
+		case !c.up:
 			l.connectFailed(c, errors.New("i/o timeout"))
-			continue
+		default:
+			l.tick(c, now)
 		}
-		l.tick(c, time.Now())
 	}
 }
 

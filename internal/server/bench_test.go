@@ -36,17 +36,24 @@ func roundTrips(b *testing.B, addr string) {
 // hbserver's handler (SLEEP 0, --quiet) over loopback. Compare with
 // BenchmarkRawEcho.
 func BenchmarkPingPong(b *testing.B) {
+	addr, stop := serveQuiet(b)
+	roundTrips(b, addr)
+	b.StopTimer()
+	stop()
+}
+
+// serveQuiet runs hbserver's Serve (SLEEP 0, --quiet) on a loopback port;
+// stop ends it and waits until it has.
+func serveQuiet(tb testing.TB) (addr string, stop func()) {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, Config{Quiet: true}) }()
-	roundTrips(b, ln.Addr().String())
-	b.StopTimer()
-	cancel()
-	<-done
+	return ln.Addr().String(), func() { cancel(); <-done }
 }
 
 // BenchmarkRawEcho is the baseline: a bare goroutine that echoes whole
@@ -84,15 +91,9 @@ func TestPingPongAllocatesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures allocations")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, Config{Quiet: true}) }()
-	defer func() { cancel(); <-done }()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	addr, stop := serveQuiet(t)
+	defer stop()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
