@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -41,6 +42,9 @@ var (
 	ErrProbes   = errors.New("probe: probes must not be negative")
 	ErrIdle     = errors.New("probe: idle must be positive")
 	ErrInterval = errors.New("probe: interval must be positive")
+	// ErrTooLong: Idle + Probes x Interval, the time to a verdict, does not
+	// fit a time.Duration (about 292 years), so DeadAfter would wrap.
+	ErrTooLong = errors.New("probe: idle + probes x interval is longer than the longest duration")
 )
 
 // Validate reports the first setting that makes no sense.
@@ -54,6 +58,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w (got %v)", ErrIdle, c.Idle)
 	case c.Interval <= 0:
 		return fmt.Errorf("%w (got %v)", ErrInterval, c.Interval)
+	case time.Duration(c.Probes) > (math.MaxInt64-c.Idle)/c.Interval:
+		return fmt.Errorf("%w (got %v + %d x %v)", ErrTooLong, c.Idle, c.Probes, c.Interval)
 	}
 	return nil
 }
