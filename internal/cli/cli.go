@@ -13,12 +13,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/heartbeat/heartbeat/internal/sockopt"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -67,100 +68,228 @@ func Code(err error) int {
 }
 
 // Main runs cmd with args under a context that SIGINT and SIGTERM cancel,
-// prints an error as one line on stderr, prefixed with the tool's name, and
-// returns the exit code. It never lets cobra print usage after an error.
+// prints an error as one line on stderr, prefixed with the command's path
+// ("hbclient kernel: ..."), and returns the exit code. It never lets cobra
+// print usage after an error.
 func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cmd.SetArgs(args)
+	cmd.SetArgs(negativesAsArgs(cmd, args))
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	cmd.SilenceUsage = true
 	cmd.SilenceErrors = true
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		// "-1" as an argument reads as a flag to pflag; say what it is.
-		for _, a := range args {
-			if len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9' && strings.Contains(err.Error(), a) {
-				return Usagef("bad argument %q: must not be negative", a)
-			}
-		}
-		return &UsageError{fmt.Errorf("%w (see %s --help)", err, c.Name())}
-	})
-	err := cmd.ExecuteContext(ctx)
+	cmd.SetFlagErrorFunc(flagError)
+	for _, c := range cmd.Commands() {
+		c.SetFlagErrorFunc(flagError)
+	}
+	c, err := cmd.ExecuteContextC(ctx)
 	if err != nil {
+		if c == nil {
+			c = cmd
+		}
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		fmt.Fprintf(stderr, "%s: %s\n", cmd.Name(), msg)
+		fmt.Fprintf(stderr, "%s: %s\n", c.CommandPath(), msg)
 	}
 	return Code(err)
 }
 
+// flagError turns pflag's `invalid argument "x" for "--flag" flag: why`
+// into "--flag x: why", the form of every other error about a value.
+func flagError(c *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		return Usagef("--%s %s: %v", bad.GetFlag().Name, Quote(bad.GetValue()), errors.Unwrap(bad))
+	}
+	return &UsageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+}
+
+// Quote returns s as it is when it is a plain word, and quoted otherwise,
+// so that an error line shows exactly what was given and never carries a
+// control character or a line break.
+func Quote(s string) string {
+	if s == "" || strings.ContainsAny(s, " \"'") || strconv.Quote(s) != `"`+s+`"` {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// negativesAsArgs moves the positional arguments behind a "--" when one of
+// them is a negative number: pflag reads "-1" as a flag, so "hbclient HOST
+// -1" would say "unknown shorthand flag" instead of naming PORT. The
+// arguments are left alone otherwise, and when a "--" is already there.
+func negativesAsArgs(root *cobra.Command, args []string) []string {
+	c, _, err := root.Find(args)
+	if err != nil {
+		c = root
+	}
+	var flags, pos []string
+	negative := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return args
+		case len(a) > 1 && a[0] == '-' && (a[1] == '.' || a[1] >= '0' && a[1] <= '9'):
+			negative = true
+			pos = append(pos, a)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			f := c.Flags().Lookup(name)
+			if f == nil && len(name) == 1 {
+				f = c.Flags().ShorthandLookup(name)
+			}
+			if f != nil && f.NoOptDefVal == "" && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i]) // the flag's value
+			}
+		case c != root && len(pos) == 0 && a == c.Name():
+			flags = append(flags, a) // the subcommand's name
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if !negative {
+		return args
+	}
+	return append(append(flags, "--"), pos...)
+}
+
 // Args checks the number of positional arguments and names them in the
-// error: "needs HOST and PORT".
+// error: "takes HOST and PORT, got 1 argument". One argument that reads as
+// HOST:PORT gets a hint.
 func Args(min, max int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < min || len(args) > max {
-			return Usagef("takes %s, got %d argument%s (see %s --help)", names, len(args), plural(len(args)), cmd.CommandPath())
+		if len(args) >= min && len(args) <= max {
+			return nil
 		}
-		return nil
+		hint := fmt.Sprintf(" (see %s --help)", cmd.CommandPath())
+		for _, a := range args {
+			if _, port, err := net.SplitHostPort(a); err == nil && port != "" {
+				hint = fmt.Sprintf(": give HOST and PORT as two arguments, not %s (%s 127.0.0.1 9000)", Quote(a), cmd.CommandPath())
+				break
+			}
+		}
+		return Usagef("takes %s, got %s%s", names, plural.Count(len(args), "argument"), hint)
 	}
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
+// Errors of ParseDuration: errFormat for what is not a duration at all,
+// errRange for one below zero or too large for a time.Duration.
+var (
+	errFormat = errors.New("give seconds (5, 0.5) or a Go duration (250ms, 1m30s)")
+	errRange  = errors.New("out of range")
+)
 
 // ParseDuration reads a bare number of seconds ("5", "0.5") or a Go
 // duration ("250ms", "1m30s"). Negative values are rejected: no setting of
-// these tools means anything below zero.
+// these tools means anything below zero. The error wraps errFormat for
+// what is not a duration, errRange for a value below zero or beyond a
+// time.Duration (about 292 years).
 func ParseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("bad duration %q: give seconds (5, 0.5) or a Go duration (250ms, 1m30s)", s)
+	negative := fmt.Errorf("%w: must not be negative", errRange)
+	tooLarge := fmt.Errorf("%w: at most %v", errRange, MaxDuration)
 	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxInt64/float64(time.Second) {
-			return 0, bad
+	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 0) && err == nil:
+			return 0, errFormat
+		case f < 0:
+			return 0, negative
+		case f >= float64(MaxDuration)/float64(time.Second):
+			return 0, tooLarge
 		}
 		d = time.Duration(f * float64(time.Second))
 	} else if d, err = time.ParseDuration(s); err != nil {
-		return 0, bad
+		// time.ParseDuration says "invalid duration" for overflow as well
+		// as for some bad forms; numbers and units alone mean overflow.
+		overflow := strings.Contains(err.Error(), "invalid duration") &&
+			strings.Trim(s, "0123456789.hmsuµn") == "" && strings.ContainsAny(s, "0123456789")
+		if !overflow {
+			return 0, errFormat
+		}
+		return 0, tooLarge
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("bad duration %q: must not be negative", s)
+		return 0, negative
 	}
 	return d, nil
 }
 
-// durationValue is a pflag.Value for ParseDuration.
-type durationValue time.Duration
-
-func (d *durationValue) Set(s string) error {
-	v, err := ParseDuration(s)
+// ParsePort reads the PORT argument, min to 65535: a client needs a real
+// port (1), a server may ask for any free one (0). Its error is a
+// UsageError.
+func ParsePort(s string, min int) (int, error) {
+	n, err := Ints{Min: min, Max: 65535}.Parse(s)
 	if err != nil {
-		// pflag prefixes `invalid argument "x" for "--flag" flag:`; keep ours short.
-		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("bad duration %q: ", s)))
+		return 0, Usagef("PORT %s: give a number from %d to 65535", Quote(s), min)
 	}
-	*d = durationValue(v)
-	return nil
-}
-func (d *durationValue) String() string { return time.Duration(*d).String() }
-func (d *durationValue) Type() string   { return "duration" }
-
-// DurationVar defines a flag that takes ParseDuration's forms.
-func DurationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
-	*p = value
-	fs.Var((*durationValue)(p), name, usage)
+	return n, nil
 }
 
-// ParsePort reads a TCP port number, 0 to 65535 (0: any free port, for a
-// server). Its error is a UsageError.
-func ParsePort(s string) (int, error) {
-	n, err := strconv.ParseUint(s, 10, 16)
-	if err != nil {
-		return 0, Usagef("bad port %q: give a number from 0 to 65535", s)
+// ParseHost reads the HOST argument: an address or a name, IPv6 with or
+// without brackets ("[::1]" as in a URL). An empty HOST, or one that reads
+// as HOST:PORT, is refused with a line saying what to give. everywhere is
+// the hint for an empty HOST: how to listen everywhere, for a server.
+func ParseHost(s, everywhere string) (string, error) {
+	if s == "" {
+		return "", Usagef("HOST is empty: give an address or a name%s", everywhere)
 	}
-	return int(n), nil
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1]
+	}
+	if strings.Contains(s, ":") && net.ParseIP(strings.SplitN(s, "%", 2)[0]) == nil {
+		if _, _, err := net.SplitHostPort(s); err == nil {
+			return "", Usagef("HOST %s: give HOST and PORT as two arguments, not HOST:PORT", Quote(s))
+		}
+		return "", Usagef("HOST %s: not an IP address or a host name", Quote(s))
+	}
+	if strings.ContainsAny(s, "[]/ ") || strconv.Quote(s) != `"`+s+`"` {
+		return "", Usagef("HOST %s: not an IP address or a host name", Quote(s))
+	}
+	return s, nil
+}
+
+// Network is the network to listen on or dial for host: "tcp4" for an
+// IPv4 address, so that 0.0.0.0 does not also take IPv6, "tcp6" for an
+// IPv6 one, and "tcp" for a name.
+func Network(host string) string {
+	ip := net.ParseIP(strings.SplitN(host, "%", 2)[0])
+	switch {
+	case ip == nil:
+		return "tcp"
+	case ip.To4() != nil:
+		return "tcp4"
+	}
+	return "tcp6"
+}
+
+// Version is the tool's version from the module's build info: the module
+// version, or the VCS revision of a build from a clone, and the Go
+// version that built it.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v, dirty := "(devel)", ""
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				v = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+		return v + dirty + " " + bi.GoVersion
+	}
+	return v + " " + bi.GoVersion
 }
 
 // OpCause drops net.OpError's "dial tcp 127.0.0.1:1:" prefix, which the
@@ -171,15 +300,4 @@ func OpCause(err error) error {
 		return op.Err
 	}
 	return err
-}
-
-// CheckKeepAlive checks the --keepalive flags of either tool.
-func CheckKeepAlive(ka sockopt.KeepAliveConfig) error {
-	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
-		return Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
-	}
-	if err := ka.Validate(); err != nil {
-		return &UsageError{Err: err}
-	}
-	return nil
 }

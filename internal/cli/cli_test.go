@@ -39,7 +39,7 @@ func TestParseDuration(t *testing.T) {
 
 func TestParsePort(t *testing.T) {
 	for in, ok := range map[string]bool{"0": true, "9000": true, "65535": true, "65536": false, "-1": false, "http": false, "": false} {
-		if _, err := ParsePort(in); (err == nil) != ok {
+		if _, err := ParsePort(in, 0); (err == nil) != ok {
 			t.Errorf("ParsePort(%q): %v", in, err)
 		}
 	}
@@ -69,9 +69,12 @@ func testCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:  "tool A B",
 		Args: Args(2, 2, "A and B"),
-		RunE: func(*cobra.Command, []string) error { return nil },
+		RunE: func(_ *cobra.Command, args []string) error {
+			_, err := ParsePort(args[1], 1)
+			return err
+		},
 	}
-	DurationVar(c.Flags(), &d, "idle", time.Second, "idle time")
+	DurationVar(c.Flags(), &d, "idle", time.Second, HeartbeatTimes, "idle time")
 	return c
 }
 
@@ -79,9 +82,10 @@ func TestMainBadInputIsOneLineAndExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{"a"},
 		{"a", "b", "c"},
-		{"a", "b", "--idle", "x"},
-		{"a", "b", "--idle", "-1"},
-		{"a", "b", "--nope"},
+		{"a", "1", "--idle", "x"},
+		{"a", "1", "--idle", "-1"},
+		{"a", "1", "--nope"},
+		{"a", "b"},
 		{"a", "-1"},
 	} {
 		var out, errb bytes.Buffer
@@ -92,7 +96,7 @@ func TestMainBadInputIsOneLineAndExit2(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := Main(testCmd(), []string{"a", "b", "--idle", "250ms"}, &out, &errb); code != 0 || errb.Len() != 0 {
+	if code := Main(testCmd(), []string{"a", "1", "--idle", "250ms"}, &out, &errb); code != 0 || errb.Len() != 0 {
 		t.Errorf("good arguments: exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +16,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/client"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/load"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -44,13 +44,33 @@ type Options struct {
 	// UserTimeout sets TCP_USER_TIMEOUT. Zero leaves it unset.
 	UserTimeout time.Duration
 	// Conns, when positive, is the load mode: this many connections, each
-	// with the heartbeat, opened Rate a second (zero or less: at once).
+	// with the heartbeat, opened Rate a second (zero: as fast as they
+	// connect).
 	Conns int
 	Rate  float64
 }
 
 // NewCmd returns the hbclient command.
-func NewCmd() *cobra.Command {
+func NewCmd() *cobra.Command { return newCmd(false) }
+
+// Ranges of hbclient's own flags.
+var (
+	// durationRange is --duration's: below a millisecond the run ends
+	// before the connection can say anything.
+	durationRange = cli.Durations{Min: time.Millisecond, Max: cli.MaxDuration, Zero: "no limit"}
+	// connectTimeoutRange is --connect-timeout's: a handshake takes tens of
+	// microseconds even on loopback, so less than a millisecond always
+	// fails.
+	connectTimeoutRange = cli.Durations{Min: time.Millisecond, Max: cli.MaxDuration, Zero: "the kernel's bound only"}
+	// rateRange is --rate's: a million connects a second is far beyond
+	// what one process can make; above that the pacing means nothing.
+	rateRange = cli.Floats{Min: 0, Max: 1e6}
+)
+
+// newCmd returns the hbclient command; with validateOnly, it stops once
+// every argument and flag is checked, before any socket is opened (for the
+// tests of the command line).
+func newCmd(validateOnly bool) *cobra.Command {
 	opts := Options{Probe: probe.DefaultConfig()}
 	cmd := &cobra.Command{
 		Use:   "hbclient HOST PORT",
@@ -61,7 +81,8 @@ seed C client: after --idle of silence it sends a PING, then one every
 it declares the server dead (by default 10s + 3 x 3s = 19s after the last
 sign of life). Every event is printed with the time since connect.
 
-Durations take seconds (5, 0.5) or Go durations (250ms, 1m30s).
+HOST is an address (127.0.0.1, ::1 or [::1]) or a name. Durations take
+seconds (5, 0.5) or Go durations (250ms, 1m30s).
 
 The kernel's own detectors can run beside it: --keepalive (SO_KEEPALIVE,
 with --keepalive-idle/-interval/-count; unset values are the machine's
@@ -76,63 +97,70 @@ the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
 		Example: `  hbclient 127.0.0.1 9000
   hbclient 127.0.0.1 9000 --idle 2 --interval 1 --probes 2
   hbclient 127.0.0.1 9000 --accept-late --duration 1m --json`,
-		Args: cli.Args(2, 2, "HOST and PORT"),
+		Version: cli.Version(),
+		Args:    cli.Args(2, 2, "HOST and PORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Host = args[0]
 			var err error
-			if opts.Port, err = cli.ParsePort(args[1]); err != nil {
+			if opts.Host, err = cli.ParseHost(args[0], " (127.0.0.1, ::1, localhost)"); err != nil {
+				return err
+			}
+			if opts.Port, err = cli.ParsePort(args[1], 1); err != nil {
+				return err
+			}
+			if err := opts.validate(); err != nil || validateOnly {
 				return err
 			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
+	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	f := cmd.Flags()
 	f.SortFlags = false
-	cli.DurationVar(f, &opts.Probe.Idle, "idle", probe.DefaultIdle, "silence before the first PING")
-	cli.DurationVar(f, &opts.Probe.Interval, "interval", probe.DefaultInterval, "time each PING waits for its PONG before the next PING")
-	f.IntVar(&opts.Probe.Probes, "probes", probe.DefaultProbes, "missed probes in a row that declare the peer dead (0: no heartbeat)")
-	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "the seed client's rule: any frame, however late, counts as life")
-	cli.DurationVar(f, &opts.Duration, "duration", 0, "stop after this long, exit 0 (0: no limit)")
-	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, "give up connecting after this long")
-	f.IntVar(&opts.Conns, "conns", 0, "load mode: open this many connections, each with the heartbeat; print a status line a second")
-	f.Float64Var(&opts.Rate, "rate", 1000, "load mode: new connections a second (0: as fast as they connect)")
-	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
-	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
-	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
-	f.IntVar(&opts.KeepAlive.Count, "keepalive-count", 0, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
-	cli.DurationVar(f, &opts.UserTimeout, "user-timeout", 0, "TCP_USER_TIMEOUT: drop the connection when sent data stays unacknowledged this long (0: unset)")
+	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")
+	cli.DurationVar(f, &opts.Duration, "duration", 0, durationRange, "stop after this long, exit 0 (0: no limit)")
+	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, connectTimeoutRange, "give up connecting after this long (0: only the kernel's bound)")
+	cli.IntVar(f, &opts.Conns, "conns", 0, cli.Ints{Min: 1, Max: max(cli.MaxConns(), 1), Zero: "one connection, no load mode"},
+		"load mode: open this many connections, each with the heartbeat; print a status line a second (at most the open-file limit less "+strconv.Itoa(cli.ReservedFiles)+")")
+	cli.FloatVar(f, &opts.Rate, "rate", 1000, rateRange, "load mode: new connections a second (0: as fast as they connect)")
+	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
 	cmd.AddCommand(newKernelCmd())
 	return cmd
 }
 
-func run(ctx context.Context, opts Options, stdout io.Writer) error {
-	if err := opts.Probe.Validate(); err != nil {
-		// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
-		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
+// validate checks the settings together, once each flag is in range.
+func (opts Options) validate() error {
+	if err := cli.CheckProbe(opts.Probe); err != nil {
+		return err
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
 		return err
 	}
-	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-	if opts.Conns < 0 {
-		return cli.Usagef("--conns %d: give a positive number of connections", opts.Conns)
+	if opts.Conns > 0 && (opts.KeepAlive.Enable || opts.UserTimeout > 0) {
+		return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
 	}
+	return nil
+}
+
+func run(ctx context.Context, opts Options, stdout io.Writer) error {
+	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	if opts.Conns > 0 {
-		if opts.KeepAlive.Enable || opts.UserTimeout > 0 {
-			return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
-		}
 		return runLoad(ctx, opts, addr, stdout)
 	}
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, cli.Network(opts.Host), addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
-		return fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
+		err = fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
+		if opts.JSON {
+			// The JSON stream says why it is empty; stderr has the line too.
+			event.NewWriter(stdout, true).Emit(0, event.Error, "", event.F("error", err.Error()))
+		}
+		return err
 	}
 	kernel, err := setKernel(conn.(*net.TCPConn), opts)
 	if err != nil {
@@ -208,9 +236,9 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 	case err != nil:
 		return err
 	case sum.Dead > 0:
-		return fmt.Errorf("%w: %d of %d connections", cli.ErrDead, sum.Dead, sum.Connected)
+		return fmt.Errorf("%w: %d of %s", cli.ErrDead, sum.Dead, plural.Count(sum.Connected, "connection"))
 	case sum.Connected == 0 && sum.ConnectErrors > 0:
-		return fmt.Errorf("cannot connect to %s: all %d connections failed (first: %s)", addr, sum.ConnectErrors, sum.FirstConnectError)
+		return fmt.Errorf("cannot connect to %s: %s, none connected (first: %s)", addr, plural.Count(sum.ConnectErrors, "attempt"), sum.FirstConnectError)
 	}
 	return nil
 }

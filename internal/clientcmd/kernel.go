@@ -11,6 +11,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/client"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -61,8 +62,8 @@ func printKernel(w io.Writer, k sockopt.Kernel, jsonOut bool) {
 	fmt.Fprintf(w, "  dead after %s of silence = %d + %d x %d s\n",
 		ka.DeadAfter(), int(ka.Idle/time.Second), ka.Count, int(ka.Interval/time.Second))
 	fmt.Fprintf(w, "unacknowledged data, without TCP_USER_TIMEOUT:\n")
-	fmt.Fprintf(w, "  given up after about %s (%d retransmissions, RTO from %s doubling to 120s)\n",
-		giveUp, k.Retries2, minRTO)
+	fmt.Fprintf(w, "  given up after about %s (%s, RTO from %s doubling to 120s)\n",
+		giveUp, plural.Count(k.Retries2, "retransmission"), minRTO)
 }
 
 // describeKernel is the "connected" line's account of the kernel's settings

@@ -4,18 +4,19 @@ package servercmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
@@ -58,8 +59,33 @@ type Options struct {
 }
 
 // NewCmd returns the hbserver command.
-func NewCmd() *cobra.Command {
-	var opts Options
+func NewCmd() *cobra.Command { return newCmd(false) }
+
+// Ranges of hbserver's own arguments and flags.
+var (
+	sleepRange = cli.Durations{Max: cli.MaxDuration}
+	// maxConnsRange is --max-conns': a limit beyond what any process can
+	// hold open means nothing.
+	maxConnsRange = cli.Ints{Min: 1, Max: math.MaxInt32, Zero: "no limit"}
+	// frameTimeoutRange is --frame-timeout's: a well-behaved client's frame
+	// split over two segments takes microseconds, but less than a
+	// millisecond cuts off clients on a busy machine.
+	frameTimeoutRange = cli.Durations{Min: time.Millisecond, Max: cli.MaxDuration, Zero: "no limit"}
+	// minPingIntervalRange is --min-ping-interval's: a gap below a
+	// millisecond allows more PINGs than the server can answer, so it
+	// limits nothing.
+	minPingIntervalRange = cli.Durations{Min: time.Millisecond, Max: cli.MaxDuration, Zero: "off"}
+	// statsEveryRange is --stats-every's: each stats event reads /proc, so
+	// more than ten a second costs a core and floods the timeline.
+	statsEveryRange = cli.Durations{Min: 100 * time.Millisecond, Max: cli.MaxDuration, Zero: "never"}
+	faultAfterRange = cli.Durations{Max: cli.MaxDuration}
+)
+
+// newCmd returns the hbserver command; with validateOnly, it stops once
+// every argument and flag is checked, before any socket is opened or file
+// written (for the tests of the command line).
+func newCmd(validateOnly bool) *cobra.Command {
+	opts := Options{MaxConns: cli.MaxConns()}
 	cmd := &cobra.Command{
 		Use:   "hbserver HOST PORT [SLEEP]",
 		Short: "Answer heartbeat PINGs with PONGs after SLEEP",
@@ -72,90 +98,108 @@ With --probes N the server runs its own heartbeat towards each client, with
 the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
 the clients that stop answering. hbclient answers the server's PINGs.
 
-SLEEP takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free
-port; --addr-file tells which. SIGINT or SIGTERM closes every connection and
-exits 0.`,
+HOST is an address or a name: an IPv4 address listens on IPv4 only, an IPv6
+one (::1 or [::1]) on IPv6 only; 0.0.0.0 or :: listen everywhere. SLEEP
+takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free port;
+--addr-file tells which. SIGINT or SIGTERM closes every connection and
+exits 0.
+
+Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
+--addr-file); 2 bad usage.`,
 		Example: `  hbserver 127.0.0.1 9000 5
   hbserver 127.0.0.1 0 1 --addr-file /tmp/hb.addr --json`,
-		Args: cli.Args(2, 3, "HOST PORT [SLEEP]"),
+		Version: cli.Version(),
+		Args:    cli.Args(2, 3, "HOST PORT [SLEEP]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Host = args[0]
 			var err error
-			if opts.Port, err = cli.ParsePort(args[1]); err != nil {
+			if opts.Host, err = cli.ParseHost(args[0], "; to listen everywhere give 0.0.0.0 (IPv4) or :: (IPv6)"); err != nil {
+				return err
+			}
+			if opts.Port, err = cli.ParsePort(args[1], 0); err != nil {
 				return err
 			}
 			if len(args) == 3 {
-				if opts.Sleep, err = cli.ParseDuration(args[2]); err != nil {
-					return &cli.UsageError{Err: fmt.Errorf("SLEEP: %w", err)}
+				if opts.Sleep, err = sleepRange.Parse(args[2]); err != nil {
+					return cli.Usagef("SLEEP %s: %w", cli.Quote(args[2]), err)
 				}
+			}
+			if err := opts.validate(); err != nil || validateOnly {
+				return err
 			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
+	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	// The completion command, visible in help like hbclient's: cobra adds
+	// it to a command without subcommands only when it is called.
+	cmd.InitDefaultCompletionCmd("completion")
 	f := cmd.Flags()
-	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
-	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	f.SortFlags = false
 	opts.Probe = probe.DefaultConfig()
 	opts.Probe.Probes = 0
-	cli.DurationVar(f, &opts.Probe.Idle, "idle", probe.DefaultIdle, "server heartbeat: a client's silence before the server PINGs it")
-	cli.DurationVar(f, &opts.Probe.Interval, "interval", probe.DefaultInterval, "server heartbeat: time each PING waits for the client's PONG")
-	f.IntVar(&opts.Probe.Probes, "probes", 0, "server heartbeat: missed probes that reap a client (0: off)")
-	f.BoolVar(&opts.Probe.AcceptLate, "accept-late", false, "server heartbeat: any frame, however late, counts as life")
-	f.IntVar(&opts.MaxConns, "max-conns", -1, "connections open at once, 0 for no limit; one more is told why and closed")
-	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, "a frame once started must arrive whole within this (0: no limit)")
-	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
-	f.BoolVar(&opts.Quiet, "quiet", false, "leave out the per-frame events (PING, PONG, data), for load; connections, closes and totals remain")
-	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, "print connections, goroutines, open files and memory this often (0: never)")
-	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(reservedFiles)
-	f.BoolVar(&opts.KeepAlive.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on for every client")
-	cli.DurationVar(f, &opts.KeepAlive.Idle, "keepalive-idle", 0, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
-	cli.DurationVar(f, &opts.KeepAlive.Interval, "keepalive-interval", 0, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
-	f.IntVar(&opts.KeepAlive.Count, "keepalive-count", 0, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
-	cli.DurationVar(f, &opts.UserTimeout, "user-timeout", 0, "TCP_USER_TIMEOUT on every client (0: unset)")
+	cli.HeartbeatFlags(f, &opts.Probe, "server heartbeat: ", "missed probes that reap a client (0: off)")
+	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections open at once (0: no limit); one more is told why and closed")
+	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
+	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
+	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
-	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, "when the --fault starts, after each connection is accepted")
+	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
+	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)
+	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	f.BoolVar(&opts.Quiet, "quiet", false, "leave out the per-frame events (PING, PONG, data), for load; connections, closes and totals remain")
+	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
+	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
+	faults := make([]string, len(server.Faults))
+	for i, k := range server.Faults {
+		faults[i] = string(k)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("fault", cobra.FixedCompletions(faults, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func run(ctx context.Context, opts Options, stdout io.Writer) error {
-	fault := server.Fault(opts.Fault)
-	if fault != server.NoFault && !slices.Contains(server.Faults, fault) {
-		return cli.Usagef("--fault %q: choose mute, freeze, reset or close", opts.Fault)
+// validate checks the settings together, once each is in range, and the
+// --addr-file path, before anything is opened.
+func (opts Options) validate() error {
+	if fault := server.Fault(opts.Fault); fault != server.NoFault && !slices.Contains(server.Faults, fault) {
+		return cli.Usagef("--fault %s: choose mute, freeze, reset or close", cli.Quote(opts.Fault))
+	}
+	if opts.FaultAfter > 0 && opts.Fault == "" {
+		return cli.Usagef("--fault-after needs --fault")
+	}
+	if err := cli.CheckProbe(opts.Probe); err != nil {
+		return err
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
 		return err
 	}
-	maxConns := opts.MaxConns
-	switch {
-	case maxConns < -1:
-		return cli.Usagef("--max-conns %d: give a positive number, or 0 for no limit", maxConns)
-	case maxConns == -1:
-		maxConns = defaultMaxConns()
+	if opts.AddrFile != "" {
+		if err := checkAddrFile(opts.AddrFile); err != nil {
+			return &cli.UsageError{Err: err}
+		}
 	}
-	if err := opts.Probe.Validate(); err != nil {
-		return cli.Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
-	}
-	if opts.FaultAfter > 0 && fault == server.NoFault {
-		return cli.Usagef("--fault-after needs --fault")
-	}
+	return nil
+}
+
+func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: accepted connections keep the kernel's default, off.
 	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, cli.Network(opts.Host), addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", addr, cli.OpCause(err))
 	}
 	if opts.AddrFile != "" {
 		if err := writeAtomic(opts.AddrFile, ln.Addr().String()+"\n"); err != nil {
 			ln.Close()
-			return fmt.Errorf("--addr-file: %w", err)
+			return err
 		}
 	}
+	fault := server.Fault(opts.Fault)
 	return server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
 		Events:          event.NewWriter(stdout, opts.JSON),
 		Probe:           opts.Probe,
-		MaxConns:        maxConns,
+		MaxConns:        opts.MaxConns,
 		StatsEvery:      opts.StatsEvery,
 		Quiet:           opts.Quiet,
 		FrameTimeout:    opts.FrameTimeout,
@@ -167,36 +211,65 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	})
 }
 
+// errNotRegular: --addr-file names something that is not a regular file.
+// Renaming over it would replace a device, a pipe or a directory's entry
+// (as root, /dev/null became a regular file and broke other programs).
+var errNotRegular = errors.New("exists and is not a regular file: give a new file or a regular one to replace")
+
+// checkAddrFile refuses an --addr-file path that exists and is not a
+// regular file (a link included: renaming would replace the link), or
+// whose directory is missing. Its error begins with the flag and path.
+func checkAddrFile(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		err = errNotRegular
+	case errors.Is(err, fs.ErrNotExist):
+		if fi, derr := os.Stat(filepath.Dir(path)); derr != nil || !fi.IsDir() {
+			err = errors.New("no such directory")
+		} else {
+			err = nil
+		}
+	}
+	return addrFileError(path, err)
+}
+
+// addrFileError names the flag and the user's path, and drops an
+// *fs.PathError's operation and path ("open /dir/.addr-123:"), which would
+// name a temporary file beside it. Nil stays nil.
+func addrFileError(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("--addr-file %s: %w", cli.Quote(path), err)
+}
+
 // writeAtomic writes the file whole or not at all, so a reader polling for
-// it never sees half an address.
+// it never sees half an address. It checks path again just before the
+// rename, so that what appeared there since the start is left alone.
 func writeAtomic(path, content string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".addr-*")
 	if err != nil {
-		return err
+		return addrFileError(path, err)
 	}
+	defer os.Remove(tmp.Name()) // fails, harmlessly, once renamed
 	if _, err := tmp.WriteString(content); err != nil {
 		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+		return addrFileError(path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+		return addrFileError(path, err)
+	}
+	if err := checkAddrFile(path); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// reservedFiles are the file descriptors kept back from --max-conns' default
-// for the listener, stdio, the runtime's poller and an --addr-file.
-const reservedFiles = 32
-
-// defaultMaxConns is what the process's open-file limit allows. Go raises
-// the soft limit to the hard one at start-up on Linux, so this is the hard
-// limit, less reservedFiles. Zero (no limit) when the limit is unknown.
-func defaultMaxConns() int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY {
-		return 0
-	}
-	return max(int(lim.Cur)-reservedFiles, 1)
+	return addrFileError(path, os.Rename(tmp.Name(), path))
 }

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// MaxDuration is the longest time.Duration, about 292 years.
+const MaxDuration = time.Duration(math.MaxInt64)
+
+// Durations is the range a duration flag or argument takes. Every check of
+// a duration's range is Check, so each says its range the same way.
+type Durations struct {
+	// Min and Max bound the value; Min zero allows any positive value.
+	Min, Max time.Duration
+	// Unit, when set, is the kernel's unit (time.Second, time.Millisecond):
+	// the value must be a whole number of it, as the kernel rounds the
+	// rest away silently.
+	Unit time.Duration
+	// Zero, when set, says what 0 means; 0 is then allowed below Min.
+	// Empty: 0 is allowed only when Min is 0.
+	Zero string
+}
+
+// Check reports a value outside the range, saying the range.
+func (r Durations) Check(d time.Duration) error {
+	if d == 0 && (r.Zero != "" || r.Min == 0) {
+		return nil
+	}
+	if d < r.Min || d > r.Max || (r.Unit > 0 && d%r.Unit != 0) {
+		return errors.New(r.String())
+	}
+	return nil
+}
+
+// String is the range in words: "give 0 (unset) or whole milliseconds
+// from 1 to 2147483647".
+func (r Durations) String() string {
+	var s string
+	switch {
+	case r.Unit == time.Second:
+		s = fmt.Sprintf("whole seconds from %d to %d", r.Min/r.Unit, r.Max/r.Unit)
+	case r.Unit == time.Millisecond:
+		s = fmt.Sprintf("whole milliseconds from %d to %d", r.Min/r.Unit, r.Max/r.Unit)
+	case r.Min == 0:
+		s = fmt.Sprintf("from 0 to %v", r.Max)
+	case r.Max == MaxDuration:
+		s = fmt.Sprintf("at least %v, at most %v", r.Min, r.Max)
+	default:
+		s = fmt.Sprintf("from %v to %v", r.Min, r.Max)
+	}
+	if r.Zero != "" {
+		return fmt.Sprintf("give 0 (%s) or %s", r.Zero, s)
+	}
+	return "give " + s
+}
+
+// Parse reads s as ParseDuration does and checks it against the range. A
+// number too large for a duration is out of range, not malformed.
+func (r Durations) Parse(s string) (time.Duration, error) {
+	d, err := ParseDuration(s)
+	if err != nil && !errors.Is(err, errFormat) {
+		return 0, errors.New(r.String()) // negative or too large
+	}
+	if err != nil {
+		return 0, err
+	}
+	return d, r.Check(d)
+}
+
+// rangeValue is a pflag.Value that parses with its range's Parse, so that every
+// flag of the tools checks its range when it is read.
+type rangeValue[T any] struct {
+	p     *T
+	parse func(string) (T, error)
+	show  func(T) string
+	typ   string
+}
+
+func (v rangeValue[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return err
+	}
+	*v.p = x
+	return nil
+}
+func (v rangeValue[T]) String() string { return v.show(*v.p) }
+func (v rangeValue[T]) Type() string   { return v.typ }
+
+// showDuration is "0" for zero so that help does not add "(default 0s)" to
+// a usage that already says what 0 means.
+func showDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	return d.String()
+}
+
+// DurationVar defines a flag that takes ParseDuration's forms within r.
+func DurationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, r Durations, usage string) {
+	*p = value
+	fs.Var(rangeValue[time.Duration]{p, r.Parse, showDuration, "duration"}, name, usage)
+}
+
+// Ints is the range of a whole-number flag or argument.
+type Ints struct {
+	Min, Max int
+	// Zero, when set, says what 0 means; 0 is then allowed below Min.
+	Zero string
+}
+
+// String is the range in words.
+func (r Ints) String() string {
+	s := fmt.Sprintf("a whole number from %d to %d", r.Min, r.Max)
+	if r.Zero != "" {
+		return fmt.Sprintf("give 0 (%s) or %s", r.Zero, s)
+	}
+	return "give " + s
+}
+
+// Parse reads a whole number within the range.
+func (r Ints) Parse(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || s == "" {
+		return 0, fmt.Errorf("not a whole number: %s", r)
+	}
+	if err != nil || (n < r.Min || n > r.Max) && !(n == 0 && r.Zero != "") {
+		return 0, errors.New(r.String())
+	}
+	return n, nil
+}
+
+// IntVar defines a whole-number flag within r.
+func IntVar(fs *pflag.FlagSet, p *int, name string, value int, r Ints, usage string) {
+	*p = value
+	fs.Var(rangeValue[int]{p, r.Parse, strconv.Itoa, "int"}, name, usage)
+}
+
+// Floats is the range of a real-number flag: finite, from Min to Max.
+type Floats struct{ Min, Max float64 }
+
+// String is the range in words.
+func (r Floats) String() string {
+	return fmt.Sprintf("give a number from %s to %s", strconv.FormatFloat(r.Min, 'f', -1, 64), strconv.FormatFloat(r.Max, 'f', -1, 64))
+}
+
+// Parse reads a finite number within the range.
+func (r Floats) Parse(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("not a number: %s", r)
+	}
+	if err != nil || math.IsNaN(v) || v < r.Min || v > r.Max {
+		return 0, errors.New(r.String())
+	}
+	return v, nil
+}
+
+func showFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// FloatVar defines a finite real-number flag within r.
+func FloatVar(fs *pflag.FlagSet, p *float64, name string, value float64, r Floats, usage string) {
+	*p = value
+	fs.Var(rangeValue[float64]{p, r.Parse, showFloat, "float"}, name, usage)
+}

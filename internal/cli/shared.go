@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// The ranges of the flags both tools have, each written once.
+var (
+	// HeartbeatTimes is --idle's and --interval's range. Below a
+	// millisecond a heartbeat means nothing: the loop's own wake-up and a
+	// loopback round trip take tens of microseconds, so such a peer is
+	// "missed" while it answers.
+	HeartbeatTimes = Durations{Min: time.Millisecond, Max: MaxDuration}
+	// Probes is --probes' range; idle + probes x interval must also fit
+	// a duration (probe.Config.Validate).
+	Probes = Ints{Min: 0, Max: math.MaxInt}
+	// KeepAliveTimes is the kernel's range for TCP_KEEPIDLE and
+	// TCP_KEEPINTVL, in whole seconds.
+	KeepAliveTimes = Durations{Min: time.Second, Max: 32767 * time.Second, Unit: time.Second, Zero: "the machine's default"}
+	// KeepAliveCount is the kernel's range for TCP_KEEPCNT.
+	KeepAliveCount = Ints{Min: 1, Max: 127, Zero: "the machine's default"}
+	// UserTimeout is the kernel's range for TCP_USER_TIMEOUT, an int of
+	// milliseconds.
+	UserTimeout = Durations{Min: time.Millisecond, Max: math.MaxInt32 * time.Millisecond, Unit: time.Millisecond, Zero: "unset"}
+)
+
+// HeartbeatFlags defines --idle, --interval, --probes and --accept-late,
+// in that order, on c. who says whose heartbeat it is in the usage ("" for
+// the client's; "server heartbeat: ").
+func HeartbeatFlags(fs *pflag.FlagSet, c *probe.Config, who, probesUsage string) {
+	DurationVar(fs, &c.Idle, "idle", c.Idle, HeartbeatTimes, who+"silence before the first PING")
+	DurationVar(fs, &c.Interval, "interval", c.Interval, HeartbeatTimes, who+"time each PING waits for its PONG before the next PING")
+	IntVar(fs, &c.Probes, "probes", c.Probes, Probes, who+probesUsage)
+	fs.BoolVar(&c.AcceptLate, "accept-late", c.AcceptLate, who+"the seed client's rule: any frame, however late, counts as life")
+}
+
+// KernelFlags defines --keepalive and its settings, then --user-timeout,
+// in that order; each applies to every connection.
+func KernelFlags(fs *pflag.FlagSet, ka *sockopt.KeepAliveConfig, userTimeout *time.Duration) {
+	fs.BoolVar(&ka.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
+	DurationVar(fs, &ka.Idle, "keepalive-idle", 0, KeepAliveTimes, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
+	DurationVar(fs, &ka.Interval, "keepalive-interval", 0, KeepAliveTimes, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
+	IntVar(fs, &ka.Count, "keepalive-count", 0, KeepAliveCount, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
+	DurationVar(fs, userTimeout, "user-timeout", 0, UserTimeout, "TCP_USER_TIMEOUT: drop the connection when sent data stays unacknowledged this long (0: unset)")
+}
+
+// CheckProbe checks the heartbeat's flags together, naming them.
+func CheckProbe(c probe.Config) error {
+	err := c.Validate()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, probe.ErrTooLong):
+		return Usagef("--idle %v + --probes %d x --interval %v: longer than %v, the longest wait there is",
+			c.Idle, c.Probes, c.Interval, MaxDuration)
+	}
+	// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
+	return Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
+}
+
+// CheckKeepAlive checks the --keepalive flags of either tool.
+func CheckKeepAlive(ka sockopt.KeepAliveConfig) error {
+	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
+		return Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
+	}
+	if err := ka.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+// ReservedFiles are the file descriptors a tool keeps for itself (the
+// listener, stdio, the runtime's poller, an --addr-file) out of the
+// open-file limit when it counts the connections it can hold.
+const ReservedFiles = 32
+
+// MaxConns is how many connections the process's open-file limit allows:
+// Go raises the soft limit to the hard one at start-up on Linux, so this
+// is the hard limit less ReservedFiles. Zero when the limit is unknown or
+// infinite.
+func MaxConns() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY || lim.Cur > math.MaxInt32 {
+		return 0
+	}
+	return max(int(lim.Cur)-ReservedFiles, 1)
+}
