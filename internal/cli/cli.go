@@ -169,8 +169,8 @@ func Args(min, max int, names string) cobra.PositionalArgs {
 		}
 		hint := fmt.Sprintf(" (see %s --help)", cmd.CommandPath())
 		for _, a := range args {
-			if _, port, err := net.SplitHostPort(a); err == nil && port != "" {
-				hint = fmt.Sprintf(": give HOST and PORT as two arguments, not %s (%s 127.0.0.1 9000)", Quote(a), cmd.CommandPath())
+			if host, port, err := net.SplitHostPort(a); err == nil && port != "" {
+				hint = fmt.Sprintf(": %s holds both, give them apart (%s %s %s)", Quote(a), cmd.CommandPath(), Quote(host), Quote(port))
 				break
 			}
 		}
@@ -243,8 +243,8 @@ func ParseHost(s, everywhere string) (string, error) {
 		s = s[1 : len(s)-1]
 	}
 	if strings.Contains(s, ":") && net.ParseIP(strings.SplitN(s, "%", 2)[0]) == nil {
-		if _, _, err := net.SplitHostPort(s); err == nil {
-			return "", Usagef("HOST %s: give HOST and PORT as two arguments, not HOST:PORT", Quote(s))
+		if host, port, err := net.SplitHostPort(s); err == nil {
+			return "", Usagef("HOST %s holds a port: give the two apart (%s %s)", Quote(s), Quote(host), Quote(port))
 		}
 		return "", Usagef("HOST %s: not an IP address or a host name", Quote(s))
 	}
