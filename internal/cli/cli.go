@@ -80,6 +80,10 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	cmd.SilenceUsage = true
 	cmd.SilenceErrors = true
 	cmd.SetFlagErrorFunc(flagError)
+	// The completion command, visible in help: cobra adds it to a command
+	// without subcommands (hbserver) only when it is called. It writes to
+	// the output set above, so it is added after SetOut.
+	cmd.InitDefaultCompletionCmd("completion")
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(flagError)
 	}

@@ -130,9 +130,6 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 		},
 	}
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
-	// The completion command, visible in help like hbclient's: cobra adds
-	// it to a command without subcommands only when it is called.
-	cmd.InitDefaultCompletionCmd("completion")
 	f := cmd.Flags()
 	f.SortFlags = false
 	opts.Probe = probe.DefaultConfig()

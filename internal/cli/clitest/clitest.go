@@ -155,3 +155,31 @@ func SplitArgs(s string) []string {
 	}
 	return strings.Split(s, "\x00")
 }
+
+// SharedRows are the rows of the flags both tools define through cli
+// (HeartbeatFlags, KernelFlags, --json) and cobra's --help and --version.
+// A tool's test adds the rows of its own flags.
+func SharedRows() map[string][]Row {
+	ka := []string{"--keepalive"}
+	bools := Bools
+	return map[string][]Row{
+		"idle": Rows(OK("1ms", "0.001", "10", "2562047h"),
+			Bad("999us", "0", "1ns", "2562048h", "1e12", "-5ms"), With([]string{"--probes", "3"}, Bad("9223372036s"))),
+		"interval": Rows(OK("1ms", "3"), Bad("999us", "0", "1e12"),
+			With([]string{"--probes", "2"}, Bad("2562047h"))),
+		"probes":             Rows(OK("0", "1", "1000000"), Bad("9223372036854775807", "9223372036854775808", "1.5")),
+		"accept-late":        bools,
+		"keepalive":          bools,
+		"keepalive-idle":     Rows(With(ka, OK("0", "1", "32767")), With(ka, Bad("0.5", "1.5", "32768")), Bad("5")),
+		"keepalive-interval": Rows(With(ka, OK("0", "1s", "32767s")), With(ka, Bad("999ms", "32768s")), Bad("5")),
+		"keepalive-count":    Rows(With(ka, OK("0", "1", "127")), With(ka, Bad("128")), Bad("5")),
+		"user-timeout": Rows(OK("0", "1ms", "0.001", "2147483647ms"),
+			Bad("1ns", "999us", "1.5ms", "2147483648ms", "1e9")),
+		"json":    bools,
+		"help":    OK(""),
+		"version": OK(""),
+	}
+}
+
+// Bools are the rows of a switch.
+var Bools = Rows(OK("", "true", "false"), Bad("maybe"))
