@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,93 @@ func TestMainBadInputIsOneLineAndExit2(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := Main(testCmd(), []string{"a", "1", "--idle", "250ms"}, &out, &errb); code != 0 || errb.Len() != 0 {
 		t.Errorf("good arguments: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestParseHost(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		bad      bool
+	}{
+		{"127.0.0.1", "127.0.0.1", false},
+		{"[::1]", "::1", false},
+		{"::1", "::1", false},
+		{"fe80::1%lo", "fe80::1%lo", false},
+		{"localhost", "localhost", false},
+		{"", "", true},
+		{"[]", "", true},
+		{"127.0.0.1:9000", "", true},
+		{"[::1]:9000", "", true},
+		{"a b", "", true},
+		{"a\nb", "", true},
+		{"1:2:3", "", true},
+	} {
+		got, err := ParseHost(tc.in, "")
+		if got != tc.want || (err != nil) != tc.bad {
+			t.Errorf("ParseHost(%q) = %q, %v", tc.in, got, err)
+		}
+		if err != nil && Code(err) != ExitUsage {
+			t.Errorf("ParseHost(%q): not a usage error: %v", tc.in, err)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{"5s": "5s", "": `""`, "a b": `"a b"`, "\x1b[2J": `"\x1b[2J"`, "a\nb": `"a\nb"`, `"`: `"\""`} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// Negative numbers among the positional arguments reach the command as
+// arguments; everything else is left as it was.
+func TestNegativesAsArgs(t *testing.T) {
+	var idle time.Duration
+	c := &cobra.Command{Use: "tool"}
+	DurationVar(c.Flags(), &idle, "idle", time.Second, HeartbeatTimes, "")
+	c.Flags().Bool("json", false, "")
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"h", "1"}, []string{"h", "1"}},
+		{[]string{"h", "-1"}, []string{"--", "h", "-1"}},
+		{[]string{"--idle", "-1", "h", "2"}, []string{"--idle", "-1", "h", "2"}},
+		{[]string{"--json", "h", "-1", "--idle", "5"}, []string{"--json", "--idle", "5", "--", "h", "-1"}},
+		{[]string{"h", "-.5", "--idle=3"}, []string{"--idle=3", "--", "h", "-.5"}},
+		{[]string{"--", "h", "-1"}, []string{"--", "h", "-1"}},
+	} {
+		if got := negativesAsArgs(c, tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("negativesAsArgs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDurationsRange(t *testing.T) {
+	ut := UserTimeout
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{"0", 0, false},
+		{"1ms", time.Millisecond, false},
+		{"2147483647ms", 2147483647 * time.Millisecond, false},
+		{"2147483648ms", 0, true},
+		{"999us", 0, true},
+		{"1.5ms", 0, true},
+		{"-1", 0, true},
+		{"1e12", 0, true},
+		{"99999999999h", 0, true},
+	} {
+		got, err := ut.Parse(tc.in)
+		if got != tc.want || (err != nil) != tc.bad {
+			t.Errorf("UserTimeout.Parse(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+	// Too large is a range error, not "bad format".
+	if _, err := HeartbeatTimes.Parse("1e12"); err == nil || strings.Contains(err.Error(), "give seconds") {
+		t.Errorf("1e12: %v", err)
+	}
+	if _, err := HeartbeatTimes.Parse("soon"); err == nil || !strings.Contains(err.Error(), "give seconds") {
+		t.Errorf("soon: %v", err)
 	}
 }

@@ -67,10 +67,13 @@ func (r Durations) Parse(s string) (time.Duration, error) {
 	if err != nil && !errors.Is(err, errFormat) {
 		return 0, errors.New(r.String()) // negative or too large
 	}
+	if err == nil {
+		err = r.Check(d)
+	}
 	if err != nil {
 		return 0, err
 	}
-	return d, r.Check(d)
+	return d, nil
 }
 
 // rangeValue is a pflag.Value that parses with its range's Parse, so that every
