@@ -20,6 +20,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -43,8 +44,8 @@ type Options struct {
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
 	// MaxConns, FrameTimeout and MinPingInterval are the server's limits
-	// (see server.Config). MaxConns -1 means the default: what the open-file
-	// limit allows.
+	// (see server.Config). MaxConns is what the open-file limit allows
+	// unless --max-conns says otherwise; 0 means no limit.
 	MaxConns        int
 	FrameTimeout    time.Duration
 	MinPingInterval time.Duration
@@ -138,7 +139,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections open at once (0: no limit); one more is told why and closed")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
-	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "shortest gap allowed between a client's PINGs; "+strconv.Itoa(server.PingStrikes)+" strikes in a row close it (0: off)")
+	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "shortest gap allowed between a client's PINGs; "+plural.Count(server.PingStrikes, "strike")+" in a row close it (0: off)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
 	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)
