@@ -10,12 +10,16 @@ import (
 // the status lines read it from another goroutine.
 type tally struct {
 	up, alive, dead, failed, closed atomic.Int64
+	neverAccepted                   atomic.Int64 // see neverAccepted in loop.go
+	closedMidFrame, closedNotices   atomic.Int64 // of closed: in the middle of a frame; after a closing NOTICE
+	warnings                        atomic.Int64 // warning NOTICEs received
 	connectErrors                   atomic.Int64
 	pings, pongs, late              atomic.Int64 // PINGs sent; PONGs in time; late or unsolicited PONGs
 
-	mu           sync.Mutex
-	rtts         []time.Duration // since the last drain
-	firstConnErr string          // the first connect error's text
+	mu               sync.Mutex
+	rtts             []time.Duration // since the last drain
+	firstConnErr     string          // the first connect error's text
+	firstCloseReason string          // the first closing NOTICE's reason
 }
 
 // maxSamples bounds the RTT samples kept between two drains, so that a huge
@@ -37,6 +41,32 @@ func (t *tally) connectError(err error) {
 		t.firstConnErr = err.Error()
 	}
 	t.mu.Unlock()
+}
+
+// closedBy counts a connection the server closed: mid-frame when part of a
+// frame had arrived, and with the reason of its closing NOTICE when reason
+// is not nil.
+func (t *tally) closedBy(midFrame bool, reason *string) {
+	t.closed.Add(1)
+	t.alive.Add(-1)
+	if midFrame {
+		t.closedMidFrame.Add(1)
+	}
+	if reason != nil {
+		t.closedNotices.Add(1)
+		t.mu.Lock()
+		if t.firstCloseReason == "" {
+			t.firstCloseReason = *reason
+		}
+		t.mu.Unlock()
+	}
+}
+
+// firstReason is the first closing NOTICE's reason; empty when none came.
+func (t *tally) firstReason() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firstCloseReason
 }
 
 func (t *tally) firstConnectError() string {
