@@ -407,8 +407,8 @@ func (l *loop) tick(c *conn, now time.Time) {
 // received and nothing acknowledged but the SYN (tcpi_bytes_acked 1), which
 // no live server that accepted the connection can show once PINGs are out
 // (its kernel acknowledges them even when the program is frozen). A host
-// that vanished right after the handshake looks the same; a read error
-// counts as accepted, so that a doubt is a death.
+// that vanished right after the handshake looks the same. When TCP_INFO
+// cannot be read the connection counts as accepted: a doubt is a death.
 func neverAccepted(fd int) bool {
 	const tcpEstablished = 1 // TCP_ESTABLISHED, linux/tcp_states.h
 	ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
