@@ -125,33 +125,25 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 			if len(all) < maxTotalSamples {
 				all = append(all, rtts[:min(len(rtts), maxTotalSamples-len(all))]...)
 			}
-			pings := t.pings.Load()
-			pps, ppsOK := perSecond(pings-lastPings, now.Sub(last))
-			lastPings, last = pings, now
+			c := t.counts()
+			pps, ppsOK := perSecond(c.Pings-lastPings, now.Sub(last))
+			lastPings, last = c.Pings, now
 			p50, p99 := percentiles(rtts)
 			rttOK := len(rtts) > 0
-			na := t.neverAccepted.Load()
 			ev.Emit(now.Sub(start), "status",
-				fmt.Sprintf("up %d/%d, alive %d, dead %d, %s, failed %d, closed by server %d, connect errors %d, %s PINGs/s, RTT p50 %s p99 %s",
-					t.up.Load(), cfg.Conns, t.alive.Load(), t.dead.Load(), neverAcceptedText(na), t.failed.Load(), t.closed.Load(),
-					t.connectErrors.Load(), rateFigure(pps, ppsOK), stat(p50, rttOK), stat(p99, rttOK)),
-				event.F("up", t.up.Load()), event.F("alive", t.alive.Load()), event.F("dead", t.dead.Load()),
-				event.F("never_accepted", na), event.F("failed", t.failed.Load()), event.F("closed", t.closed.Load()),
-				event.F("connect_errors", t.connectErrors.Load()), optF("pings_per_s", pps, ppsOK),
-				optSecs("rtt_p50_s", p50, rttOK), optSecs("rtt_p99_s", p99, rttOK))
+				fmt.Sprintf("up %d/%d, %s, connect errors %d, %s PINGs/s, RTT p50 %s p99 %s",
+					c.Connected, cfg.Conns, endsText(c), c.ConnectErrors, rateFigure(pps, ppsOK), stat(p50, rttOK), stat(p99, rttOK)),
+				slices.Concat([]event.Field{event.F("up", c.Connected)}, endsFields(c), []event.Field{
+					event.F("connect_errors", c.ConnectErrors), optF("pings_per_s", pps, ppsOK),
+					optSecs("rtt_p50_s", p50, rttOK), optSecs("rtt_p99_s", p99, rttOK)})...)
 		}
 	}
 	if !stopWake() && ctx.Err() != nil {
 		<-woken // the wake-up is under way; p stays open until it is done
 	}
 	all = append(all, t.drain()...)
-	s := Summary{
-		Conns: cfg.Conns, Connected: int(t.up.Load()), ConnectErrors: int(t.connectErrors.Load()),
-		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), NeverAccepted: int(t.neverAccepted.Load()), Failed: int(t.failed.Load()),
-		Closed: int(t.closed.Load()), ClosedMidFrame: int(t.closedMidFrame.Load()), ClosedNotices: int(t.closedNotices.Load()),
-		FirstCloseReason: t.firstReason(), Warnings: t.warnings.Load(),
-		Pings: t.pings.Load(), Pongs: t.pongs.Load(), Elapsed: time.Since(start), FirstConnectError: t.firstConnectError(),
-	}
+	s := t.counts()
+	s.Conns, s.Elapsed = cfg.Conns, time.Since(start)
 	s.RTT50, s.RTT99 = percentiles(all)
 	s.DetectErr50, s.DetectErr99 = percentiles(l.detect)
 	if len(l.detect) > 0 {
@@ -169,25 +161,40 @@ func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 		connErr = " (first: " + s.FirstConnectError + ")"
 	}
 	pps, ppsOK := perSecond(s.Pings, s.Elapsed)
+	ev.Emit(s.Elapsed, "summary",
+		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; %s; %d PINGs (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
+			s.Conns, s.Connected, s.ConnectErrors, connErr, endsText(s), s.Pings, rateFigure(pps, ppsOK),
+			stat(s.RTT50, rttOK), stat(s.RTT99, rttOK),
+			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
+		slices.Concat([]event.Field{
+			event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
+			event.F("first_connect_error", s.FirstConnectError)},
+			endsFields(s), []event.Field{
+				event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK),
+				optSecs("rtt_p50_s", s.RTT50, rttOK), optSecs("rtt_p99_s", s.RTT99, rttOK),
+				optSecs("detect_err_p50_s", s.DetectErr50, detectOK), optSecs("detect_err_p99_s", s.DetectErr99, detectOK),
+				optSecs("detect_err_max_s", s.DetectErrMax, detectOK)})...)
+}
+
+// endsText says, for the status and summary lines, how the connections
+// that came up stand: alive, or how each ended.
+func endsText(s Summary) string {
 	warnings := ""
 	if s.Warnings > 0 {
 		warnings = fmt.Sprintf(", server warnings %d", s.Warnings)
 	}
-	ev.Emit(s.Elapsed, "summary",
-		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; alive %d, dead %d, %s, failed %d, closed by server %d%s%s; %d PINGs (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
-			s.Conns, s.Connected, s.ConnectErrors, connErr, s.Alive, s.Dead, neverAcceptedText(int64(s.NeverAccepted)), s.Failed,
-			s.Closed, closedText(s), warnings, s.Pings, rateFigure(pps, ppsOK),
-			stat(s.RTT50, rttOK), stat(s.RTT99, rttOK),
-			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
-		event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
-		event.F("first_connect_error", s.FirstConnectError), event.F("alive", s.Alive), event.F("dead", s.Dead),
-		event.F("never_accepted", s.NeverAccepted), event.F("failed", s.Failed), event.F("closed", s.Closed),
-		event.F("closed_mid_frame", s.ClosedMidFrame), event.F("closed_notices", s.ClosedNotices),
-		event.F("first_close_reason", s.FirstCloseReason), event.F("warnings", s.Warnings),
-		event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK),
-		optSecs("rtt_p50_s", s.RTT50, rttOK), optSecs("rtt_p99_s", s.RTT99, rttOK),
-		optSecs("detect_err_p50_s", s.DetectErr50, detectOK), optSecs("detect_err_p99_s", s.DetectErr99, detectOK),
-		optSecs("detect_err_max_s", s.DetectErrMax, detectOK))
+	return fmt.Sprintf("alive %d, dead %d, %s, failed %d, closed by server %d%s%s",
+		s.Alive, s.Dead, neverAcceptedText(int64(s.NeverAccepted)), s.Failed, s.Closed, closedText(s), warnings)
+}
+
+// endsFields is endsText's JSON fields.
+func endsFields(s Summary) []event.Field {
+	return []event.Field{
+		event.F("alive", s.Alive), event.F("dead", s.Dead), event.F("never_accepted", s.NeverAccepted),
+		event.F("failed", s.Failed), event.F("closed", s.Closed), event.F("closed_mid_frame", s.ClosedMidFrame),
+		event.F("closed_notices", s.ClosedNotices), event.F("first_close_reason", s.FirstCloseReason),
+		event.F("warnings", s.Warnings),
+	}
 }
 
 // neverAcceptedText is the count of connections never accepted and, when

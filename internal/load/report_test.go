@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,29 +69,41 @@ func jsonEvent(t *testing.T, out, name string) map[string]any {
 	return last
 }
 
-// A server that is full (hbserver --max-conns) says so in a closing NOTICE
-// and closes: each connection is closed by the server, not failed, and the
-// reason is counted and shown, quoted so that it cannot forge a line.
+// A server that is full (hbserver --max-conns 5) says so in a closing
+// NOTICE and closes: each connection over the limit is closed by the
+// server, not failed, and the reason is counted and shown in the status and
+// the summary, quoted so that it cannot forge a line.
 func TestServerFullNotice(t *testing.T) {
 	noLeaks(t)
+	const reason = "server full\n   9.999  DEAD"
+	var accepted atomic.Int32
 	addr := peer(t, func(c net.Conn) {
+		if accepted.Add(1) <= 5 {
+			echo(c)
+			return
+		}
 		var f msg.Frame
-		msg.PutNotice(&f, msg.Closing, "server full\n   9.999  DEAD")
+		msg.PutNotice(&f, msg.Closing, reason)
 		c.Write(f[:])
 		c.Close()
 	})
-	cfg := Config{Addr: addr, Conns: 20, Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
-	sum, out := runOut(t, cfg, 5*time.Second, true)
-	if sum.Closed != 20 || sum.ClosedNotices != 20 || sum.Failed != 0 || sum.FirstCloseReason != "server full\n   9.999  DEAD" {
+	cfg := Config{Addr: addr, Conns: 20, Every: 50 * time.Millisecond,
+		Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
+	sum, out := runOut(t, cfg, 400*time.Millisecond, true)
+	if sum.Alive != 5 || sum.Closed != 15 || sum.ClosedNotices != 15 || sum.Failed != 0 || sum.FirstCloseReason != reason {
 		t.Fatalf("summary %+v", sum)
 	}
-	s := jsonEvent(t, out, "summary")
-	if s["closed"] != 20.0 || s["closed_notices"] != 20.0 || s["first_close_reason"] != sum.FirstCloseReason || s["failed"] != 0.0 {
-		t.Fatalf("summary event %v", s)
+	for _, name := range []string{"status", "summary"} {
+		e := jsonEvent(t, out, name)
+		if e["closed"] != 15.0 || e["closed_notices"] != 15.0 || e["first_close_reason"] != reason || e["failed"] != 0.0 {
+			t.Fatalf("%s event %v", name, e)
+		}
 	}
-	_, text := runOut(t, cfg, 5*time.Second, false)
-	if !strings.Contains(text, `closed by server 20 (20 with a NOTICE, the first: "server full\n   9.999  DEAD")`) {
-		t.Fatalf("text:\n%s", text)
+	accepted.Store(0)
+	_, text := runOut(t, cfg, 400*time.Millisecond, false)
+	want := `closed by server 15 (15 with a NOTICE, the first: "server full\n   9.999  DEAD")`
+	if strings.Count(text, want) < 2 || strings.Contains(text, "\n   9.999  DEAD") {
+		t.Fatalf("text, want the reason quoted in the status and summary lines:\n%s", text)
 	}
 }
 

@@ -62,17 +62,21 @@ func (t *tally) closedBy(midFrame bool, reason *string) {
 	}
 }
 
-// firstReason is the first closing NOTICE's reason; empty when none came.
-func (t *tally) firstReason() string {
+// counts is what the connections have done so far, as a Summary's counts
+// (its other fields are zero). While the loop runs, the counts are read one
+// after the other and may not add up to the last connection.
+func (t *tally) counts() Summary {
+	s := Summary{
+		Connected: int(t.up.Load()), ConnectErrors: int(t.connectErrors.Load()),
+		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), NeverAccepted: int(t.neverAccepted.Load()),
+		Failed: int(t.failed.Load()), Closed: int(t.closed.Load()),
+		ClosedMidFrame: int(t.closedMidFrame.Load()), ClosedNotices: int(t.closedNotices.Load()),
+		Warnings: t.warnings.Load(), Pings: t.pings.Load(), Pongs: t.pongs.Load(),
+	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.firstCloseReason
-}
-
-func (t *tally) firstConnectError() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.firstConnErr
+	s.FirstConnectError, s.FirstCloseReason = t.firstConnErr, t.firstCloseReason
+	t.mu.Unlock()
+	return s
 }
 
 // drain returns the RTT samples recorded since the last drain.
