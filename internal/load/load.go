@@ -98,10 +98,14 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 	var t tally
 	start := time.Now()
 	rate := cfg.rate()
-	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, heartbeat dead after %s (idle %s + %d x %s)",
-		cfg.Conns, cfg.Addr, rateText(rate), cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval),
+	heartbeat := "heartbeat off"
+	if cfg.Probe.Enabled() {
+		heartbeat = fmt.Sprintf("heartbeat dead after %s (idle %s + %d x %s)",
+			cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval)
+	}
+	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, %s", cfg.Conns, cfg.Addr, rateText(rate), heartbeat),
 		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", rate),
-		event.Secs("predicted_s", cfg.Probe.DeadAfter()))
+		optSecs("predicted_s", cfg.Probe.DeadAfter(), cfg.Probe.Enabled()))
 
 	l := &loop{cfg: cfg, sa: sa, domain: domain, p: p, tally: &t, start: start,
 		rbuf: make([]byte, readFrames*msg.FrameSize)}

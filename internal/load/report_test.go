@@ -242,6 +242,24 @@ func TestNoFigureIsNull(t *testing.T) {
 	}
 }
 
+// With the heartbeat off there is no prediction: the load line says so and
+// predicted_s is null, not 0.
+func TestHeartbeatOff(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, hold)
+	cfg := Config{Addr: addr, Conns: 2, Probe: probe.Config{Probes: 0}}
+	sum, out := runOut(t, cfg, 100*time.Millisecond, true)
+	if sum.Alive != 2 || sum.Pings != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if l := jsonEvent(t, out, "load"); l["predicted_s"] != nil || !strings.Contains(out, `"predicted_s":null`) {
+		t.Fatalf("load event %v", l)
+	}
+	if _, text := runOut(t, cfg, 100*time.Millisecond, false); !strings.Contains(text, ", heartbeat off\n") {
+		t.Fatalf("text:\n%s", text)
+	}
+}
+
 func TestPerSecond(t *testing.T) {
 	for _, c := range []struct {
 		n    int64
