@@ -45,8 +45,11 @@ type Summary struct {
 	Conns         int // asked for
 	Connected     int // handshakes that succeeded
 	ConnectErrors int // handshakes that failed
-	Alive         int // still alive when the run stopped
-	Dead          int // declared dead by the heartbeat
+	// Pending is how many handshakes were under way, or not yet begun, when
+	// the run stopped: Conns = Connected + ConnectErrors + Pending.
+	Pending int
+	Alive   int // still alive when the run stopped
+	Dead    int // declared dead by the heartbeat
 	// NeverAccepted is how many the heartbeat found silent whose handshake
 	// the server's kernel never completed (its accept queue was full; see
 	// neverAccepted): not deaths, and not in Dead.
@@ -148,6 +151,7 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 	all = append(all, t.drain()...)
 	s := t.counts()
 	s.Conns, s.Elapsed = cfg.Conns, time.Since(start)
+	s.Pending = s.Conns - s.Connected - s.ConnectErrors
 	s.RTT50, s.RTT99 = percentiles(all)
 	s.DetectErr50, s.DetectErr99 = percentiles(l.detect)
 	if len(l.detect) > 0 {
@@ -164,6 +168,9 @@ func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 	if s.FirstConnectError != "" {
 		connErr = " (first: " + s.FirstConnectError + ")"
 	}
+	if s.Pending > 0 {
+		connErr += fmt.Sprintf(", %d pending (handshakes under way or not begun)", s.Pending)
+	}
 	pps, ppsOK := perSecond(s.Pings, s.Elapsed)
 	ev.Emit(s.Elapsed, "summary",
 		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; %s; %d PINGs (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
@@ -172,7 +179,7 @@ func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
 		slices.Concat([]event.Field{
 			event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
-			event.F("first_connect_error", s.FirstConnectError)},
+			event.F("first_connect_error", s.FirstConnectError), event.F("pending", s.Pending)},
 			endsFields(s), []event.Field{
 				event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK),
 				optSecs("rtt_p50_s", s.RTT50, rttOK), optSecs("rtt_p99_s", s.RTT99, rttOK),

@@ -29,7 +29,10 @@ func checkCounts(t *testing.T, s Summary) {
 		t.Errorf("connected %d != alive %d + dead %d + never accepted %d + failed %d + closed %d",
 			s.Connected, s.Alive, s.Dead, s.NeverAccepted, s.Failed, s.Closed)
 	}
-	if s.ClosedMidFrame+s.ClosedNotices > s.Closed || s.Connected+s.ConnectErrors > s.Conns {
+	if s.Conns != s.Connected+s.ConnectErrors+s.Pending {
+		t.Errorf("conns %d != connected %d + connect errors %d + pending %d", s.Conns, s.Connected, s.ConnectErrors, s.Pending)
+	}
+	if s.ClosedMidFrame+s.ClosedNotices > s.Closed || s.Pending < 0 {
 		t.Errorf("counts do not add up: %+v", s)
 	}
 }
@@ -257,6 +260,22 @@ func TestHeartbeatOff(t *testing.T) {
 	}
 	if _, text := runOut(t, cfg, 100*time.Millisecond, false); !strings.Contains(text, ", heartbeat off\n") {
 		t.Fatalf("text:\n%s", text)
+	}
+}
+
+// A run that stops before every connection is opened says how many were
+// pending, so that the summary's counts add up to the connections asked for.
+func TestPending(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, echo)
+	cfg := Config{Addr: addr, Conns: 100, Rate: 20, Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
+	sum, out := runOut(t, cfg, 200*time.Millisecond, false)
+	// 20 a second for 0.2 s: 4 or 5 opened, the rest pending.
+	if sum.Pending < 90 || sum.Connected+sum.ConnectErrors < 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending (handshakes under way or not begun);") {
+		t.Fatalf("text:\n%s", out)
 	}
 }
 
