@@ -11,7 +11,10 @@ package load
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
@@ -25,8 +28,8 @@ type Config struct {
 	Addr string
 	// Conns is how many connections to open.
 	Conns int
-	// Rate is how many new connections a second; zero or negative opens them
-	// as fast as they connect.
+	// Rate is how many new connections a second; zero, negative, NaN or
+	// +Inf opens them as fast as they connect.
 	Rate float64
 	// Probe is each connection's heartbeat.
 	Probe probe.Config
@@ -36,20 +39,37 @@ type Config struct {
 	Every time.Duration
 }
 
-// Summary is what a run did.
+// Summary is what a run did. At the end, Connected = Alive + Dead +
+// NeverAccepted + Failed + Closed.
 type Summary struct {
-	Conns         int           // asked for
-	Connected     int           // handshakes that succeeded
-	ConnectErrors int           // handshakes that failed
-	Alive         int           // still alive when the run stopped
-	Dead          int           // declared dead by the heartbeat
-	Failed        int           // ended by an I/O error (reset, ...)
-	Closed        int           // closed by the server
-	Pings         int64         // PINGs sent
-	Elapsed       time.Duration // from the first connect to the end
-	RTT50, RTT99  time.Duration // of PONGs in time
+	Conns         int // asked for
+	Connected     int // handshakes that succeeded
+	ConnectErrors int // handshakes that failed
+	// Pending is how many handshakes were under way, or not yet begun, when
+	// the run stopped: Conns = Connected + ConnectErrors + Pending.
+	Pending int
+	Alive   int // still alive when the run stopped
+	Dead    int // declared dead by the heartbeat
+	// NeverAccepted is how many the heartbeat found silent whose handshake
+	// the server's kernel never completed (its accept queue was full; see
+	// neverAccepted): not deaths, and not in Dead.
+	NeverAccepted int
+	Failed        int // ended by an I/O error (reset, ...)
+	// Closed is how many the server closed: between frames, in the middle
+	// of one (ClosedMidFrame of them) or with a closing NOTICE
+	// (ClosedNotices of them; the first one's reason is FirstCloseReason).
+	Closed, ClosedMidFrame, ClosedNotices int
+	FirstCloseReason                      string
+	Warnings                              int64         // warning NOTICEs received
+	Pings                                 int64         // PINGs sent
+	Pongs                                 int64         // PONGs in time
+	Elapsed                               time.Duration // from the first connect to the end
+	// RTT50 and RTT99 are of the PONGs in time; zero, and null in JSON,
+	// when there were none.
+	RTT50, RTT99 time.Duration
 	// DetectErr50, DetectErr99 and DetectErrMax are the verdicts' distance
-	// from the predicted instant (observed - predicted), for the dead ones.
+	// from the predicted instant (observed - predicted), for the dead ones;
+	// zero, and null in JSON, when none died.
 	DetectErr50, DetectErr99, DetectErrMax time.Duration
 	// FirstConnectError is the first connect error's text; empty when
 	// every handshake succeeded.
@@ -80,10 +100,15 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 
 	var t tally
 	start := time.Now()
-	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, heartbeat dead after %s (idle %s + %d x %s)",
-		cfg.Conns, cfg.Addr, rateText(cfg.Rate), cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval),
-		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", cfg.Rate),
-		event.Secs("predicted_s", cfg.Probe.DeadAfter()))
+	rate := cfg.rate()
+	heartbeat := "heartbeat off"
+	if cfg.Probe.Enabled() {
+		heartbeat = fmt.Sprintf("heartbeat dead after %s (idle %s + %d x %s)",
+			cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval)
+	}
+	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, %s", cfg.Conns, cfg.Addr, rateText(rate), heartbeat),
+		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", rate),
+		optSecs("predicted_s", cfg.Probe.DeadAfter(), cfg.Probe.Enabled()))
 
 	l := &loop{cfg: cfg, sa: sa, domain: domain, p: p, tally: &t, start: start,
 		rbuf: make([]byte, readFrames*msg.FrameSize)}
@@ -107,48 +132,145 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 			if len(all) < maxTotalSamples {
 				all = append(all, rtts[:min(len(rtts), maxTotalSamples-len(all))]...)
 			}
-			pings := t.pings.Load()
-			rate := float64(pings-lastPings) / now.Sub(last).Seconds()
-			lastPings, last = pings, now
+			c := t.counts()
+			pps, ppsOK := perSecond(c.Pings-lastPings, now.Sub(last))
+			lastPings, last = c.Pings, now
 			p50, p99 := percentiles(rtts)
+			rttOK := len(rtts) > 0
 			ev.Emit(now.Sub(start), "status",
-				fmt.Sprintf("up %d/%d, alive %d, dead %d, failed %d, connect errors %d, %.0f PINGs/s, RTT p50 %s p99 %s",
-					t.up.Load(), cfg.Conns, t.alive.Load(), t.dead.Load(), t.failed.Load(), t.connectErrors.Load(), rate, fmtDur(p50), fmtDur(p99)),
-				event.F("up", t.up.Load()), event.F("alive", t.alive.Load()), event.F("dead", t.dead.Load()),
-				event.F("failed", t.failed.Load()), event.F("connect_errors", t.connectErrors.Load()),
-				event.F("pings_per_s", rate), event.Secs("rtt_p50_s", p50), event.Secs("rtt_p99_s", p99))
+				fmt.Sprintf("up %d/%d, %s, connect errors %d, %s PINGs/s, RTT p50 %s p99 %s",
+					c.Connected, cfg.Conns, endsText(c), c.ConnectErrors, rateFigure(pps, ppsOK), stat(p50, rttOK), stat(p99, rttOK)),
+				slices.Concat([]event.Field{event.F("up", c.Connected)}, endsFields(c), []event.Field{
+					event.F("connect_errors", c.ConnectErrors), optF("pings_per_s", pps, ppsOK),
+					optSecs("rtt_p50_s", p50, rttOK), optSecs("rtt_p99_s", p99, rttOK)})...)
 		}
 	}
 	if !stopWake() && ctx.Err() != nil {
 		<-woken // the wake-up is under way; p stays open until it is done
 	}
 	all = append(all, t.drain()...)
-	s := Summary{
-		Conns: cfg.Conns, Connected: int(t.up.Load()), ConnectErrors: int(t.connectErrors.Load()),
-		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), Failed: int(t.failed.Load()), Closed: int(t.closed.Load()),
-		Pings: t.pings.Load(), Elapsed: time.Since(start), FirstConnectError: t.firstConnectError(),
-	}
+	s := t.counts()
+	s.Conns, s.Elapsed = cfg.Conns, time.Since(start)
+	s.Pending = s.Conns - s.Connected - s.ConnectErrors
 	s.RTT50, s.RTT99 = percentiles(all)
 	s.DetectErr50, s.DetectErr99 = percentiles(l.detect)
 	if len(l.detect) > 0 {
 		s.DetectErrMax = slices.Max(l.detect)
 	}
+	emitSummary(ev, s, len(all) > 0, len(l.detect) > 0)
+	return s, err
+}
+
+// emitSummary prints the summary; rttOK and detectOK say whether there
+// were PONGs in time and verdicts, whose figures are otherwise "-" (null).
+func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 	connErr := ""
 	if s.FirstConnectError != "" {
 		connErr = " (first: " + s.FirstConnectError + ")"
 	}
+	if s.Pending > 0 {
+		connErr += fmt.Sprintf(", %d pending (handshakes under way or not begun)", s.Pending)
+	}
+	pps, ppsOK := perSecond(s.Pings, s.Elapsed)
 	ev.Emit(s.Elapsed, "summary",
-		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; alive %d, dead %d, failed %d, closed by server %d; %d PINGs (%.0f/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
-			s.Conns, s.Connected, s.ConnectErrors, connErr, s.Alive, s.Dead, s.Failed, s.Closed, s.Pings,
-			float64(s.Pings)/s.Elapsed.Seconds(), fmtDur(s.RTT50), fmtDur(s.RTT99),
-			fmtDur(s.DetectErr50), fmtDur(s.DetectErr99), fmtDur(s.DetectErrMax)),
-		event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
-		event.F("first_connect_error", s.FirstConnectError), event.F("alive", s.Alive), event.F("dead", s.Dead), event.F("failed", s.Failed), event.F("closed", s.Closed),
-		event.F("pings", s.Pings), event.F("pings_per_s", float64(s.Pings)/s.Elapsed.Seconds()),
-		event.Secs("rtt_p50_s", s.RTT50), event.Secs("rtt_p99_s", s.RTT99),
-		event.Secs("detect_err_p50_s", s.DetectErr50), event.Secs("detect_err_p99_s", s.DetectErr99),
-		event.Secs("detect_err_max_s", s.DetectErrMax))
-	return s, err
+		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; %s; %d PINGs (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
+			s.Conns, s.Connected, s.ConnectErrors, connErr, endsText(s), s.Pings, rateFigure(pps, ppsOK),
+			stat(s.RTT50, rttOK), stat(s.RTT99, rttOK),
+			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
+		slices.Concat([]event.Field{
+			event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
+			event.F("first_connect_error", s.FirstConnectError), event.F("pending", s.Pending)},
+			endsFields(s), []event.Field{
+				event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK),
+				optSecs("rtt_p50_s", s.RTT50, rttOK), optSecs("rtt_p99_s", s.RTT99, rttOK),
+				optSecs("detect_err_p50_s", s.DetectErr50, detectOK), optSecs("detect_err_p99_s", s.DetectErr99, detectOK),
+				optSecs("detect_err_max_s", s.DetectErrMax, detectOK)})...)
+}
+
+// endsText says, for the status and summary lines, how the connections
+// that came up stand: alive, or how each ended.
+func endsText(s Summary) string {
+	warnings := ""
+	if s.Warnings > 0 {
+		warnings = fmt.Sprintf(", server warnings %d", s.Warnings)
+	}
+	return fmt.Sprintf("alive %d, dead %d, %s, failed %d, closed by server %d%s%s",
+		s.Alive, s.Dead, neverAcceptedText(int64(s.NeverAccepted)), s.Failed, s.Closed, closedText(s), warnings)
+}
+
+// endsFields is endsText's JSON fields.
+func endsFields(s Summary) []event.Field {
+	return []event.Field{
+		event.F("alive", s.Alive), event.F("dead", s.Dead), event.F("never_accepted", s.NeverAccepted),
+		event.F("failed", s.Failed), event.F("closed", s.Closed), event.F("closed_mid_frame", s.ClosedMidFrame),
+		event.F("closed_notices", s.ClosedNotices), event.F("first_close_reason", s.FirstCloseReason),
+		event.F("warnings", s.Warnings),
+	}
+}
+
+// neverAcceptedText is the count of connections never accepted and, when
+// there are any, what they are, for the status and summary lines.
+func neverAcceptedText(n int64) string {
+	if n == 0 {
+		return "never accepted 0"
+	}
+	return fmt.Sprintf("never accepted %d (the server's kernel never took them: its accept queue was full; not deaths)", n)
+}
+
+// closedText says how the server closed the connections it closed: how
+// many in the middle of a frame, how many with a NOTICE and the first
+// NOTICE's reason (quoted, so that a server cannot forge a line).
+func closedText(s Summary) string {
+	var parts []string
+	if s.ClosedMidFrame > 0 {
+		parts = append(parts, fmt.Sprintf("%d mid-frame", s.ClosedMidFrame))
+	}
+	if s.ClosedNotices > 0 {
+		parts = append(parts, fmt.Sprintf("%d with a NOTICE, the first: %s", s.ClosedNotices, strconv.Quote(s.FirstCloseReason)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// perSecond is n over d, to the tenth; not ok when d is not positive.
+func perSecond(n int64, d time.Duration) (float64, bool) {
+	if d <= 0 {
+		return 0, false
+	}
+	return math.Round(float64(n)/d.Seconds()*10) / 10, true
+}
+
+// rateFigure is a rate for a text line: whole numbers, "-" when there is
+// none.
+func rateFigure(r float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(r, 'f', 0, 64)
+}
+
+// stat is a measured duration for a text line, "-" when there is none.
+func stat(d time.Duration, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// optF is a field whose value is null when there is none (not ok), so
+// that no figure reads as a perfect zero.
+func optF(key string, v any, ok bool) event.Field {
+	if !ok {
+		return event.F(key, nil)
+	}
+	return event.F(key, v)
+}
+
+// optSecs is event.Secs, or null when there is no figure.
+func optSecs(key string, d time.Duration, ok bool) event.Field {
+	return optF(key, event.Seconds(d), ok)
 }
 
 // percentiles returns the 50th and 99th percentiles (nearest rank); zero
@@ -162,16 +284,20 @@ func percentiles(d []time.Duration) (p50, p99 time.Duration) {
 	return rank(50), rank(99)
 }
 
+// rate is how many connections open a second; zero: as fast as they
+// connect, which is also what a rate that is not a positive finite number
+// means (so that none is printed as NaN, Inf or negative). It is not
+// rounded: it is what the user asked for.
+func (c Config) rate() float64 {
+	if !(c.Rate > 0) || math.IsInf(c.Rate, 1) {
+		return 0
+	}
+	return c.Rate
+}
+
 func rateText(r float64) string {
 	if r <= 0 {
 		return "full speed"
 	}
-	return fmt.Sprintf("%g/s", r)
-}
-
-func fmtDur(d time.Duration) string {
-	if d == 0 {
-		return "-"
-	}
-	return d.Round(time.Microsecond).String()
+	return strconv.FormatFloat(r, 'f', -1, 64) + "/s"
 }

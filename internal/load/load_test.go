@@ -121,7 +121,8 @@ func TestAllAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Connected != 200 || sum.Alive != 200 || sum.Dead+sum.Failed+sum.Closed+sum.ConnectErrors != 0 {
+	checkCounts(t, sum)
+	if sum.Connected != 200 || sum.Alive != 200 || sum.Dead+sum.Failed+sum.Closed+sum.ConnectErrors+sum.NeverAccepted != 0 {
 		t.Fatalf("summary %+v, want all 200 alive", sum)
 	}
 	// A PING every 20 ms or so for 600 ms: far more than one each.
@@ -144,7 +145,10 @@ func TestFrozenServerAllDead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Dead != 300 || sum.Alive != 0 || sum.Pings != 600 {
+	checkCounts(t, sum)
+	// Its kernel acknowledged the PINGs: deaths, not connections it never
+	// accepted.
+	if sum.Dead != 300 || sum.NeverAccepted != 0 || sum.Alive != 0 || sum.Pings != 600 {
 		t.Fatalf("summary %+v, want 300 dead after 2 PINGs each", sum)
 	}
 	if took > 5*time.Second {
@@ -164,6 +168,7 @@ func TestClosedAndReset(t *testing.T) {
 	cfg := probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}
 	closer := peer(t, func(c net.Conn) { c.Close() })
 	sum, err, _ := run(t, closer, 50, cfg, 5*time.Second)
+	checkCounts(t, sum)
 	if err != nil || sum.Closed != 50 || sum.Alive != 0 || sum.Failed != 0 {
 		t.Fatalf("closing server: %+v %v", sum, err)
 	}
@@ -172,6 +177,7 @@ func TestClosedAndReset(t *testing.T) {
 		c.Close()
 	})
 	sum, err, _ = run(t, resetter, 50, cfg, 5*time.Second)
+	checkCounts(t, sum)
 	if err != nil || sum.Failed != 50 || sum.Alive != 0 {
 		t.Fatalf("resetting server: %+v %v", sum, err)
 	}
@@ -195,6 +201,8 @@ func TestServerPingAndNotice(t *testing.T) {
 				break
 			}
 		}
+		msg.PutNotice(&f, msg.Warning, "slow down")
+		c.Write(f[:])
 		msg.PutNotice(&f, msg.Closing, "enough")
 		c.Write(f[:])
 		io.Copy(io.Discard, c)
@@ -207,8 +215,10 @@ func TestServerPingAndNotice(t *testing.T) {
 	if !<-echoed {
 		t.Fatal("the PONG to the server's PING did not echo it")
 	}
-	if sum.Failed != 1 || sum.Dead != 0 || took > 5*time.Second {
-		t.Fatalf("after a closing NOTICE: %+v in %v", sum, took)
+	checkCounts(t, sum)
+	if sum.Closed != 1 || sum.ClosedNotices != 1 || sum.FirstCloseReason != "enough" || sum.Warnings != 1 ||
+		sum.Failed != 0 || sum.Dead != 0 || took > 5*time.Second {
+		t.Fatalf("after a warning and a closing NOTICE: %+v in %v", sum, took)
 	}
 }
 
@@ -226,6 +236,7 @@ func TestRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkCounts(t, sum)
 	if sum.ConnectErrors != 20 || sum.Connected != 0 || !strings.Contains(sum.FirstConnectError, "refused") {
 		t.Fatalf("summary %+v", sum)
 	}

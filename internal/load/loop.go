@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"time"
 
@@ -128,10 +129,15 @@ func (l *loop) nextWake() time.Time {
 
 // openAt is when connection i (from zero) is due to open.
 func (l *loop) openAt(i int) time.Time {
-	if l.cfg.Rate <= 0 {
+	r := l.cfg.rate()
+	if r == 0 {
 		return l.start
 	}
-	return l.start.Add(time.Duration(float64(i) / l.cfg.Rate * float64(time.Second)))
+	at := float64(i) / r * float64(time.Second)
+	if at >= math.MaxInt64 {
+		return l.start.Add(math.MaxInt64) // centuries away: never, in effect
+	}
+	return l.start.Add(time.Duration(at))
 }
 
 // open starts the handshakes that are due.
@@ -263,8 +269,7 @@ func (l *loop) read(c *conn) {
 		l.fail(c, err)
 		return
 	case n == 0:
-		l.tally.closed.Add(1) // closed by the server, between frames or not
-		l.tally.alive.Add(-1)
+		l.tally.closedBy(had > 0, nil)
 		l.end(c)
 		return
 	}
@@ -297,9 +302,16 @@ func (l *loop) frame(c *conn, f *msg.Frame, at time.Time) {
 		f.SetType(msg.Pong)
 		l.send(c, f[:])
 	case msg.Notice:
-		if sev, _ := msg.ReadNotice(f); sev == msg.Closing {
-			l.fail(c, errors.New("closed by the server"))
+		// A closing NOTICE is the server's close, with its reason; a
+		// warning, like any frame but a PONG, is a sign of life.
+		sev, reason := msg.ReadNotice(f)
+		if sev == msg.Closing {
+			l.tally.closedBy(false, &reason)
+			l.end(c)
 			return
+		}
+		if sev == msg.Warning {
+			l.tally.warnings.Add(1)
 		}
 		c.m.Frame(at)
 	default:
@@ -366,8 +378,12 @@ func (l *loop) expire() {
 func (l *loop) tick(c *conn, now time.Time) {
 	for st := c.m.Tick(now); st.Action != probe.Wait; st = c.m.Tick(now) {
 		if st.Action == probe.Dead {
-			l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
-			l.tally.dead.Add(1)
+			if neverAccepted(c.fd) {
+				l.tally.neverAccepted.Add(1)
+			} else {
+				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
+				l.tally.dead.Add(1)
+			}
 			l.tally.alive.Add(-1)
 			l.end(c)
 			return
@@ -381,6 +397,22 @@ func (l *loop) tick(c *conn, now time.Time) {
 		}
 	}
 	l.schedule(c)
+}
+
+// neverAccepted reports whether the server's kernel never took connection
+// fd, though the handshake looked done to us: when the server's accept
+// queue is full, Linux (tcp_abort_on_overflow 0) drops the handshake's last
+// ACK and every segment after it, so we hold an established connection
+// that the server has never seen. Its TCP_INFO shows it: nothing ever
+// received and nothing acknowledged but the SYN (tcpi_bytes_acked 1), which
+// no live server that accepted the connection can show once PINGs are out
+// (its kernel acknowledges them even when the program is frozen). A host
+// that vanished right after the handshake looks the same. When TCP_INFO
+// cannot be read the connection counts as accepted: a doubt is a death.
+func neverAccepted(fd int) bool {
+	const tcpEstablished = 1 // TCP_ESTABLISHED, linux/tcp_states.h
+	ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	return err == nil && ti.State == tcpEstablished && ti.Bytes_received == 0 && ti.Bytes_acked <= 1 && ti.Unacked > 0
 }
 
 // fail ends c on an error: a connect error before the handshake is done,

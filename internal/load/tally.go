@@ -10,12 +10,16 @@ import (
 // the status lines read it from another goroutine.
 type tally struct {
 	up, alive, dead, failed, closed atomic.Int64
+	neverAccepted                   atomic.Int64 // see neverAccepted in loop.go
+	closedMidFrame, closedNotices   atomic.Int64 // of closed: in the middle of a frame; after a closing NOTICE
+	warnings                        atomic.Int64 // warning NOTICEs received
 	connectErrors                   atomic.Int64
 	pings, pongs, late              atomic.Int64 // PINGs sent; PONGs in time; late or unsolicited PONGs
 
-	mu           sync.Mutex
-	rtts         []time.Duration // since the last drain
-	firstConnErr string          // the first connect error's text
+	mu               sync.Mutex
+	rtts             []time.Duration // since the last drain
+	firstConnErr     string          // the first connect error's text
+	firstCloseReason string          // the first closing NOTICE's reason
 }
 
 // maxSamples bounds the RTT samples kept between two drains, so that a huge
@@ -39,10 +43,40 @@ func (t *tally) connectError(err error) {
 	t.mu.Unlock()
 }
 
-func (t *tally) firstConnectError() string {
+// closedBy counts a connection the server closed: mid-frame when part of a
+// frame had arrived, and with the reason of its closing NOTICE when reason
+// is not nil.
+func (t *tally) closedBy(midFrame bool, reason *string) {
+	t.closed.Add(1)
+	t.alive.Add(-1)
+	if midFrame {
+		t.closedMidFrame.Add(1)
+	}
+	if reason != nil {
+		t.closedNotices.Add(1)
+		t.mu.Lock()
+		if t.firstCloseReason == "" {
+			t.firstCloseReason = *reason
+		}
+		t.mu.Unlock()
+	}
+}
+
+// counts is what the connections have done so far, as a Summary's counts
+// (its other fields are zero). While the loop runs, the counts are read one
+// after the other and may not add up to the last connection.
+func (t *tally) counts() Summary {
+	s := Summary{
+		Connected: int(t.up.Load()), ConnectErrors: int(t.connectErrors.Load()),
+		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), NeverAccepted: int(t.neverAccepted.Load()),
+		Failed: int(t.failed.Load()), Closed: int(t.closed.Load()),
+		ClosedMidFrame: int(t.closedMidFrame.Load()), ClosedNotices: int(t.closedNotices.Load()),
+		Warnings: t.warnings.Load(), Pings: t.pings.Load(), Pongs: t.pongs.Load(),
+	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.firstConnErr
+	s.FirstConnectError, s.FirstCloseReason = t.firstConnErr, t.firstCloseReason
+	t.mu.Unlock()
+	return s
 }
 
 // drain returns the RTT samples recorded since the last drain.

@@ -1,0 +1,299 @@
+package load
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
+)
+
+// checkCounts asserts that a run's counts add up: every connection that
+// came up ended in exactly one way or is still alive.
+func checkCounts(t *testing.T, s Summary) {
+	t.Helper()
+	if s.Connected != s.Alive+s.Dead+s.NeverAccepted+s.Failed+s.Closed {
+		t.Errorf("connected %d != alive %d + dead %d + never accepted %d + failed %d + closed %d",
+			s.Connected, s.Alive, s.Dead, s.NeverAccepted, s.Failed, s.Closed)
+	}
+	if s.Conns != s.Connected+s.ConnectErrors+s.Pending {
+		t.Errorf("conns %d != connected %d + connect errors %d + pending %d", s.Conns, s.Connected, s.ConnectErrors, s.Pending)
+	}
+	if s.ClosedMidFrame+s.ClosedNotices > s.Closed || s.Pending < 0 {
+		t.Errorf("counts do not add up: %+v", s)
+	}
+}
+
+// runOut runs a load with cfg until every connection ends or d passes, and
+// returns the summary and the events printed, text or JSON lines.
+func runOut(t *testing.T, cfg Config, d time.Duration, jsonLines bool) (Summary, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var out bytes.Buffer
+	sum, err := Run(ctx, cfg, event.NewWriter(&out, jsonLines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, sum)
+	return sum, out.String()
+}
+
+// jsonEvent is the last JSON line of the event named name in out.
+func jsonEvent(t *testing.T, out, name string) map[string]any {
+	t.Helper()
+	var last map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%q: %v", sc.Text(), err)
+		}
+		if m["event"] == name {
+			last = m
+		}
+	}
+	if last == nil {
+		t.Fatalf("no %s event in:\n%s", name, out)
+	}
+	return last
+}
+
+// A server that is full (hbserver --max-conns 5) says so in a closing
+// NOTICE and closes: each connection over the limit is closed by the
+// server, not failed, and the reason is counted and shown in the status and
+// the summary, quoted so that it cannot forge a line.
+func TestServerFullNotice(t *testing.T) {
+	noLeaks(t)
+	const reason = "server full\n   9.999  DEAD"
+	var accepted atomic.Int32
+	addr := peer(t, func(c net.Conn) {
+		if accepted.Add(1) <= 5 {
+			echo(c)
+			return
+		}
+		var f msg.Frame
+		msg.PutNotice(&f, msg.Closing, reason)
+		c.Write(f[:])
+		c.Close()
+	})
+	cfg := Config{Addr: addr, Conns: 20, Every: 50 * time.Millisecond,
+		Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
+	sum, out := runOut(t, cfg, 400*time.Millisecond, true)
+	if sum.Alive != 5 || sum.Closed != 15 || sum.ClosedNotices != 15 || sum.Failed != 0 || sum.FirstCloseReason != reason {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, name := range []string{"status", "summary"} {
+		e := jsonEvent(t, out, name)
+		if e["closed"] != 15.0 || e["closed_notices"] != 15.0 || e["first_close_reason"] != reason || e["failed"] != 0.0 {
+			t.Fatalf("%s event %v", name, e)
+		}
+	}
+	accepted.Store(0)
+	_, text := runOut(t, cfg, 400*time.Millisecond, false)
+	want := `closed by server 15 (15 with a NOTICE, the first: "server full\n   9.999  DEAD")`
+	if strings.Count(text, want) < 2 || strings.Contains(text, "\n   9.999  DEAD") {
+		t.Fatalf("text, want the reason quoted in the status and summary lines:\n%s", text)
+	}
+}
+
+// A server that closes in the middle of a frame: closed by the server, and
+// said to be mid-frame.
+func TestClosedMidFrame(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, func(c net.Conn) {
+		c.Write(make([]byte, 100))
+		c.Close()
+	})
+	cfg := Config{Addr: addr, Conns: 10, Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
+	sum, out := runOut(t, cfg, 5*time.Second, false)
+	if sum.Closed != 10 || sum.ClosedMidFrame != 10 || sum.Failed != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(out, "closed by server 10 (10 mid-frame)") {
+		t.Fatalf("text:\n%s", out)
+	}
+}
+
+// A server that sends nothing but warning NOTICEs, more often than the
+// heartbeat's idle time: each is a sign of life and none is a PONG.
+func TestWarningIsLifeNotPong(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, func(c net.Conn) {
+		go io.Copy(io.Discard, c)
+		var f msg.Frame
+		msg.PutNotice(&f, msg.Warning, "slow down")
+		pace := time.NewTicker(20 * time.Millisecond)
+		defer pace.Stop()
+		for i := 0; i < 100; i++ { // bounded: 2 s at most
+			if _, err := c.Write(f[:]); err != nil {
+				return
+			}
+			<-pace.C
+		}
+	})
+	// Dead after 40ms + 2 x 30ms = 100 ms without a sign of life.
+	pc := probe.Config{Idle: 40 * time.Millisecond, Interval: 30 * time.Millisecond, Probes: 2}
+	sum, out := runOut(t, Config{Addr: addr, Conns: 5, Probe: pc}, 500*time.Millisecond, true)
+	if sum.Alive != 5 || sum.Dead != 0 || sum.Pongs != 0 || sum.Warnings < 5*10 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if s := jsonEvent(t, out, "summary"); s["warnings"] != float64(sum.Warnings) {
+		t.Fatalf("summary event %v", s)
+	}
+}
+
+// listenNeverAccepting is a loopback listener whose program never accepts,
+// with an accept queue of backlog+1 = 2 connections, and TCP_DEFER_ACCEPT
+// on, so that the kernel holds each handshake until data arrives. It
+// reproduces, without a flood, what a full accept queue does to a burst of
+// connects (tcp_abort_on_overflow 0): the client's handshake is done, the
+// server's is not, and the server's kernel drops the client's data, because
+// by the time the first PINGs arrive the queue is full.
+func listenNeverAccepting(t *testing.T) string {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, 30); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*unix.SockaddrInet4).Port))
+}
+
+// Connections whose handshake the server's kernel never completed are not
+// deaths: they are counted as never accepted, and the lines say what that
+// means. Those the kernel did take (the queue's two) and that the program
+// never serves are deaths.
+func TestNeverAccepted(t *testing.T) {
+	noLeaks(t)
+	addr := listenNeverAccepting(t)
+	pc := probe.Config{Idle: 50 * time.Millisecond, Interval: 50 * time.Millisecond, Probes: 2}
+	cfg := Config{Addr: addr, Conns: 8, Probe: pc, ConnectTimeout: 500 * time.Millisecond}
+	sum, out := runOut(t, cfg, 3*time.Second, false)
+	if sum.NeverAccepted < 1 || sum.Dead > 2 || sum.Alive != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if sum.Dead == 0 && sum.DetectErrMax != 0 {
+		t.Fatalf("detection error from connections that did not die: %+v", sum)
+	}
+	if !strings.Contains(out, "never accepted "+strconv.Itoa(sum.NeverAccepted)+" (the server's kernel never took them") {
+		t.Fatalf("text:\n%s", out)
+	}
+}
+
+// With no verdict and no PONG, the detection error and the RTT are null
+// (text "-"), never a perfect zero; every rate is a finite number to the
+// tenth.
+func TestNoFigureIsNull(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, hold)
+	// The heartbeat is slower than the run: no PONG, no verdict.
+	pc := probe.Config{Idle: 10 * time.Second, Interval: time.Second, Probes: 3}
+	cfg := Config{Addr: addr, Conns: 3, Rate: math.NaN(), Probe: pc, Every: 50 * time.Millisecond}
+	sum, out := runOut(t, cfg, 300*time.Millisecond, true)
+	if sum.Alive != 3 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if l := jsonEvent(t, out, "load"); l["rate"] != 0.0 {
+		t.Fatalf("load event %v: a NaN rate is full speed, 0", l)
+	}
+	s := jsonEvent(t, out, "summary")
+	for _, k := range []string{"rtt_p50_s", "rtt_p99_s", "detect_err_p50_s", "detect_err_p99_s", "detect_err_max_s"} {
+		if v, ok := s[k]; !ok || v != nil {
+			t.Errorf("summary %s = %v, want null", k, v)
+		}
+	}
+	st := jsonEvent(t, out, "status")
+	if v, ok := st["rtt_p50_s"]; !ok || v != nil {
+		t.Errorf("status rtt_p50_s = %v, want null", v)
+	}
+	for _, e := range []map[string]any{s, st} {
+		r, ok := e["pings_per_s"].(float64)
+		if !ok || r < 0 || math.Abs(r*10-math.Round(r*10)) > 1e-6 {
+			t.Errorf("%v pings_per_s = %v, want a number to the tenth", e["event"], e["pings_per_s"])
+		}
+	}
+	_, text := runOut(t, cfg, 200*time.Millisecond, false)
+	if !strings.Contains(text, "at full speed") || !strings.Contains(text, "RTT p50 - p99 -; detection error p50 - p99 - max -") {
+		t.Fatalf("text:\n%s", text)
+	}
+}
+
+// With the heartbeat off there is no prediction: the load line says so and
+// predicted_s is null, not 0.
+func TestHeartbeatOff(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, hold)
+	cfg := Config{Addr: addr, Conns: 2, Probe: probe.Config{Probes: 0}}
+	sum, out := runOut(t, cfg, 100*time.Millisecond, true)
+	if sum.Alive != 2 || sum.Pings != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if l := jsonEvent(t, out, "load"); l["predicted_s"] != nil || !strings.Contains(out, `"predicted_s":null`) {
+		t.Fatalf("load event %v", l)
+	}
+	if _, text := runOut(t, cfg, 100*time.Millisecond, false); !strings.Contains(text, ", heartbeat off\n") {
+		t.Fatalf("text:\n%s", text)
+	}
+}
+
+// A run that stops before every connection is opened says how many were
+// pending, so that the summary's counts add up to the connections asked for.
+func TestPending(t *testing.T) {
+	noLeaks(t)
+	addr := peer(t, echo)
+	cfg := Config{Addr: addr, Conns: 100, Rate: 20, Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
+	sum, out := runOut(t, cfg, 200*time.Millisecond, false)
+	// 20 a second for 0.2 s: 4 or 5 opened, the rest pending.
+	if sum.Pending < 90 || sum.Connected+sum.ConnectErrors < 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending (handshakes under way or not begun);") {
+		t.Fatalf("text:\n%s", out)
+	}
+}
+
+func TestPerSecond(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		d    time.Duration
+		want float64
+		ok   bool
+	}{
+		{1720, 3 * time.Second, 573.3, true},
+		{1, 3 * time.Second, 0.3, true},
+		{0, time.Second, 0, true},
+		{5, 0, 0, false},
+		{5, -time.Second, 0, false},
+	} {
+		if got, ok := perSecond(c.n, c.d); got != c.want || ok != c.ok {
+			t.Errorf("perSecond(%d, %v) = %v %v, want %v %v", c.n, c.d, got, ok, c.want, c.ok)
+		}
+	}
+}
