@@ -150,9 +150,11 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 			fmt.Errorf("--duration %s reached", opts.Duration))
 		defer cancel()
 	}
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	res := client.Run(ctx, conn, client.Options{
 		Probe:           opts.Probe,
-		Events:          event.NewWriter(stdout, opts.JSON),
+		Events:          events,
 		ConnectedText:   text,
 		ConnectedFields: fields,
 		Warnings:        warnings,
@@ -201,9 +203,11 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
 		defer cancel()
 	}
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
-	}, event.NewWriter(stdout, opts.JSON))
+	}, events)
 	switch {
 	case err != nil:
 		return err

@@ -151,9 +151,11 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 			return fmt.Errorf("--addr-file: %w", err)
 		}
 	}
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	return server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
-		Events:          event.NewWriter(stdout, opts.JSON),
+		Events:          events,
 		Probe:           opts.Probe,
 		MaxConns:        maxConns,
 		StatsEvery:      opts.StatsEvery,
