@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -88,8 +89,9 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	})
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		fmt.Fprintf(stderr, "%s: %s\n", cmd.Name(), msg)
+		// One line, whatever the error holds: a peer's words (a NOTICE's
+		// reason) cannot forge a line or drive the terminal.
+		fmt.Fprintf(stderr, "%s: %s\n", cmd.Name(), event.Escape(err.Error()))
 	}
 	return Code(err)
 }
