@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -92,8 +93,9 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 		if c == nil {
 			c = cmd
 		}
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		fmt.Fprintf(stderr, "%s: %s\n", c.CommandPath(), msg)
+		// One line, whatever the error holds: a peer's words (a NOTICE's
+		// reason) cannot forge a line or drive the terminal.
+		fmt.Fprintf(stderr, "%s: %s\n", c.CommandPath(), event.Escape(err.Error()))
 	}
 	return Code(err)
 }

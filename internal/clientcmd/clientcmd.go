@@ -147,6 +147,8 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	if opts.Conns > 0 {
 		return runLoad(ctx, opts, addr, stdout)
 	}
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
@@ -158,7 +160,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		err = fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 		if opts.JSON {
 			// The JSON stream says why it is empty; stderr has the line too.
-			event.NewWriter(stdout, true).Emit(0, event.Error, "", event.F("error", err.Error()))
+			events.Emit(0, event.Error, "", event.F("error", err.Error()))
 		}
 		return err
 	}
@@ -180,7 +182,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	res := client.Run(ctx, conn, client.Options{
 		Probe:           opts.Probe,
-		Events:          event.NewWriter(stdout, opts.JSON),
+		Events:          events,
 		ConnectedText:   text,
 		ConnectedFields: fields,
 		Warnings:        warnings,
@@ -229,9 +231,11 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
 		defer cancel()
 	}
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
-	}, event.NewWriter(stdout, opts.JSON))
+	}, events)
 	switch {
 	case err != nil:
 		return err

@@ -4,21 +4,27 @@
 //
 // Every JSON line has "t" (seconds since the start, a number) and "event"
 // (its name), then the event's own fields in the order they were given.
-// Durations are written as seconds in fields whose names end in "_s".
+// Durations are written as seconds in fields whose names end in "_s". Every
+// event and field is declared in registry.go, and README.md's Events table
+// lists the same.
+//
+// The tools write through NewBuffered: a bounded buffer that a goroutine of
+// its own drains, so that a stdout nobody reads never holds up a heartbeat.
 //
 // Example:
 //
-//	w := event.NewWriter(os.Stdout, jsonOn)
+//	w := event.NewBuffered(os.Stdout, jsonOn)
+//	defer w.Close()
 //	w.Emit(1500*time.Millisecond, event.Ping, "PING #1 sent", event.F("seq", 1))
 //
 // prints "   1.500  PING #1 sent" or {"t":1.5,"event":"ping","seq":1}.
 package event
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -41,6 +47,8 @@ const (
 
 	KernelProbe      = "kernel_probe"      // a kernel keep-alive probe went unanswered (TCP_INFO)
 	KernelRetransmit = "kernel_retransmit" // the kernel retransmitted unacknowledged data (TCP_INFO)
+
+	Dropped = "dropped" // lines the output could not take were left out (NewBuffered)
 )
 
 // Field is one named value of an event.
@@ -61,53 +69,236 @@ func Seconds(d time.Duration) float64 {
 	return float64(d.Round(time.Microsecond)) / float64(time.Second)
 }
 
-// Writer writes events to one io.Writer; it is safe for concurrent use. A
-// write error (a closed stdout, say) stops further output but is otherwise
+// BufferSize is how many bytes of whole lines a buffered Writer holds for
+// its output before it drops lines: a burst such as hbserver closing
+// thousands of connections at once fits, a stdout that is never read does
+// not grow the process.
+const BufferSize = 1 << 20
+
+// CloseWait is how long Close waits for the buffered lines to be written: a
+// reader that reads gets them all, a stdout that is never read does not keep
+// a tool from exiting on its verdict or a signal.
+const CloseWait = 500 * time.Millisecond
+
+// Writer writes events to one io.Writer; it is safe for concurrent use.
+//
+// The t of its lines never decreases: an Emit whose t is earlier than the
+// line before it (two goroutines that read the clock, then reach the lock in
+// the other order) is written with the earlier line's t.
+//
+// A write error (a closed stdout, say) stops further output but is otherwise
 // ignored: a heartbeat must not die because nobody reads its log.
 type Writer struct {
 	mu     sync.Mutex
-	w      io.Writer
+	out    io.Writer
 	json   bool
-	buf    bytes.Buffer
+	last   time.Duration // t of the last line
+	line   []byte        // the line being formatted, reused
 	failed error
+
+	// Set by NewBuffered only; zero for a Writer that writes at once.
+	buffered bool
+	pending  []byte        // whole lines the drainer has yet to write, at most BufferSize bytes
+	dropped  int64         // lines dropped since the last "dropped" event
+	total    int64         // lines dropped in all
+	closing  bool          // Close was called: no more lines
+	wake     chan struct{} // a token when pending gets lines or Close is called
+	done     chan struct{} // closed when the drainer returns
 }
 
 // NewWriter returns a Writer of human text, or of JSON lines when jsonLines
-// is true.
+// is true, that writes each line to w at once, in Emit. It suits a w that
+// never blocks (a bytes.Buffer in a test, a pipe that a test reads); for a
+// tool's stdout use NewBuffered.
 func NewWriter(w io.Writer, jsonLines bool) *Writer {
-	return &Writer{w: w, json: jsonLines}
+	return &Writer{out: w, json: jsonLines}
+}
+
+// NewBuffered returns a Writer like NewWriter's whose Emit never waits for
+// w: lines go to a buffer of BufferSize bytes that a goroutine of its own
+// writes to w. When the buffer is full, lines are dropped and counted; a
+// "dropped" event says how many as soon as there is room again, and Close
+// adds the total. Close must be called to end the goroutine.
+func NewBuffered(w io.Writer, jsonLines bool) *Writer {
+	ew := &Writer{out: w, json: jsonLines, buffered: true,
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go ew.drain()
+	return ew
 }
 
 // Discard is a Writer that writes nothing, for tests and quiet callers.
 func Discard() *Writer { return NewWriter(io.Discard, false) }
 
 // Emit writes one event. t is the time since the start; text is the human
-// line without its time prefix; fields are the JSON fields.
+// line without its time prefix (control characters and invalid UTF-8 in it
+// are escaped, so a peer's words cannot forge a line); fields are the JSON
+// fields.
 func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
+	if checkEmits {
+		mustBeDeclared(name, fields)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.failed != nil {
 		return
 	}
-	w.buf.Reset()
-	if w.json {
-		fmt.Fprintf(&w.buf, `{"t":%s,"event":%q`, jsonNumber(Seconds(t)), name)
-		for _, f := range fields {
-			v, err := json.Marshal(f.Value)
-			if err != nil {
-				v, _ = json.Marshal(fmt.Sprint(f.Value))
-			}
-			k, _ := json.Marshal(f.Key)
-			w.buf.WriteByte(',')
-			w.buf.Write(k)
-			w.buf.WriteByte(':')
-			w.buf.Write(v)
-		}
-		w.buf.WriteString("}\n")
-	} else {
-		fmt.Fprintf(&w.buf, "%8.3f  %s\n", t.Seconds(), text)
+	if t < w.last {
+		t = w.last
 	}
-	_, w.failed = w.w.Write(w.buf.Bytes())
+	w.last = t
+	if !w.buffered {
+		w.line = w.appendLine(w.line[:0], t, name, text, fields)
+		_, w.failed = w.out.Write(w.line)
+		return
+	}
+	if w.closing {
+		w.dropped++
+		w.total++
+		return
+	}
+	// After drops, a line saying how many goes first, when both fit.
+	w.line = w.line[:0]
+	if w.dropped > 0 {
+		w.line = w.appendDropped(w.line, t, false)
+	}
+	w.line = w.appendLine(w.line, t, name, text, fields)
+	if !w.queue(w.line) {
+		w.dropped++
+		w.total++
+		return
+	}
+	w.dropped = 0
+}
+
+// queue adds a line for the drainer if it fits, and wakes the drainer.
+func (w *Writer) queue(line []byte) bool {
+	if len(w.pending)+len(line) > BufferSize {
+		return false
+	}
+	w.pending = append(w.pending, line...)
+	if len(w.pending) == len(line) {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// appendDropped formats the "dropped" event: the lines dropped since the
+// last one and, at the end, the total.
+func (w *Writer) appendDropped(b []byte, t time.Duration, end bool) []byte {
+	text := fmt.Sprintf("%d event lines dropped: the output was not being read fast enough", w.dropped)
+	fields := []Field{F("lines", w.dropped)}
+	if end {
+		text = fmt.Sprintf("%d event lines dropped in all: the output was not being read fast enough", w.total)
+		fields = append(fields, F("total", w.total))
+	}
+	return w.appendLine(b, t, Dropped, text, fields)
+}
+
+func (w *Writer) appendLine(b []byte, t time.Duration, name, text string, fields []Field) []byte {
+	if !w.json {
+		b = appendTime(b, t)
+		b = append(b, "  "...)
+		b = appendText(b, text)
+		return append(b, '\n')
+	}
+	b = append(b, `{"t":`...)
+	b = appendJSONFloat(b, Seconds(t))
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, name)
+	for _, f := range fields {
+		b = append(b, ',')
+		b = appendJSONString(b, f.Key)
+		b = append(b, ':')
+		b = appendJSONValue(b, f.Value)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendTime appends t in seconds to the millisecond, right-aligned in 8
+// columns, as "%8.3f" would.
+func appendTime(b []byte, t time.Duration) []byte {
+	var num [24]byte
+	s := strconv.AppendFloat(num[:0], t.Seconds(), 'f', 3, 64)
+	for i := len(s); i < 8; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+// drain writes the pending lines to the output until Close, or until a
+// write fails.
+func (w *Writer) drain() {
+	defer close(w.done)
+	var out []byte
+	for {
+		w.mu.Lock()
+		for len(w.pending) == 0 && !w.closing {
+			w.mu.Unlock()
+			<-w.wake
+			w.mu.Lock()
+		}
+		if len(w.pending) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		out, w.pending = w.pending, out[:0]
+		w.mu.Unlock()
+		if _, err := w.out.Write(out); err != nil {
+			w.mu.Lock()
+			w.failed = err
+			w.pending = nil
+			w.mu.Unlock()
+			return
+		}
+	}
+}
+
+// ErrBlocked is Close's error when the output took no more lines within
+// CloseWait.
+var ErrBlocked = errors.New("event: output blocked")
+
+// Close ends a buffered Writer: it adds a "dropped" event with the total if
+// any line was dropped, and waits at most CloseWait for the buffered lines
+// to be written. It returns the first write error, or ErrBlocked when lines
+// were still waiting; lines emitted after Close are dropped. For a Writer
+// from NewWriter it only returns the first write error.
+func (w *Writer) Close() error {
+	if !w.buffered {
+		return w.Err()
+	}
+	w.mu.Lock()
+	if !w.closing {
+		w.closing = true
+		if w.total > 0 && w.failed == nil {
+			// The total may go past BufferSize: it is the last line.
+			w.pending = w.appendDropped(w.pending, w.last, true)
+		}
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	w.mu.Unlock()
+	wait := time.NewTimer(CloseWait)
+	defer wait.Stop()
+	select {
+	case <-w.done:
+	case <-wait.C:
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes not written", ErrBlocked, len(w.pending))
+	}
+	return w.Err()
+}
+
+// Dropped returns how many lines were dropped in all (NewBuffered only).
+func (w *Writer) Dropped() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.total
 }
 
 // Err returns the first write error, if any.
@@ -115,9 +306,4 @@ func (w *Writer) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.failed
-}
-
-func jsonNumber(f float64) string {
-	b, _ := json.Marshal(f)
-	return string(b)
 }

@@ -193,9 +193,11 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		}
 	}
 	fault := server.Fault(opts.Fault)
+	events := event.NewBuffered(stdout, opts.JSON)
+	defer events.Close()
 	return server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
-		Events:          event.NewWriter(stdout, opts.JSON),
+		Events:          events,
 		Probe:           opts.Probe,
 		MaxConns:        opts.MaxConns,
 		StatsEvery:      opts.StatsEvery,

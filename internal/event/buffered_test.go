@@ -1,0 +1,175 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// gate is an output that takes one Write at a time: each Write hands its
+// bytes to the test on entered, then waits for release, as a pipe that
+// nobody reads would.
+type gate struct {
+	entered chan []byte
+	release chan struct{}
+}
+
+func newGate() *gate { return &gate{entered: make(chan []byte), release: make(chan struct{})} }
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.entered <- bytes.Clone(p)
+	<-g.release
+	return len(p), nil
+}
+
+// lineOf is one text line as the Writer writes it.
+func lineOf(t time.Duration, text string) string {
+	var w bytes.Buffer
+	NewWriter(&w, false).Emit(t, Note, text)
+	return w.String()
+}
+
+func TestBufferedNeverWaitsAndCountsDrops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := NewBuffered(g, false)
+		text := strings.Repeat("x", 90)
+		w.Emit(0, Note, text)
+		if got, want := string(<-g.entered), lineOf(0, text); got != want {
+			t.Fatalf("first write %q, want %q", got, want)
+		}
+		// The drainer is stuck in that Write: Emit must still return at once.
+		const n = 20000
+		for range n {
+			w.Emit(time.Second, Note, text)
+		}
+		fit := BufferSize / len(lineOf(time.Second, text))
+		if got := w.Dropped(); got != n-int64(fit) {
+			t.Fatalf("dropped %d lines, want %d (%d of %d fit)", got, n-fit, fit, n)
+		}
+		g.release <- struct{}{}
+		if got := len(<-g.entered); got != fit*len(lineOf(time.Second, text)) {
+			t.Fatalf("second write of %d bytes, want %d lines of %d", got, fit, len(lineOf(time.Second, text)))
+		}
+		// Room again: the next line comes after a line that counts the drops.
+		w.Emit(2*time.Second, Note, "after")
+		g.release <- struct{}{}
+		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", n-fit) + lineOf(2*time.Second, "after")
+		if got := string(<-g.entered); got != want {
+			t.Fatalf("after the drops got %q, want %q", got, want)
+		}
+		g.release <- struct{}{}
+		closed := make(chan error)
+		go func() { closed <- w.Close() }()
+		want = fmt.Sprintf("   2.000  %d event lines dropped in all: the output was not being read fast enough\n", n-fit)
+		if got := string(<-g.entered); got != want {
+			t.Fatalf("at Close got %q, want %q", got, want)
+		}
+		g.release <- struct{}{}
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
+}
+
+func TestBufferedJSONDropEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := NewBuffered(g, true)
+		w.Emit(0, Note, "")
+		<-g.entered
+		for w.Dropped() == 0 {
+			w.Emit(time.Second, Ping, "", F("seq", 1))
+		}
+		g.release <- struct{}{}
+		<-g.entered
+		go w.Close()
+		g.release <- struct{}{}
+		want := `{"t":1,"event":"dropped","lines":1,"total":1}` + "\n"
+		if got := string(<-g.entered); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+		g.release <- struct{}{}
+	})
+}
+
+// A stdout that is never read does not keep Close: it gives up after
+// CloseWait, saying so.
+func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := NewBuffered(g, false)
+		w.Emit(0, Note, "one")
+		<-g.entered
+		w.Emit(0, Note, "two")
+		start := time.Now()
+		err := w.Close()
+		if !errors.Is(err, ErrBlocked) || time.Since(start) != CloseWait {
+			t.Fatalf("Close after %v: %v, want ErrBlocked after %v", time.Since(start), err, CloseWait)
+		}
+		w.Emit(time.Second, Note, "after Close")
+		if w.Dropped() != 1 {
+			t.Fatalf("a line after Close: dropped %d, want 1", w.Dropped())
+		}
+		g.release <- struct{}{} // "one" written; "two" next, then the drainer ends
+		<-g.entered
+		g.release <- struct{}{}
+	})
+}
+
+func TestBufferedWriteErrorStopsOutput(t *testing.T) {
+	f := &failing{}
+	w := NewBuffered(f, false)
+	w.Emit(0, Note, "one")
+	if err := w.Close(); err == nil || f.n != 1 {
+		t.Fatalf("Close: %v after %d writes, want the write error after 1", err, f.n)
+	}
+	w.Emit(0, Note, "two")
+	if f.n != 1 {
+		t.Fatalf("%d writes after a failure", f.n-1)
+	}
+}
+
+// t never decreases in a stream, whoever emits: a line that comes late to
+// the lock takes the time of the line before it.
+func TestTimeNeverDecreases(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b, true)
+	w.Emit(2*time.Second, Note, "")
+	w.Emit(time.Second, Ping, "")
+	want := `{"t":2,"event":"note"}` + "\n" + `{"t":2,"event":"ping"}` + "\n"
+	if b.String() != want {
+		t.Fatalf("got %s, want %s", b.String(), want)
+	}
+}
+
+func TestConcurrentEmittersInOrder(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b, false)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 500 {
+				w.Emit(time.Since(start), Note, "")
+			}
+		})
+	}
+	wg.Wait()
+	var last float64
+	for i, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		var s float64
+		if _, err := fmt.Sscan(l, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s < last {
+			t.Fatalf("line %d: t %v after %v", i, s, last)
+		}
+		last = s
+	}
+}
