@@ -307,7 +307,7 @@ func tNeverDecreases(t *testing.T, stream string) {
 // stats goroutine emitting beside its loop.
 func TestTimeNeverDecreases(t *testing.T) {
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	srv := exec.Command("hbserver", "127.0.0.1", "0", "--addr-file", addrFile, "--json", "--stats-every", "1ms")
+	srv := exec.Command("hbserver", "127.0.0.1", "0", "--addr-file", addrFile, "--json", "--stats-every", "100ms")
 	srv.Env = append(os.Environ(), noRaceExitSleep)
 	var srvOut bytes.Buffer
 	srv.Stdout = &srvOut
