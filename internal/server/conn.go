@@ -498,24 +498,33 @@ func (c *conn) expire(now time.Time) {
 			return
 		}
 	}
-	for len(c.queue) > 0 && !c.queue[0].due.After(now) && c.state == serving {
-		q := &c.queue[0]
-		if c.faulted && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, c.tag()+q.label()+" not answered (--fault mute)", append(c.pingFields(&q.pingInfo), event.F("note", "muted"))...)
-		} else {
-			q.f.SetType(msg.Pong)
-			c.send(q.f[:], now)
-			c.answered(&q.pingInfo, now)
-		}
-		c.queue = c.queue[1:]
-		if len(c.queue) == 0 {
-			c.queue = nil
-		}
-	}
+	c.answerDue(now)
 	if c.m != nil && c.state == serving {
 		c.tick(now)
 	}
 	c.watch()
+}
+
+// answerDue sends the PONGs whose SLEEP is over, in order. Each PING
+// leaves the queue before its PONG is sent: a send that fails finishes the
+// connection, which drops the queue, and nothing may touch a finished
+// connection's state.
+func (c *conn) answerDue(now time.Time) {
+	s := c.s
+	for c.state == serving && len(c.queue) > 0 && !c.queue[0].due.After(now) {
+		q := c.queue[0]
+		c.queue = c.queue[1:]
+		if len(c.queue) == 0 {
+			c.queue = nil
+		}
+		if c.faulted && s.cfg.Fault == Mute {
+			s.ev.Emit(s.since(), event.Note, c.tag()+q.label()+" not answered (--fault mute)", append(c.pingFields(&q.pingInfo), event.F("note", "muted"))...)
+			continue
+		}
+		q.f.SetType(msg.Pong)
+		c.send(q.f[:], now)
+		c.answered(&q.pingInfo, now)
+	}
 }
 
 // tick runs the server's heartbeat: PINGs due, probes missed, the verdict.
