@@ -14,10 +14,12 @@ import (
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
-// pingQueue bounds the PINGs waiting for their SLEEP on one connection. A
-// client that sends more waits (the server stops reading it), as it would
-// against the C server, which does not read while it sleeps.
-const pingQueue = 64
+// maxOut bounds the output one connection may have waiting for its
+// socket: a PONG's rest, a Notice, the server heartbeat's PINGs. PONGs wait
+// in the queue, not here, while output waits, so a client that takes
+// nothing while four frames' worth waits is not reading; it is closed as
+// such, before WriteTimeout.
+const maxOut = 4 * msg.FrameSize
 
 // lingerFor is how long a connection the server gave up on is drained
 // after its closing Notice, so that no RST overtakes the Notice.
@@ -27,6 +29,7 @@ type connState uint8
 
 const (
 	serving   connState = iota
+	closing             // the peer sent its FIN: answering what is queued, then closing
 	lingering           // told why it ends; draining until the peer closes or lingerFor
 	frozen              // --fault freeze: neither read nor written until shutdown
 	closed
@@ -40,9 +43,10 @@ type conn struct {
 	id    uint64
 	peer  string
 	state connState
-	// rejected marks a connection over --max-conns: it is told so and
-	// drained, and never counts as open.
-	rejected bool
+	// counted is set while the connection counts as open (for MaxConns
+	// and stats): from its accept until it ends or its peer's FIN is seen.
+	// One over MaxConns never counts.
+	counted bool
 	// interest is what the poller watches fd for now.
 	interest uint32
 	// slot is the conn's place in the loop's deadlines.
@@ -60,8 +64,9 @@ type conn struct {
 	outBy    time.Time
 	shutWant bool // shut the write side once out is sent (lingering)
 
-	// queue holds the PINGs waiting for their SLEEP, in order.
-	queue []queued
+	// queue holds the PINGs waiting for their SLEEP, in order; nil when
+	// none waits.
+	queue *pingQueue
 
 	lastPing time.Time
 	strikes  int
@@ -83,13 +88,6 @@ type pingInfo struct {
 	stamped bool // it carries our stamp, so seq is its number
 }
 
-// queued is a PING waiting for its SLEEP: the frame to echo and when.
-type queued struct {
-	pingInfo
-	due time.Time
-	f   msg.Frame
-}
-
 // DeadlineSlot is c's place in the loop's deadlines.
 func (c *conn) DeadlineSlot() *deadline.Slot { return &c.slot }
 
@@ -104,13 +102,11 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	s.conns[fd] = c
 	if err := s.p.Add(fd, poll.In); err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
-		c.rejected = true // never counted as open
 		c.finish(IOError, "epoll: "+err.Error())
 		return
 	}
 	c.interest = poll.In
 	if s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns) {
-		c.rejected = true
 		text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
 		c.notify(msg.Closing, text, now, false)
 		c.linger(OverLimit, text, now)
@@ -118,6 +114,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		return
 	}
 	s.open.Add(1)
+	c.counted = true
 	text, kernelFields, err := s.setKernel(fd)
 	if err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
@@ -152,10 +149,12 @@ func (c *conn) ready(events uint32, now time.Time) {
 		if events&(poll.In|poll.Err|poll.Hup) != 0 {
 			c.drain()
 		}
-	case c.interest&poll.In != 0:
-		if events&(poll.In|poll.Err|poll.Hup) != 0 {
-			c.read(now)
-		}
+	case c.interest&poll.In != 0 && events&(poll.In|poll.Err|poll.Hup) != 0:
+		c.read(now) // which sees the FIN, if any, after the frames before it
+	case events&poll.RdHup != 0 && c.state == serving:
+		// The peer's FIN while the conn is not read (PINGs or output
+		// wait): whatever it sent that was not read yet is dropped.
+		c.peerClosed(now)
 	case events&(poll.Err|poll.Hup) != 0:
 		// Not reading (output or PINGs wait): the error is all there is
 		// to learn, and it must be handled, or it is reported again.
@@ -177,9 +176,10 @@ func (c *conn) watch() {
 		return
 	case lingering:
 		want = poll.In
-	default:
-		if c.out == nil && len(c.queue) < pingQueue {
-			want = poll.In
+	case serving:
+		want = poll.RdHup // a FIN is seen even while the conn is not read
+		if c.out == nil && (c.queue == nil || !c.queue.full()) {
+			want |= poll.In
 		}
 	}
 	if c.out != nil {
@@ -191,11 +191,19 @@ func (c *conn) watch() {
 	}
 }
 
-// read takes what the socket holds (a bounded amount) and handles every
-// whole frame in it; the rest of a frame waits in c.in.
+// read takes what the socket holds and handles every whole frame in it;
+// the rest of a frame waits in c.in. It takes no more frames than the
+// queue has room for, so that each can wait its turn there.
 func (c *conn) read(now time.Time) {
 	s := c.s
-	buf := s.rbuf
+	room := maxQueued
+	if c.queue != nil {
+		room -= c.queue.n
+	}
+	if room == 0 {
+		return // watch stops reading a conn whose queue is full
+	}
+	buf := s.rbuf[:min(room, readFrames)*msg.FrameSize]
 	had := c.in.Unread(buf)
 	n, err := unix.Read(c.fd, buf[had:])
 	switch {
@@ -208,7 +216,7 @@ func (c *conn) read(now time.Time) {
 		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), had, msg.FrameSize))
 		return
 	case n == 0:
-		c.finish(PeerClosed, "")
+		c.peerClosed(now)
 		return
 	}
 	data := buf[:had+n]
@@ -296,19 +304,23 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
 		return
 	}
-	if s.cfg.Sleep == 0 && len(c.queue) == 0 {
+	if s.cfg.Sleep == 0 && c.queue == nil && c.out == nil {
 		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
 		c.send(f[:], now)
 		c.answered(&p, now)
 		return
 	}
 	// The C server's recv, sleep, send: SLEEP after the PING arrived or
-	// after the previous answer, whichever is later.
-	q := queued{pingInfo: p, due: now.Add(s.cfg.Sleep), f: *f}
-	if k := len(c.queue); k > 0 && c.queue[k-1].due.After(now) {
-		q.due = c.queue[k-1].due.Add(s.cfg.Sleep)
+	// after the previous answer, whichever is later. (With SLEEP 0 a PING
+	// waits here only behind output that waits.) read took no more PINGs
+	// than there is room for.
+	due := now.Add(s.cfg.Sleep)
+	if c.queue == nil {
+		c.queue = s.lendQueue()
+	} else if last := c.queue.back().due; last.After(now) {
+		due = last.Add(s.cfg.Sleep)
 	}
-	c.queue = append(c.queue, q)
+	c.queue.push(p, due, f)
 }
 
 func (p *pingInfo) label() string {
@@ -354,6 +366,10 @@ func (c *conn) send(b []byte, now time.Time) {
 		return
 	}
 	if c.out != nil {
+		if len(c.out)+len(b) > maxOut {
+			c.finish(WriteStalled, fmt.Sprintf("%d bytes wait to be sent, more than the %d a connection may hold", len(c.out)+len(b), maxOut))
+			return
+		}
 		c.out = append(c.out, b...)
 		return
 	}
@@ -392,6 +408,7 @@ func (c *conn) flush(now time.Time) {
 		c.shutWant = false
 		unix.Shutdown(c.fd, unix.SHUT_WR)
 	}
+	c.answerDue(now) // the PONGs that waited behind the output
 	c.watch()
 }
 
@@ -417,7 +434,8 @@ func (c *conn) linger(reason Reason, detail string, now time.Time) {
 	}
 	c.state, c.reason, c.detail = lingering, reason, detail
 	c.lingerBy = now.Add(lingerFor)
-	c.queue, c.m = nil, nil
+	c.dropQueue()
+	c.m = nil
 	c.frameBy = time.Time{}
 	if c.out != nil {
 		c.shutWant = true
@@ -462,8 +480,8 @@ func (c *conn) nextDeadline() time.Time {
 	sooner(c.frameBy)
 	sooner(c.outBy)
 	sooner(c.faultAt)
-	if len(c.queue) > 0 {
-		sooner(c.queue[0].due)
+	if c.queue != nil && c.out == nil { // behind output, PONGs wait for it
+		sooner(c.queue.front().due)
 	}
 	if c.m != nil {
 		sooner(c.m.Deadline())
@@ -480,7 +498,7 @@ func (c *conn) expire(now time.Time) {
 		}
 		return
 	}
-	if c.state != serving {
+	if c.state != serving && c.state != closing {
 		return
 	}
 	switch {
@@ -505,25 +523,71 @@ func (c *conn) expire(now time.Time) {
 	c.watch()
 }
 
-// answerDue sends the PONGs whose SLEEP is over, in order. Each PING
-// leaves the queue before its PONG is sent: a send that fails finishes the
-// connection, which drops the queue, and nothing may touch a finished
-// connection's state.
+// peerClosed handles the peer's FIN. With nothing queued the connection
+// ends now. Otherwise it is closing: the FIN may be a half-close (shutdown
+// of the peer's sending side), and a half-closed peer still reads, so the
+// PINGs queued are answered in their turn, as the C server would, and the
+// connection ends after the last ("peer closed"). A FIN looks the same
+// whether the peer has gone or only stopped sending; one that has gone
+// answers the first PONG with a RST, which ends the connection ("reset by
+// peer"). So a closing connection stays at most maxQueued x SLEEP after
+// the FIN (a gone peer's at most SLEEP), plus WriteTimeout when its
+// output waits; it reads nothing more and no longer counts as open, so
+// clients that have gone never fill MaxConns.
+func (c *conn) peerClosed(now time.Time) {
+	if n := c.in.Len(); n > 0 {
+		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), n, msg.FrameSize))
+		return
+	}
+	if c.queue == nil && c.out == nil {
+		c.finish(PeerClosed, "")
+		return
+	}
+	c.state = closing
+	c.uncount()
+	c.m, c.faultAt, c.frameBy = nil, time.Time{}, time.Time{} // the peer sends nothing more
+	c.answerDue(now)
+	c.watch()
+}
+
+// uncount stops counting the connection as open.
+func (c *conn) uncount() {
+	if c.counted {
+		c.counted = false
+		c.s.open.Add(-1)
+	}
+}
+
+// dropQueue gives the connection's queue back, with what is in it.
+func (c *conn) dropQueue() {
+	c.s.returnQueue(c.queue)
+	c.queue = nil
+}
+
+// answerDue sends the PONGs whose SLEEP is over, in order, unless output
+// waits. Each PING leaves the queue before its PONG is sent: a send that
+// fails finishes the connection, which drops the queue, and nothing may
+// touch a finished connection's state. A closing connection ends once its
+// last PONG is out.
 func (c *conn) answerDue(now time.Time) {
 	s := c.s
-	for c.state == serving && len(c.queue) > 0 && !c.queue[0].due.After(now) {
-		q := c.queue[0]
-		c.queue = c.queue[1:]
-		if len(c.queue) == 0 {
-			c.queue = nil
-		}
+	for (c.state == serving || c.state == closing) && c.out == nil && c.queue != nil && !c.queue.front().due.After(now) {
+		q := c.queue.front()
+		c.queue.pop()
+		p := q.pingInfo
 		if c.faulted && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, c.tag()+q.label()+" not answered (--fault mute)", append(c.pingFields(&q.pingInfo), event.F("note", "muted"))...)
-			continue
+			s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
+		} else {
+			q.f.SetType(msg.Pong)
+			c.send(q.f[:], now) // q stays valid: nothing is pushed meanwhile
+			c.answered(&p, now)
 		}
-		q.f.SetType(msg.Pong)
-		c.send(q.f[:], now)
-		c.answered(&q.pingInfo, now)
+		if c.queue != nil && c.queue.n == 0 {
+			c.dropQueue()
+		}
+	}
+	if c.state == closing && c.queue == nil && c.out == nil {
+		c.finish(PeerClosed, "")
 	}
 }
 
@@ -569,7 +633,8 @@ func (c *conn) fault() {
 		// ACKs until the receive buffer fills.
 		s.p.Remove(c.fd)
 		c.state, c.interest = frozen, 0
-		c.queue, c.m, c.frameBy, c.outBy = nil, nil, time.Time{}, time.Time{}
+		c.dropQueue()
+		c.m, c.frameBy, c.outBy = nil, time.Time{}, time.Time{}
 	case ResetConn:
 		c.finish(FaultReset, "")
 	case CloseConn:
@@ -591,11 +656,10 @@ func (c *conn) finish(reason Reason, detail string) {
 	s.conns[c.fd] = nil
 	s.timers.Set(c, time.Time{})
 	c.in.Release(&s.frames)
-	c.state, c.out, c.queue, c.m = closed, nil, nil, nil
+	c.dropQueue()
+	c.state, c.out, c.m = closed, nil, nil
 	s.counts[reason]++
-	if !c.rejected {
-		s.open.Add(-1)
-	}
+	c.uncount()
 	text := c.tag() + "closed: " + string(reason)
 	if detail != "" {
 		text += " (" + detail + ")"

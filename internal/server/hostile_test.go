@@ -2,6 +2,8 @@ package server
 
 import (
 	"net"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,5 +149,219 @@ func TestGoneClientsDoNotCrashTheServer(t *testing.T) {
 			}
 		}
 		h.stop()
+	}
+}
+
+// step runs one pass of the event loop's readiness handling at now, as
+// run does, waiting at most a second for something to be ready.
+func (s *srv) step(t *testing.T, now time.Time) {
+	t.Helper()
+	if err := s.p.SetTimer(time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	ready, _, _, err := s.p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ready {
+		if c := s.conns[r.FD]; c != nil {
+			c.ready(r.Events, now)
+			s.schedule(c)
+		}
+	}
+}
+
+// peerReads reads what the client's end holds: the frames' types, and
+// whether the server has closed.
+func peerReads(t *testing.T, fd int) (types []msg.Type, eof bool) {
+	t.Helper()
+	var f msg.Frame
+	for {
+		n, err := unix.Read(fd, f[:])
+		switch {
+		case err == unix.EAGAIN:
+			return types, false
+		case err != nil:
+			t.Fatal(err)
+		case n == 0:
+			return types, true
+		case n < msg.FrameSize:
+			t.Fatalf("a short read of %d bytes", n) // a socketpair keeps writes whole
+		}
+		typ, _ := f.Type()
+		types = append(types, typ)
+	}
+}
+
+// A client that pipelines PINGs against SLEEP > 0 makes the server hold
+// maxQueued of them and no more: the rest wait in the kernel's buffers
+// while the server stops reading. The heap figure per connection is the
+// one docs/PERFORMANCE.md gives (go test -v -run TestPipeliningIsBounded).
+func TestPipeliningIsBounded(t *testing.T) {
+	const conns, each = 100, 60
+	s := loop(t, Config{Sleep: time.Hour, Quiet: true})
+	t0 := time.Unix(1000, 0)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	cs := make([]*conn, conns)
+	for i := range cs {
+		c, peer := pair(t, s, t0)
+		pings(t, peer, each)
+		unix.Write(peer, make([]byte, 500)) // and half a frame
+		c.readable(t0)
+		cs[i] = c
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	perConn := (int64(ms.HeapAlloc) - int64(before)) / conns
+	t.Logf("heap a connection, %d PINGs pipelined against SLEEP 1h: %d bytes", each, perConn)
+	for _, c := range cs {
+		if c.queue == nil || c.queue.n != maxQueued || c.interest&poll.In != 0 || c.interest&poll.RdHup == 0 {
+			t.Fatalf("queue %v, interest %#x: want %d PINGs queued and only the FIN watched", c.queue, c.interest, maxQueued)
+		}
+	}
+	if perConn > 8<<10 {
+		t.Fatalf("%d bytes of heap a pipelining connection, want at most 8 KiB", perConn)
+	}
+	// The queue drains in its turn, and reading resumes.
+	c := cs[0]
+	c.expire(t0.Add(time.Hour - 1))
+	if c.queue.n != maxQueued {
+		t.Fatalf("a PONG sent before its SLEEP: %d queued", c.queue.n)
+	}
+	c.expire(t0.Add(time.Hour))
+	if c.queue.n != maxQueued-1 || c.interest&poll.In == 0 {
+		t.Fatalf("after the first PONG: %d queued, interest %#x", c.queue.n, c.interest)
+	}
+}
+
+// A client that shuts down its sending side after its PINGs gets them all
+// answered, each in its turn after SLEEP, and then the server closes.
+func TestHalfCloseIsAnswered(t *testing.T) {
+	const sleep = 5 * time.Second
+	s := loop(t, Config{Sleep: sleep})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 2)
+	unix.Shutdown(peer, unix.SHUT_WR)
+	c.readable(t0)
+	if c.state != closing || s.open.Load() != 0 {
+		t.Fatalf("state %v, %d open: want closing, not counted", c.state, s.open.Load())
+	}
+	for _, tc := range []struct {
+		at    time.Duration
+		pongs int
+		eof   bool
+	}{
+		{sleep - 1, 0, false},
+		{sleep, 1, false},
+		{2*sleep - 1, 0, false},
+		{2 * sleep, 1, true},
+	} {
+		c.expire(t0.Add(tc.at))
+		s.schedule(c)
+		types, eof := peerReads(t, peer)
+		if len(types) != tc.pongs || eof != tc.eof || (tc.pongs > 0 && types[0] != msg.Pong) {
+			t.Fatalf("at %v: read %v, closed %v; want %d PONG, closed %v", tc.at, types, eof, tc.pongs, tc.eof)
+		}
+	}
+	if s.counts[PeerClosed] != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
+
+// A client that pipelines and closes while its queue is full is seen to
+// go at once (EPOLLRDHUP) and no longer counts against MaxConns; it ends
+// when its first PONG is due, which a peer that has gone refuses.
+func TestGoneWhileQueueFull(t *testing.T) {
+	s := loop(t, Config{Sleep: time.Second, MaxConns: 1})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 10)
+	c.readable(t0)
+	if c.interest&poll.In != 0 {
+		t.Fatal("still reading with a full queue")
+	}
+	unix.Shutdown(peer, unix.SHUT_WR) // its FIN
+	s.step(t, t0)
+	if c.state != closing || s.open.Load() != 0 {
+		t.Fatalf("after the FIN: state %v, %d open; want closing, not counted", c.state, s.open.Load())
+	}
+	if at := c.nextDeadline(); !at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("held until %v, want the first PONG's due time", at.Sub(t0))
+	}
+	unix.Close(peer) // gone, not only half-closed
+	c.expire(t0.Add(time.Second))
+	if c.state != closed || s.counts[Reset] != 1 {
+		t.Fatalf("state %v, closes %v: want reset when the first PONG is refused", c.state, s.counts)
+	}
+}
+
+// End to end: a PING, then shutdown(SHUT_WR): the PONG comes after SLEEP,
+// then the server closes ("peer closed").
+func TestHalfCloseEndToEnd(t *testing.T) {
+	const sleep = 50 * time.Millisecond
+	h := start(t, sleep)
+	c := dial(t, h.addr)
+	sent := ping(t, c, 1)
+	c.CloseWrite()
+	if st, at := readPong(t, c); st.Seq != 1 || at.Sub(sent) < sleep {
+		t.Fatalf("PONG %d after %v", st.Seq, at.Sub(sent))
+	}
+	expectEOF(t, c)
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
+}
+
+// Clients that pipeline PINGs and go, against a long SLEEP, do not fill
+// --max-conns: a new client is served as soon as they have gone.
+func TestGhostsDoNotFillMaxConns(t *testing.T) {
+	// A receive buffer that holds what a ghost sends, so that its FIN
+	// arrives. (With more than the server's receive window, the FIN waits
+	// behind the PINGs in the client's kernel, and the first PONG, refused
+	// with a RST, is the first sign that the client has gone.)
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20) })
+	}}
+	h := startOn(t, lc, Config{Sleep: time.Hour, MaxConns: 2})
+	good := dial(t, h.addr)
+	ping(t, good, 1)
+	h.wait(func(l line) bool { return l["event"] == "ping" })
+	for range 20 {
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		for range 100 { // more than the old queue of 64: not read to the FIN
+			c.Write(f[:])
+		}
+		c.Close()
+	}
+	// Each ghost's FIN is seen soon; until then a newcomer may be told the
+	// server is full, so try again until a deadline.
+	tries := 0
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c := dial(t, h.addr)
+		ping(t, c, 2)
+		go func() { // a refused client reads the Notice and goes
+			var f msg.Frame
+			msg.ReadFrame(c, &f)
+			c.Close()
+		}()
+		l := h.wait(func(l line) bool { // served, or refused as over the limit
+			return l["peer"] == c.LocalAddr().String() && (l["event"] == "ping" || l["event"] == "closed")
+		})
+		if l["event"] == "ping" {
+			t.Logf("served after %d refusals", tries)
+			break
+		}
+		tries++
+		if time.Now().After(deadline) {
+			t.Fatalf("a new client is still refused: %v", l)
+		}
+		time.Sleep(10 * time.Millisecond) // a client's retry, not synchronisation
 	}
 }

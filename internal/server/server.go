@@ -216,14 +216,16 @@ type srv struct {
 	p     *poll.Poller
 	lfd   int
 
-	conns   []*conn // by file descriptor
-	open    atomic.Int64
-	nextID  uint64
-	counts  map[Reason]int
-	timers  deadline.Queue[*conn] // one entry per conn with a deadline
-	rbuf    []byte                // every read lands here first
-	frames  msg.Pool              // lends the partial frames their buffers
-	backoff time.Duration
+	conns  []*conn // by file descriptor
+	open   atomic.Int64
+	nextID uint64
+	counts map[Reason]int
+	timers deadline.Queue[*conn] // one entry per conn with a deadline
+	rbuf   []byte                // every read lands here first
+	frames msg.Pool              // lends the partial frames their buffers
+	// spareQueues are empty PING queues kept for reuse.
+	spareQueues []*pingQueue
+	backoff     time.Duration
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
 	acceptAt time.Time
