@@ -68,8 +68,8 @@ type conn struct {
 	// none waits.
 	queue *pingQueue
 
-	lastPing time.Time
-	strikes  int
+	rate     pingRate  // MinPingInterval's schedule
+	lastPing time.Time // when the last PING came, for the Notices
 
 	m *probe.Machine // the server's heartbeat; nil when off
 
@@ -245,14 +245,13 @@ func (c *conn) read(now time.Time) {
 func (c *conn) frame(f *msg.Frame, now time.Time) {
 	s := c.s
 	typ, _ := f.Type()
-	switch typ {
-	case msg.Ping:
+	switch {
+	case typ == msg.Ping:
 		c.ping(f, now)
-	case msg.Pong:
-		if c.m != nil {
-			c.pong(f, now)
-		}
-	default:
+	case typ == msg.Pong && c.m != nil:
+		c.pong(now)
+	default: // a PONG too when the server heartbeat is off: it answers nothing
+
 		if !s.cfg.Quiet {
 			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", c.tag(), typ, ignored(typ)),
 				c.fields(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
@@ -268,27 +267,24 @@ func (c *conn) frame(f *msg.Frame, now time.Time) {
 func (c *conn) ping(f *msg.Frame, now time.Time) {
 	s := c.s
 	if allowed := s.cfg.MinPingInterval; allowed > 0 {
-		gap := now.Sub(c.lastPing)
-		if c.lastPing.IsZero() || gap >= allowed {
-			c.strikes = 0
-		} else {
-			c.strikes++
-			gap := gap.Round(time.Microsecond)
+		ahead := c.rate.arrive(now, allowed)
+		gap := now.Sub(c.lastPing).Round(time.Microsecond)
+		c.lastPing = now
+		if ahead > 0 {
 			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
-			if c.strikes >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
-					c.strikes, gap, rate, allowed)
+			if ahead >= PingStrikes {
+				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate; this server allows one per %s (--min-ping-interval); the last came %s after the one before (about %.0f/s)",
+					ahead, allowed, gap, rate)
 				c.notify(msg.Closing, text, now, true)
 				c.linger(PingFlood, text, now)
 				return
 			}
 			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-				gap, rate, allowed, c.strikes, PingStrikes), now, true)
+				gap, rate, allowed, ahead, PingStrikes), now, true)
 			if c.state != serving {
 				return
 			}
 		}
-		c.lastPing = now
 	}
 	if c.m != nil {
 		c.m.Frame(now)
@@ -301,7 +297,7 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		s.ev.Emit(s.since(), event.Ping, c.tag()+p.label()+" received", c.pingFields(&p)...)
 	}
 	if c.faulted && s.cfg.Fault == Mute {
-		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
+		c.muted(&p)
 		return
 	}
 	if s.cfg.Sleep == 0 && c.queue == nil && c.out == nil {
@@ -337,6 +333,14 @@ func (c *conn) pingFields(p *pingInfo) []event.Field {
 	return c.fields(event.F("seq", p.seq))
 }
 
+// muted reports a PING left unanswered by --fault mute.
+func (c *conn) muted(p *pingInfo) {
+	s := c.s
+	if !s.cfg.Quiet {
+		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(p), event.F("note", "muted"))...)
+	}
+}
+
 // answered reports a PONG sent.
 func (c *conn) answered(p *pingInfo, now time.Time) {
 	s := c.s
@@ -349,9 +353,12 @@ func (c *conn) answered(p *pingInfo, now time.Time) {
 }
 
 // pong hands a client's PONG to the server's heartbeat.
-func (c *conn) pong(f *msg.Frame, now time.Time) {
+func (c *conn) pong(now time.Time) {
 	s := c.s
 	a := c.m.Pong(now)
+	if s.cfg.Quiet {
+		return
+	}
 	fs := c.fields(event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT), event.F("received", true))
 	if a.Late || a.Seq == 0 {
 		s.ev.Emit(s.since(), event.LatePong, fmt.Sprintf("%slate PONG #%d from the client, RTT %s", c.tag(), a.Seq, a.RTT.Round(time.Microsecond)), fs...)
@@ -576,7 +583,7 @@ func (c *conn) answerDue(now time.Time) {
 		c.queue.pop()
 		p := q.pingInfo
 		if c.faulted && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
+			c.muted(&p)
 		} else {
 			q.f.SetType(msg.Pong)
 			c.send(q.f[:], now) // q stays valid: nothing is pushed meanwhile
@@ -615,6 +622,9 @@ func (c *conn) tick(now time.Time) {
 		c.send(ping[:], now)
 		if c.state != serving {
 			return
+		}
+		if s.cfg.Quiet {
+			continue
 		}
 		s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", c.tag(), st.Seq),
 			c.fields(event.F("seq", st.Seq), event.F("sent", true))...)

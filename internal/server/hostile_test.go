@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -363,5 +364,86 @@ func TestGhostsDoNotFillMaxConns(t *testing.T) {
 			t.Fatalf("a new client is still refused: %v", l)
 		}
 		time.Sleep(10 * time.Millisecond) // a client's retry, not synchronisation
+	}
+}
+
+// Three PINGs back to back, then a pause of a whole interval, over and
+// over: three times the rate --min-ping-interval allows. The old rule
+// forgave every strike after one long gap; this client is closed.
+func TestPingBurstsAtThreeTimesTheRate(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	h := startWith(t, Config{MinPingInterval: interval, Quiet: true})
+	c := dial(t, h.addr)
+	go func() {
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		for range 5 {
+			for range 3 {
+				if _, err := c.Write(f[:]); err != nil {
+					return
+				}
+			}
+			time.Sleep(interval + 10*time.Millisecond) // the client's pace, not synchronisation
+		}
+	}()
+	for {
+		sev, text := readNotice(t, c)
+		if sev == msg.Closing {
+			if !strings.Contains(text, "ping flood: 3 PINGs ahead") {
+				t.Fatalf("closing notice %q", text)
+			}
+			c.Close() // so that the server's linger ends now
+			break
+		}
+	}
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+}
+
+// --quiet leaves out every per-frame event, the server heartbeat's too: a
+// client that floods PONGs makes no output. Without it, a client's PONG
+// is reported: as data with the heartbeat off (it answers nothing), as a
+// pong or late_pong with it on.
+func TestPerFrameEvents(t *testing.T) {
+	hb := probe.Config{Idle: 20 * time.Millisecond, Interval: time.Hour, Probes: 3}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // the events between connected and closed
+	}{
+		{"quiet, heartbeat on", Config{Quiet: true, Probe: hb}, nil},
+		{"heartbeat on", Config{Probe: hb}, []string{"ping", "pong", "late_pong", "late_pong", "data"}},
+		{"heartbeat off", Config{}, []string{"data", "data", "data"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startWith(t, tc.cfg)
+			c := dial(t, h.addr)
+			var f msg.Frame
+			if tc.cfg.Probe.Enabled() {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if err := msg.ReadFrame(c, &f); err != nil { // the server's PING
+					t.Fatal(err)
+				}
+				f.SetType(msg.Pong)
+				c.Write(f[:]) // its answer
+			}
+			f.SetType(msg.Pong)
+			c.Write(f[:]) // PONGs that answer nothing
+			c.Write(f[:])
+			f.SetType(msg.Type1)
+			c.Write(f[:])
+			c.Close()
+			h.wait(func(l line) bool { return l["event"] == "connected" })
+			var got []string
+			for {
+				l := h.wait(func(line) bool { return true })
+				if l["event"] == "closed" {
+					break
+				}
+				got = append(got, l["event"].(string))
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("events %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
