@@ -594,7 +594,19 @@ func (c *conn) answerDue(now time.Time) {
 		}
 	}
 	if c.state == closing && c.queue == nil && c.out == nil {
+		c.discard()
 		c.finish(PeerClosed, "")
+	}
+}
+
+// discard reads and drops, up to a bound, what the peer sent that was
+// never read, so that closing sends a FIN: closing with bytes unread sends
+// a RST, which can destroy the PONGs still on their way.
+func (c *conn) discard() {
+	for range 64 {
+		if n, err := unix.Read(c.fd, c.s.rbuf); n <= 0 || err != nil {
+			return
+		}
 	}
 }
 

@@ -447,3 +447,29 @@ func TestPerFrameEvents(t *testing.T) {
 		})
 	}
 }
+
+// A half-close seen while the queue is full: the PINGs queued are
+// answered, those behind them dropped, and the server closes cleanly (a
+// FIN, not a RST, which could destroy the PONGs in flight).
+func TestHalfCloseWithFramesUnread(t *testing.T) {
+	s := loop(t, Config{Sleep: time.Second})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 10)
+	c.readable(t0)
+	unix.Shutdown(peer, unix.SHUT_WR)
+	s.step(t, t0)
+	if c.state != closing {
+		t.Fatalf("state %v, want closing", c.state)
+	}
+	for i := 1; i <= maxQueued; i++ {
+		c.expire(t0.Add(time.Duration(i) * time.Second))
+	}
+	if c.state != closed || s.counts[PeerClosed] != 1 {
+		t.Fatalf("state %v, closes %v", c.state, s.counts)
+	}
+	types, eof := peerReads(t, peer)
+	if len(types) != maxQueued || !eof {
+		t.Fatalf("the client read %v, closed %v; want %d PONGs and a clean close", types, eof, maxQueued)
+	}
+}
