@@ -473,3 +473,31 @@ func TestHalfCloseWithFramesUnread(t *testing.T) {
 		t.Fatalf("the client read %v, closed %v; want %d PONGs and a clean close", types, eof, maxQueued)
 	}
 }
+
+// Output that waits for a client that does not read is bounded: the server
+// heartbeat's PINGs pile up behind it only to maxOut, then the client is
+// closed as one that does not read, long before the write timeout.
+func TestOutputIsBounded(t *testing.T) {
+	s := loop(t, Config{Probe: probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 1000}})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	for i := 0; c.out == nil; i++ { // PINGs whose PONGs the client never reads
+		if i == 1000 {
+			t.Fatal("the socket never filled")
+		}
+		pings(t, peer, 1)
+		c.readable(t0)
+	}
+	for i := 1; c.state != closed; i++ {
+		if len(c.out) > maxOut {
+			t.Fatalf("%d bytes of output wait", len(c.out))
+		}
+		if i == 100 {
+			t.Fatalf("still open with %d bytes waiting", len(c.out))
+		}
+		c.expire(t0.Add(time.Duration(i) * time.Millisecond))
+	}
+	if s.counts[WriteStalled] != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
