@@ -212,11 +212,8 @@ func (c *conn) read(now time.Time) {
 	case err != nil:
 		c.fail(err)
 		return
-	case n == 0 && had > 0:
-		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), had, msg.FrameSize))
-		return
 	case n == 0:
-		c.peerClosed(now)
+		c.peerClosed(now) // mid-frame when c.in holds part of one
 		return
 	}
 	data := buf[:had+n]
@@ -251,7 +248,6 @@ func (c *conn) frame(f *msg.Frame, now time.Time) {
 	case typ == msg.Pong && c.m != nil:
 		c.pong(now)
 	default: // a PONG too when the server heartbeat is off: it answers nothing
-
 		if !s.cfg.Quiet {
 			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", c.tag(), typ, ignored(typ)),
 				c.fields(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
@@ -530,7 +526,8 @@ func (c *conn) expire(now time.Time) {
 	c.watch()
 }
 
-// peerClosed handles the peer's FIN. With nothing queued the connection
+// peerClosed handles the peer's FIN. Inside a frame it ends the
+// connection ("peer closed mid-frame"). With nothing queued the connection
 // ends now. Otherwise it is closing: the FIN may be a half-close (shutdown
 // of the peer's sending side), and a half-closed peer still reads, so the
 // PINGs queued are answered in their turn, as the C server would, and the
