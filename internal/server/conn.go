@@ -269,8 +269,8 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		if ahead > 0 {
 			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
 			if ahead >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate; this server allows one per %s (--min-ping-interval); the last came %s after the one before (about %.0f/s)",
-					ahead, allowed, gap, rate)
+				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s after the one before, about %.0f/s); this server allows one per %s (--min-ping-interval)",
+					ahead, gap, rate, allowed)
 				c.notify(msg.Closing, text, now, true)
 				c.linger(PingFlood, text, now)
 				return
