@@ -211,8 +211,10 @@ func rawFD(ln *net.TCPListener) (int, error) {
 	return fd, nil
 }
 
-// readFrames is how many frames' worth of bytes one read takes from a
-// connection at most, so that a client that floods does not starve others.
+// readFrames is the size of the buffer every read lands in, in frames. A
+// read of frames takes no more than the connection's PING queue has room
+// for (maxQueued), so that a client that floods does not starve others;
+// reads that drop what a closing client sent take the whole buffer.
 const readFrames = 16
 
 // srv is the event loop's state. Only the loop's goroutine touches it,
