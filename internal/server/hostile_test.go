@@ -501,3 +501,20 @@ func TestOutputIsBounded(t *testing.T) {
 		t.Fatalf("closes %v", s.counts)
 	}
 }
+
+// The closing Notice to a client over MaxConns fails when the client has
+// already gone: the connection ends there, and linger does not touch it.
+func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
+	s := loop(t, Config{MaxConns: 1})
+	t0 := time.Unix(1000, 0)
+	pair(t, s, t0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fds[1])
+	s.adopt(fds[0], "gone", t0)
+	if s.conns[fds[0]] != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.timers.Next() != (time.Time{}) {
+		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.timers.Next())
+	}
+}
