@@ -21,6 +21,9 @@ import (
 const (
 	In  = unix.EPOLLIN
 	Out = unix.EPOLLOUT
+	// RdHup: the peer has shut down its sending side (its FIN came), seen
+	// even while In is not asked for.
+	RdHup = unix.EPOLLRDHUP
 	// Err and Hup are always reported, whatever was asked for.
 	Err = unix.EPOLLERR
 	Hup = unix.EPOLLHUP

@@ -83,3 +83,28 @@ func TestWakeFromAnotherGoroutine(t *testing.T) {
 		t.Fatalf("Wait = woke %v, %v", woke, err)
 	}
 }
+
+// A peer's FIN is reported as RdHup to a descriptor that watches for it
+// and not for In, with unread data still waiting.
+func TestRdHupWithoutIn(t *testing.T) {
+	p := newPoller(t)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	if err := p.Add(fds[0], RdHup); err != nil {
+		t.Fatal(err)
+	}
+	unix.Write(fds[1], []byte("x"))
+	p.SetTimer(time.Now().Add(time.Millisecond))
+	if ready, _, timedOut, _ := p.Wait(); len(ready) != 0 || !timedOut {
+		t.Fatalf("Wait = %v, timed out %v; want data alone not reported", ready, timedOut)
+	}
+	unix.Shutdown(fds[1], unix.SHUT_WR)
+	ready, _, _, err := p.Wait()
+	if err != nil || len(ready) != 1 || ready[0].Events&RdHup == 0 || ready[0].Events&Hup != 0 {
+		t.Fatalf("Wait = %v, %v; want RdHup (and not Hup) after the peer's FIN", ready, err)
+	}
+}

@@ -14,10 +14,12 @@ import (
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
-// pingQueue bounds the PINGs waiting for their SLEEP on one connection. A
-// client that sends more waits (the server stops reading it), as it would
-// against the C server, which does not read while it sleeps.
-const pingQueue = 64
+// maxOut bounds the output one connection may have waiting for its
+// socket: a PONG's rest, a Notice, the server heartbeat's PINGs. PONGs wait
+// in the queue, not here, while output waits, so a client that takes
+// nothing while four frames' worth waits is not reading; it is closed as
+// such, before WriteTimeout.
+const maxOut = 4 * msg.FrameSize
 
 // lingerFor is how long a connection the server gave up on is drained
 // after its closing Notice, so that no RST overtakes the Notice.
@@ -27,6 +29,7 @@ type connState uint8
 
 const (
 	serving   connState = iota
+	closing             // the peer sent its FIN: answering what is queued, then closing
 	lingering           // told why it ends; draining until the peer closes or lingerFor
 	frozen              // --fault freeze: neither read nor written until shutdown
 	closed
@@ -40,9 +43,10 @@ type conn struct {
 	id    uint64
 	peer  string
 	state connState
-	// rejected marks a connection over --max-conns: it is told so and
-	// drained, and never counts as open.
-	rejected bool
+	// counted is set while the connection counts as open (for MaxConns
+	// and stats): from its accept until it ends or its peer's FIN is seen.
+	// One over MaxConns never counts.
+	counted bool
 	// interest is what the poller watches fd for now.
 	interest uint32
 	// slot is the conn's place in the loop's deadlines.
@@ -60,11 +64,12 @@ type conn struct {
 	outBy    time.Time
 	shutWant bool // shut the write side once out is sent (lingering)
 
-	// queue holds the PINGs waiting for their SLEEP, in order.
-	queue []queued
+	// queue holds the PINGs waiting for their SLEEP, in order; nil when
+	// none waits.
+	queue *pingQueue
 
-	lastPing time.Time
-	strikes  int
+	rate     pingRate  // MinPingInterval's schedule
+	lastPing time.Time // when the last PING came, for the Notices
 
 	m *probe.Machine // the server's heartbeat; nil when off
 
@@ -83,13 +88,6 @@ type pingInfo struct {
 	stamped bool // it carries our stamp, so seq is its number
 }
 
-// queued is a PING waiting for its SLEEP: the frame to echo and when.
-type queued struct {
-	pingInfo
-	due time.Time
-	f   msg.Frame
-}
-
 // DeadlineSlot is c's place in the loop's deadlines.
 func (c *conn) DeadlineSlot() *deadline.Slot { return &c.slot }
 
@@ -104,13 +102,11 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	s.conns[fd] = c
 	if err := s.p.Add(fd, poll.In); err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
-		c.rejected = true // never counted as open
 		c.finish(IOError, "epoll: "+err.Error())
 		return
 	}
 	c.interest = poll.In
 	if s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns) {
-		c.rejected = true
 		text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
 		c.notify(msg.Closing, text, now, false)
 		c.linger(OverLimit, text, now)
@@ -118,6 +114,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		return
 	}
 	s.open.Add(1)
+	c.counted = true
 	text, kernelFields, err := s.setKernel(fd)
 	if err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
@@ -152,10 +149,12 @@ func (c *conn) ready(events uint32, now time.Time) {
 		if events&(poll.In|poll.Err|poll.Hup) != 0 {
 			c.drain()
 		}
-	case c.interest&poll.In != 0:
-		if events&(poll.In|poll.Err|poll.Hup) != 0 {
-			c.read(now)
-		}
+	case c.interest&poll.In != 0 && events&(poll.In|poll.Err|poll.Hup) != 0:
+		c.read(now) // which sees the FIN, if any, after the frames before it
+	case events&poll.RdHup != 0 && c.state == serving:
+		// The peer's FIN while the conn is not read (PINGs or output
+		// wait): whatever it sent that was not read yet is dropped.
+		c.peerClosed(now)
 	case events&(poll.Err|poll.Hup) != 0:
 		// Not reading (output or PINGs wait): the error is all there is
 		// to learn, and it must be handled, or it is reported again.
@@ -177,9 +176,10 @@ func (c *conn) watch() {
 		return
 	case lingering:
 		want = poll.In
-	default:
-		if c.out == nil && len(c.queue) < pingQueue {
-			want = poll.In
+	case serving:
+		want = poll.RdHup // a FIN is seen even while the conn is not read
+		if c.out == nil && (c.queue == nil || !c.queue.full()) {
+			want |= poll.In
 		}
 	}
 	if c.out != nil {
@@ -191,11 +191,19 @@ func (c *conn) watch() {
 	}
 }
 
-// read takes what the socket holds (a bounded amount) and handles every
-// whole frame in it; the rest of a frame waits in c.in.
+// read takes what the socket holds and handles every whole frame in it;
+// the rest of a frame waits in c.in. It takes no more frames than the
+// queue has room for, so that each can wait its turn there.
 func (c *conn) read(now time.Time) {
 	s := c.s
-	buf := s.rbuf
+	room := maxQueued
+	if c.queue != nil {
+		room -= c.queue.n
+	}
+	if room == 0 {
+		return // watch stops reading a conn whose queue is full
+	}
+	buf := s.rbuf[:min(room, readFrames)*msg.FrameSize]
 	had := c.in.Unread(buf)
 	n, err := unix.Read(c.fd, buf[had:])
 	switch {
@@ -204,11 +212,8 @@ func (c *conn) read(now time.Time) {
 	case err != nil:
 		c.fail(err)
 		return
-	case n == 0 && had > 0:
-		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), had, msg.FrameSize))
-		return
 	case n == 0:
-		c.finish(PeerClosed, "")
+		c.peerClosed(now) // mid-frame when c.in holds part of one
 		return
 	}
 	data := buf[:had+n]
@@ -237,14 +242,12 @@ func (c *conn) read(now time.Time) {
 func (c *conn) frame(f *msg.Frame, now time.Time) {
 	s := c.s
 	typ, _ := f.Type()
-	switch typ {
-	case msg.Ping:
+	switch {
+	case typ == msg.Ping:
 		c.ping(f, now)
-	case msg.Pong:
-		if c.m != nil {
-			c.pong(f, now)
-		}
-	default:
+	case typ == msg.Pong && c.m != nil:
+		c.pong(now)
+	default: // a PONG too when the server heartbeat is off: it answers nothing
 		if !s.cfg.Quiet {
 			s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", c.tag(), typ, ignored(typ)),
 				c.fields(event.F("type", uint32(typ)), event.F("name", typ.String()))...)
@@ -260,27 +263,24 @@ func (c *conn) frame(f *msg.Frame, now time.Time) {
 func (c *conn) ping(f *msg.Frame, now time.Time) {
 	s := c.s
 	if allowed := s.cfg.MinPingInterval; allowed > 0 {
-		gap := now.Sub(c.lastPing)
-		if c.lastPing.IsZero() || gap >= allowed {
-			c.strikes = 0
-		} else {
-			c.strikes++
-			gap := gap.Round(time.Microsecond)
+		ahead := c.rate.arrive(now, allowed)
+		gap := now.Sub(c.lastPing).Round(time.Microsecond)
+		c.lastPing = now
+		if ahead > 0 {
 			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
-			if c.strikes >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs in a row %s or less apart (about %.0f/s); this server allows one per %s (--min-ping-interval)",
-					c.strikes, gap, rate, allowed)
+			if ahead >= PingStrikes {
+				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s after the one before, about %.0f/s); this server allows one per %s (--min-ping-interval)",
+					ahead, gap, rate, allowed)
 				c.notify(msg.Closing, text, now, true)
 				c.linger(PingFlood, text, now)
 				return
 			}
 			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-				gap, rate, allowed, c.strikes, PingStrikes), now, true)
+				gap, rate, allowed, ahead, PingStrikes), now, true)
 			if c.state != serving {
 				return
 			}
 		}
-		c.lastPing = now
 	}
 	if c.m != nil {
 		c.m.Frame(now)
@@ -293,22 +293,26 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		s.ev.Emit(s.since(), event.Ping, c.tag()+p.label()+" received", c.pingFields(&p)...)
 	}
 	if c.faulted && s.cfg.Fault == Mute {
-		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(&p), event.F("note", "muted"))...)
+		c.muted(&p)
 		return
 	}
-	if s.cfg.Sleep == 0 && len(c.queue) == 0 {
+	if s.cfg.Sleep == 0 && c.queue == nil && c.out == nil {
 		f.SetType(msg.Pong) // the data stays: the PONG echoes the PING
 		c.send(f[:], now)
 		c.answered(&p, now)
 		return
 	}
 	// The C server's recv, sleep, send: SLEEP after the PING arrived or
-	// after the previous answer, whichever is later.
-	q := queued{pingInfo: p, due: now.Add(s.cfg.Sleep), f: *f}
-	if k := len(c.queue); k > 0 && c.queue[k-1].due.After(now) {
-		q.due = c.queue[k-1].due.Add(s.cfg.Sleep)
+	// after the previous answer, whichever is later. (With SLEEP 0 a PING
+	// waits here only behind output that waits.) read took no more PINGs
+	// than there is room for.
+	due := now.Add(s.cfg.Sleep)
+	if c.queue == nil {
+		c.queue = s.lendQueue()
+	} else if last := c.queue.back().due; last.After(now) {
+		due = last.Add(s.cfg.Sleep)
 	}
-	c.queue = append(c.queue, q)
+	c.queue.push(p, due, f)
 }
 
 func (p *pingInfo) label() string {
@@ -325,6 +329,14 @@ func (c *conn) pingFields(p *pingInfo) []event.Field {
 	return c.fields(event.F("seq", p.seq))
 }
 
+// muted reports a PING left unanswered by --fault mute.
+func (c *conn) muted(p *pingInfo) {
+	s := c.s
+	if !s.cfg.Quiet {
+		s.ev.Emit(s.since(), event.Note, c.tag()+p.label()+" not answered (--fault mute)", append(c.pingFields(p), event.F("note", "muted"))...)
+	}
+}
+
 // answered reports a PONG sent.
 func (c *conn) answered(p *pingInfo, now time.Time) {
 	s := c.s
@@ -337,9 +349,12 @@ func (c *conn) answered(p *pingInfo, now time.Time) {
 }
 
 // pong hands a client's PONG to the server's heartbeat.
-func (c *conn) pong(f *msg.Frame, now time.Time) {
+func (c *conn) pong(now time.Time) {
 	s := c.s
 	a := c.m.Pong(now)
+	if s.cfg.Quiet {
+		return
+	}
 	fs := c.fields(event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT), event.F("received", true))
 	if a.Late || a.Seq == 0 {
 		s.ev.Emit(s.since(), event.LatePong, fmt.Sprintf("%slate PONG #%d from the client, RTT %s", c.tag(), a.Seq, a.RTT.Round(time.Microsecond)), fs...)
@@ -354,6 +369,10 @@ func (c *conn) send(b []byte, now time.Time) {
 		return
 	}
 	if c.out != nil {
+		if len(c.out)+len(b) > maxOut {
+			c.finish(WriteStalled, fmt.Sprintf("%d bytes wait to be sent, more than the %d a connection may hold", len(c.out)+len(b), maxOut))
+			return
+		}
 		c.out = append(c.out, b...)
 		return
 	}
@@ -392,6 +411,7 @@ func (c *conn) flush(now time.Time) {
 		c.shutWant = false
 		unix.Shutdown(c.fd, unix.SHUT_WR)
 	}
+	c.answerDue(now) // the PONGs that waited behind the output
 	c.watch()
 }
 
@@ -417,7 +437,8 @@ func (c *conn) linger(reason Reason, detail string, now time.Time) {
 	}
 	c.state, c.reason, c.detail = lingering, reason, detail
 	c.lingerBy = now.Add(lingerFor)
-	c.queue, c.m = nil, nil
+	c.dropQueue()
+	c.m = nil
 	c.frameBy = time.Time{}
 	if c.out != nil {
 		c.shutWant = true
@@ -462,8 +483,8 @@ func (c *conn) nextDeadline() time.Time {
 	sooner(c.frameBy)
 	sooner(c.outBy)
 	sooner(c.faultAt)
-	if len(c.queue) > 0 {
-		sooner(c.queue[0].due)
+	if c.queue != nil && c.out == nil { // behind output, PONGs wait for it
+		sooner(c.queue.front().due)
 	}
 	if c.m != nil {
 		sooner(c.m.Deadline())
@@ -480,7 +501,7 @@ func (c *conn) expire(now time.Time) {
 		}
 		return
 	}
-	if c.state != serving {
+	if c.state != serving && c.state != closing {
 		return
 	}
 	switch {
@@ -498,24 +519,92 @@ func (c *conn) expire(now time.Time) {
 			return
 		}
 	}
-	for len(c.queue) > 0 && !c.queue[0].due.After(now) && c.state == serving {
-		q := &c.queue[0]
-		if c.faulted && s.cfg.Fault == Mute {
-			s.ev.Emit(s.since(), event.Note, c.tag()+q.label()+" not answered (--fault mute)", append(c.pingFields(&q.pingInfo), event.F("note", "muted"))...)
-		} else {
-			q.f.SetType(msg.Pong)
-			c.send(q.f[:], now)
-			c.answered(&q.pingInfo, now)
-		}
-		c.queue = c.queue[1:]
-		if len(c.queue) == 0 {
-			c.queue = nil
-		}
-	}
+	c.answerDue(now)
 	if c.m != nil && c.state == serving {
 		c.tick(now)
 	}
 	c.watch()
+}
+
+// peerClosed handles the peer's FIN. Inside a frame it ends the
+// connection ("peer closed mid-frame"). With nothing queued the connection
+// ends now. Otherwise it is closing: the FIN may be a half-close (shutdown
+// of the peer's sending side), and a half-closed peer still reads, so the
+// PINGs queued are answered in their turn, as the C server would, and the
+// connection ends after the last ("peer closed"). A FIN looks the same
+// whether the peer has gone or only stopped sending; one that has gone
+// answers the first PONG with a RST, which ends the connection ("reset by
+// peer"). So a closing connection stays at most maxQueued x SLEEP after
+// the FIN (a gone peer's at most SLEEP), plus WriteTimeout when its
+// output waits; it reads nothing more and no longer counts as open, so
+// clients that have gone never fill MaxConns.
+func (c *conn) peerClosed(now time.Time) {
+	if n := c.in.Len(); n > 0 {
+		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), n, msg.FrameSize))
+		return
+	}
+	if c.queue == nil && c.out == nil {
+		c.finish(PeerClosed, "")
+		return
+	}
+	c.state = closing
+	c.uncount()
+	c.m, c.faultAt, c.frameBy = nil, time.Time{}, time.Time{} // the peer sends nothing more
+	c.answerDue(now)
+	c.watch()
+}
+
+// uncount stops counting the connection as open.
+func (c *conn) uncount() {
+	if c.counted {
+		c.counted = false
+		c.s.open.Add(-1)
+	}
+}
+
+// dropQueue gives the connection's queue back, with what is in it.
+func (c *conn) dropQueue() {
+	c.s.returnQueue(c.queue)
+	c.queue = nil
+}
+
+// answerDue sends the PONGs whose SLEEP is over, in order, unless output
+// waits. Each PING leaves the queue before its PONG is sent: a send that
+// fails finishes the connection, which drops the queue, and nothing may
+// touch a finished connection's state. A closing connection ends once its
+// last PONG is out.
+func (c *conn) answerDue(now time.Time) {
+	s := c.s
+	for (c.state == serving || c.state == closing) && c.out == nil && c.queue != nil && !c.queue.front().due.After(now) {
+		q := c.queue.front()
+		c.queue.pop()
+		p := q.pingInfo
+		if c.faulted && s.cfg.Fault == Mute {
+			c.muted(&p)
+		} else {
+			q.f.SetType(msg.Pong)
+			c.send(q.f[:], now) // q stays valid: nothing is pushed meanwhile
+			c.answered(&p, now)
+		}
+		if c.queue != nil && c.queue.n == 0 {
+			c.dropQueue()
+		}
+	}
+	if c.state == closing && c.queue == nil && c.out == nil {
+		c.discard()
+		c.finish(PeerClosed, "")
+	}
+}
+
+// discard reads and drops, up to a bound, what the peer sent that was
+// never read, so that closing sends a FIN: closing with bytes unread sends
+// a RST, which can destroy the PONGs still on their way.
+func (c *conn) discard() {
+	for range 64 {
+		if n, err := unix.Read(c.fd, c.s.rbuf); n <= 0 || err != nil {
+			return
+		}
+	}
 }
 
 // tick runs the server's heartbeat: PINGs due, probes missed, the verdict.
@@ -543,6 +632,9 @@ func (c *conn) tick(now time.Time) {
 		if c.state != serving {
 			return
 		}
+		if s.cfg.Quiet {
+			continue
+		}
 		s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", c.tag(), st.Seq),
 			c.fields(event.F("seq", st.Seq), event.F("sent", true))...)
 	}
@@ -560,7 +652,8 @@ func (c *conn) fault() {
 		// ACKs until the receive buffer fills.
 		s.p.Remove(c.fd)
 		c.state, c.interest = frozen, 0
-		c.queue, c.m, c.frameBy, c.outBy = nil, nil, time.Time{}, time.Time{}
+		c.dropQueue()
+		c.m, c.frameBy, c.outBy = nil, time.Time{}, time.Time{}
 	case ResetConn:
 		c.finish(FaultReset, "")
 	case CloseConn:
@@ -582,11 +675,10 @@ func (c *conn) finish(reason Reason, detail string) {
 	s.conns[c.fd] = nil
 	s.timers.Set(c, time.Time{})
 	c.in.Release(&s.frames)
-	c.state, c.out, c.queue, c.m = closed, nil, nil, nil
+	c.dropQueue()
+	c.state, c.out, c.m = closed, nil, nil
 	s.counts[reason]++
-	if !c.rejected {
-		s.open.Add(-1)
-	}
+	c.uncount()
 	text := c.tag() + "closed: " + string(reason)
 	if detail != "" {
 		text += " (" + detail + ")"

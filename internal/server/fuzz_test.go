@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -23,7 +24,7 @@ func frameBytes(t msg.Type, fill byte) []byte {
 }
 
 // FuzzHandle feeds the server one connection's arbitrary byte stream, in
-// two writes split at cut, and checks that the connection ends (no panic,
+// two writes split at cut, then half-closes, and checks that the connection ends (no panic,
 // no hang) with one of the named reasons, and that the server then stops
 // with nothing left behind.
 func FuzzHandle(f *testing.F) {
@@ -34,6 +35,9 @@ func FuzzHandle(f *testing.F) {
 	f.Add(frameBytes(msg.Notice, 2), uint16(0))
 	f.Add(frameBytes(99, 0)[:700], uint16(100))
 	f.Add([]byte{2, 0, 0, 0}, uint16(2))
+	// More PINGs than the queue holds, at SLEEP 1us (an odd cut): they
+	// queue, strike and flood while earlier ones wait.
+	f.Add(bytes.Repeat(frameBytes(msg.Ping, 7), 6), uint16(1029))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -45,7 +49,8 @@ func FuzzHandle(f *testing.F) {
 		go func() {
 			// An hour between PINGs: every PING after the first is a
 			// strike, so floods, notices and the closing path are reached.
-			done <- Serve(ctx, ln, Config{MinPingInterval: time.Hour, FrameTimeout: time.Second,
+			// An odd cut answers after SLEEP 1us, so PINGs queue.
+			done <- Serve(ctx, ln, Config{Sleep: time.Duration(cut%2) * time.Microsecond, MinPingInterval: time.Hour, FrameTimeout: time.Second,
 				WriteTimeout: time.Second, Quiet: true, Events: event.NewWriter(pw, true)})
 			pw.Close()
 		}()

@@ -62,9 +62,11 @@ type Config struct {
 	// off and no user timeout, the kernel's defaults.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
-	// Quiet leaves out the per-frame events (PING received, PONG sent, data),
-	// which cost more than the frames themselves under load; connections,
-	// closes, notes and totals are still reported.
+	// Quiet leaves out every per-frame event (PING received, PONG sent,
+	// data, the server heartbeat's PINGs and the client's PONGs, PINGs
+	// muted by --fault mute), which cost more than the frames themselves
+	// under load and which a client controls; connections, closes, notes
+	// and totals are still reported.
 	Quiet bool
 	// WriteTimeout is how long output may wait for a client that does not
 	// read (no byte of it taken) before the client is closed. Zero means
@@ -81,10 +83,16 @@ type Config struct {
 	// started; past it the connection is closed, so that one byte at a time
 	// does not hold a connection. Zero means no limit.
 	FrameTimeout time.Duration
-	// MinPingInterval is the shortest gap allowed between a client's PINGs.
-	// Each PING sooner than that is a strike and is warned about with a
-	// Notice; PingStrikes strikes in a row close the connection. Zero turns
-	// the check off.
+	// MinPingInterval is the rate a client's PINGs must keep: one per
+	// MinPingInterval on average. Each PING moves the client's schedule on
+	// by one interval, from its arrival or from where the schedule stood,
+	// whichever is later. A PING before its place in the schedule is a
+	// strike, warned about with a Notice; its number is how many intervals
+	// (rounded up) the client is ahead. PingStrikes intervals ahead closes
+	// the connection. So a client may slip (a PING early now and then, even
+	// two in a row) and is never closed while it keeps to the rate, but any
+	// sustained rate above it is closed, sooner the faster it is; a pause
+	// earns no credit for a later burst. Zero turns the check off.
 	MinPingInterval time.Duration
 	// Fault makes every connection misbehave, FaultAfter after it was
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
@@ -137,9 +145,9 @@ const (
 // bytes is generous for any client that is really sending.
 const DefaultFrameTimeout = 10 * time.Second
 
-// PingStrikes is how many PINGs in a row may come sooner than
-// MinPingInterval before the connection is closed: a client that slips once
-// (a delayed timer, a retry) is warned, not dropped.
+// PingStrikes is how many intervals ahead of MinPingInterval's schedule a
+// client is closed at: a client that slips (a delayed timer, a retry) is
+// warned, not dropped.
 const PingStrikes = 3
 
 // Serve accepts connections on ln until ctx ends, then closes every
@@ -203,8 +211,10 @@ func rawFD(ln *net.TCPListener) (int, error) {
 	return fd, nil
 }
 
-// readFrames is how many frames' worth of bytes one read takes from a
-// connection at most, so that a client that floods does not starve others.
+// readFrames is the size of the buffer every read lands in, in frames. A
+// read of frames takes no more than the connection's PING queue has room
+// for (maxQueued), so that a client that floods does not starve others;
+// reads that drop what a closing client sent take the whole buffer.
 const readFrames = 16
 
 // srv is the event loop's state. Only the loop's goroutine touches it,
@@ -216,14 +226,16 @@ type srv struct {
 	p     *poll.Poller
 	lfd   int
 
-	conns   []*conn // by file descriptor
-	open    atomic.Int64
-	nextID  uint64
-	counts  map[Reason]int
-	timers  deadline.Queue[*conn] // one entry per conn with a deadline
-	rbuf    []byte                // every read lands here first
-	frames  msg.Pool              // lends the partial frames their buffers
-	backoff time.Duration
+	conns  []*conn // by file descriptor
+	open   atomic.Int64
+	nextID uint64
+	counts map[Reason]int
+	timers deadline.Queue[*conn] // one entry per conn with a deadline
+	rbuf   []byte                // every read lands here first
+	frames msg.Pool              // lends the partial frames their buffers
+	// spareQueues are empty PING queues kept for reuse.
+	spareQueues []*pingQueue
+	backoff     time.Duration
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
 	acceptAt time.Time

@@ -38,6 +38,12 @@ func start(t *testing.T, sleep time.Duration) *harness {
 
 func startWith(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return startOn(t, net.ListenConfig{}, cfg)
+}
+
+// startOn is startWith on a listener made by lc.
+func startOn(t *testing.T, lc net.ListenConfig, cfg Config) *harness {
+	t.Helper()
 	// Registered first, so it runs last: after the server has stopped,
 	// no goroutine of its is left and every file descriptor is back.
 	fds := openFiles(t)
@@ -48,7 +54,7 @@ func startWith(t *testing.T, cfg Config) *harness {
 			t.Errorf("open files: %d before the server, %d after", fds, now)
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

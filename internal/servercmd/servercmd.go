@@ -20,7 +20,6 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -139,7 +138,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections open at once (0: no limit); one more is told why and closed")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
-	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "shortest gap allowed between a client's PINGs; "+plural.Count(server.PingStrikes, "strike")+" in a row close it (0: off)")
+	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "a client may send one PING per this on average; "+strconv.Itoa(server.PingStrikes)+" PINGs ahead of that rate close it (0: off)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
 	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)

@@ -1,0 +1,520 @@
+package server
+
+import (
+	"net"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/poll"
+	"github.com/heartbeat/heartbeat/internal/probe"
+)
+
+// loop is the event loop's state without its goroutine: tests drive a
+// conn's handlers with exact times over a socketpair.
+func loop(t *testing.T, cfg Config) *srv {
+	t.Helper()
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	p, err := poll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &srv{cfg: cfg, ev: event.Discard(), start: time.Now(), p: p,
+		rbuf: make([]byte, readFrames*msg.FrameSize), counts: map[Reason]int{}}
+	t.Cleanup(func() {
+		s.closeAll()
+		p.Close()
+	})
+	return s
+}
+
+// pair adopts one end of a socketpair as a client's connection at now and
+// returns it with the other end, the client's, which the test owns.
+func pair(t *testing.T, s *srv, now time.Time) (*conn, int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := fds[1]
+	t.Cleanup(func() { unix.Close(peer) })
+	s.adopt(fds[0], "pair", now)
+	return s.conns[fds[0]], peer
+}
+
+// pings writes n PINGs on the client's end, each with its number in the
+// stamp.
+func pings(t *testing.T, fd int, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		msg.Stamp{Seq: uint64(i), Sent: time.Unix(0, 0)}.Put(&f)
+		if _, err := unix.Write(fd, f[:]); err != nil {
+			t.Fatalf("PING %d: %v", i, err)
+		}
+	}
+}
+
+// readable lets the conn read what its socket holds, at now, until it
+// stops reading or the socket is empty (a read that finds nothing changes
+// nothing).
+func (c *conn) readable(now time.Time) {
+	for range 100 {
+		if c.state == closed || c.interest&poll.In == 0 {
+			return
+		}
+		c.ready(poll.In, now)
+		c.s.schedule(c)
+	}
+}
+
+// A send that fails because the client has gone ends the connection and
+// nothing more, wherever it happens: nothing after it touches the
+// finished connection's state. (The old code sliced a queue of due PONGs
+// that the failed send had dropped, and the whole server crashed.)
+func TestSendToAGoneClient(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		pings int
+		// read: the conn reads the PINGs after the client has gone, so
+		// the send fails inside the frame loop.
+		read bool
+	}{
+		{"due PONGs", Config{Sleep: time.Microsecond}, 20, false},
+		{"PONGs at once in the frame loop", Config{}, 20, true},
+		{"a warning Notice in the frame loop", Config{MinPingInterval: time.Hour}, 5, true},
+		{"the heartbeat's PING", Config{Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loop(t, tc.cfg)
+			c, peer := pair(t, s, t0)
+			pings(t, peer, tc.pings)
+			if !tc.read {
+				c.readable(t0)
+			}
+			unix.Close(peer) // gone: the next send fails with EPIPE
+			if tc.read {
+				c.readable(t0)
+			}
+			for _, at := range []time.Duration{time.Second, 2 * time.Second, time.Hour} {
+				c.expire(t0.Add(at))
+				c.ready(poll.Out|poll.Err|poll.Hup, t0.Add(at))
+			}
+			if c.state != closed || s.counts[Reset] != 1 || len(s.counts) != 1 {
+				t.Fatalf("state %v, closes %v; want closed once, as reset", c.state, s.counts)
+			}
+		})
+	}
+}
+
+// The crash end to end: clients that send 20 PINGs and close, at SLEEP
+// 1us, and clients that reset just before their PONG is due, at SLEEP
+// 20ms; a well-behaved client gets its PONGs all along.
+func TestGoneClientsDoNotCrashTheServer(t *testing.T) {
+	for _, sleep := range []time.Duration{time.Microsecond, 20 * time.Millisecond} {
+		h := start(t, sleep)
+		good := dial(t, h.addr)
+		for i := range 20 {
+			c, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f msg.Frame
+			f.SetType(msg.Ping)
+			for range 20 {
+				c.Write(f[:])
+			}
+			if sleep > time.Millisecond {
+				// Its PONG is due 20ms after the PINGs arrived: reset
+				// just before.
+				for deadline := time.Now().Add(sleep - 2*time.Millisecond); time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond) // a peer's timing, not synchronisation
+				}
+				c.(*net.TCPConn).SetLinger(0)
+			}
+			c.Close()
+			sent := ping(t, good, uint64(i+1))
+			if st, at := readPong(t, good); st.Seq != uint64(i+1) || at.Sub(sent) > sleep+time.Second {
+				t.Fatalf("good client: PONG %d after %v", st.Seq, at.Sub(sent))
+			}
+		}
+		h.stop()
+	}
+}
+
+// step runs one pass of the event loop's readiness handling at now, as
+// run does, waiting at most a second for something to be ready.
+func (s *srv) step(t *testing.T, now time.Time) {
+	t.Helper()
+	if err := s.p.SetTimer(time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	ready, _, _, err := s.p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ready {
+		if c := s.conns[r.FD]; c != nil {
+			c.ready(r.Events, now)
+			s.schedule(c)
+		}
+	}
+}
+
+// peerReads reads what the client's end holds: the frames' types, and
+// whether the server has closed.
+func peerReads(t *testing.T, fd int) (types []msg.Type, eof bool) {
+	t.Helper()
+	var f msg.Frame
+	for {
+		n, err := unix.Read(fd, f[:])
+		switch {
+		case err == unix.EAGAIN:
+			return types, false
+		case err != nil:
+			t.Fatal(err)
+		case n == 0:
+			return types, true
+		case n < msg.FrameSize:
+			t.Fatalf("a short read of %d bytes", n) // a socketpair keeps writes whole
+		}
+		typ, _ := f.Type()
+		types = append(types, typ)
+	}
+}
+
+// A client that pipelines PINGs against SLEEP > 0 makes the server hold
+// maxQueued of them and no more: the rest wait in the kernel's buffers
+// while the server stops reading. The heap figure per connection is the
+// one docs/PERFORMANCE.md gives (go test -v -run TestPipeliningIsBounded).
+func TestPipeliningIsBounded(t *testing.T) {
+	const conns, each = 100, 60
+	s := loop(t, Config{Sleep: time.Hour, Quiet: true})
+	t0 := time.Unix(1000, 0)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	cs := make([]*conn, conns)
+	for i := range cs {
+		c, peer := pair(t, s, t0)
+		pings(t, peer, each)
+		unix.Write(peer, make([]byte, 500)) // and half a frame
+		c.readable(t0)
+		cs[i] = c
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	perConn := (int64(ms.HeapAlloc) - int64(before)) / conns
+	t.Logf("heap a connection, %d PINGs pipelined against SLEEP 1h: %d bytes", each, perConn)
+	for _, c := range cs {
+		if c.queue == nil || c.queue.n != maxQueued || c.interest&poll.In != 0 || c.interest&poll.RdHup == 0 {
+			t.Fatalf("queue %v, interest %#x: want %d PINGs queued and only the FIN watched", c.queue, c.interest, maxQueued)
+		}
+	}
+	if perConn > 8<<10 {
+		t.Fatalf("%d bytes of heap a pipelining connection, want at most 8 KiB", perConn)
+	}
+	// The queue drains in its turn, and reading resumes.
+	c := cs[0]
+	c.expire(t0.Add(time.Hour - 1))
+	if c.queue.n != maxQueued {
+		t.Fatalf("a PONG sent before its SLEEP: %d queued", c.queue.n)
+	}
+	c.expire(t0.Add(time.Hour))
+	if c.queue.n != maxQueued-1 || c.interest&poll.In == 0 {
+		t.Fatalf("after the first PONG: %d queued, interest %#x", c.queue.n, c.interest)
+	}
+}
+
+// A client that shuts down its sending side after its PINGs gets them all
+// answered, each in its turn after SLEEP, and then the server closes.
+func TestHalfCloseIsAnswered(t *testing.T) {
+	const sleep = 5 * time.Second
+	s := loop(t, Config{Sleep: sleep})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 2)
+	unix.Shutdown(peer, unix.SHUT_WR)
+	c.readable(t0)
+	if c.state != closing || s.open.Load() != 0 {
+		t.Fatalf("state %v, %d open: want closing, not counted", c.state, s.open.Load())
+	}
+	for _, tc := range []struct {
+		at    time.Duration
+		pongs int
+		eof   bool
+	}{
+		{sleep - 1, 0, false},
+		{sleep, 1, false},
+		{2*sleep - 1, 0, false},
+		{2 * sleep, 1, true},
+	} {
+		c.expire(t0.Add(tc.at))
+		s.schedule(c)
+		types, eof := peerReads(t, peer)
+		if len(types) != tc.pongs || eof != tc.eof || (tc.pongs > 0 && types[0] != msg.Pong) {
+			t.Fatalf("at %v: read %v, closed %v; want %d PONG, closed %v", tc.at, types, eof, tc.pongs, tc.eof)
+		}
+	}
+	if s.counts[PeerClosed] != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
+
+// A client that pipelines and closes while its queue is full is seen to
+// go at once (EPOLLRDHUP) and no longer counts against MaxConns; it ends
+// when its first PONG is due, which a peer that has gone refuses.
+func TestGoneWhileQueueFull(t *testing.T) {
+	s := loop(t, Config{Sleep: time.Second, MaxConns: 1})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 10)
+	c.readable(t0)
+	if c.interest&poll.In != 0 {
+		t.Fatal("still reading with a full queue")
+	}
+	unix.Shutdown(peer, unix.SHUT_WR) // its FIN
+	s.step(t, t0)
+	if c.state != closing || s.open.Load() != 0 {
+		t.Fatalf("after the FIN: state %v, %d open; want closing, not counted", c.state, s.open.Load())
+	}
+	if at := c.nextDeadline(); !at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("held until %v, want the first PONG's due time", at.Sub(t0))
+	}
+	unix.Close(peer) // gone, not only half-closed
+	c.expire(t0.Add(time.Second))
+	if c.state != closed || s.counts[Reset] != 1 {
+		t.Fatalf("state %v, closes %v: want reset when the first PONG is refused", c.state, s.counts)
+	}
+}
+
+// End to end: a PING, then shutdown(SHUT_WR): the PONG comes after SLEEP,
+// then the server closes ("peer closed").
+func TestHalfCloseEndToEnd(t *testing.T) {
+	const sleep = 50 * time.Millisecond
+	h := start(t, sleep)
+	c := dial(t, h.addr)
+	sent := ping(t, c, 1)
+	c.CloseWrite()
+	if st, at := readPong(t, c); st.Seq != 1 || at.Sub(sent) < sleep {
+		t.Fatalf("PONG %d after %v", st.Seq, at.Sub(sent))
+	}
+	expectEOF(t, c)
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
+}
+
+// Clients that pipeline PINGs and go, against a long SLEEP, do not fill
+// --max-conns: a new client is served as soon as they have gone.
+func TestGhostsDoNotFillMaxConns(t *testing.T) {
+	// A receive buffer that holds what a ghost sends, so that its FIN
+	// arrives. (With more than the server's receive window, the FIN waits
+	// behind the PINGs in the client's kernel, and the first PONG, refused
+	// with a RST, is the first sign that the client has gone.)
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20) })
+	}}
+	h := startOn(t, lc, Config{Sleep: time.Hour, MaxConns: 2})
+	good := dial(t, h.addr)
+	ping(t, good, 1)
+	h.wait(func(l line) bool { return l["event"] == "ping" })
+	for range 20 {
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		for range 100 { // more than the old queue of 64: not read to the FIN
+			c.Write(f[:])
+		}
+		c.Close()
+	}
+	// Each ghost's FIN is seen soon; until then a newcomer may be told the
+	// server is full, so try again until a deadline.
+	tries := 0
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c := dial(t, h.addr)
+		ping(t, c, 2)
+		go func() { // a refused client reads the Notice and goes
+			var f msg.Frame
+			msg.ReadFrame(c, &f)
+			c.Close()
+		}()
+		l := h.wait(func(l line) bool { // served, or refused as over the limit
+			return l["peer"] == c.LocalAddr().String() && (l["event"] == "ping" || l["event"] == "closed")
+		})
+		if l["event"] == "ping" {
+			t.Logf("served after %d refusals", tries)
+			break
+		}
+		tries++
+		if time.Now().After(deadline) {
+			t.Fatalf("a new client is still refused: %v", l)
+		}
+		time.Sleep(10 * time.Millisecond) // a client's retry, not synchronisation
+	}
+}
+
+// Three PINGs back to back, then a pause of a whole interval, over and
+// over: three times the rate --min-ping-interval allows. The old rule
+// forgave every strike after one long gap; this client is closed.
+func TestPingBurstsAtThreeTimesTheRate(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	h := startWith(t, Config{MinPingInterval: interval, Quiet: true})
+	c := dial(t, h.addr)
+	go func() {
+		var f msg.Frame
+		f.SetType(msg.Ping)
+		for range 5 {
+			for range 3 {
+				if _, err := c.Write(f[:]); err != nil {
+					return
+				}
+			}
+			time.Sleep(interval + 10*time.Millisecond) // the client's pace, not synchronisation
+		}
+	}()
+	for {
+		sev, text := readNotice(t, c)
+		if sev == msg.Closing {
+			if !strings.Contains(text, "ping flood: 3 PINGs ahead") {
+				t.Fatalf("closing notice %q", text)
+			}
+			c.Close() // so that the server's linger ends now
+			break
+		}
+	}
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+}
+
+// --quiet leaves out every per-frame event, the server heartbeat's too: a
+// client that floods PONGs makes no output. Without it, a client's PONG
+// is reported: as data with the heartbeat off (it answers nothing), as a
+// pong or late_pong with it on.
+func TestPerFrameEvents(t *testing.T) {
+	hb := probe.Config{Idle: 20 * time.Millisecond, Interval: time.Hour, Probes: 3}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // the events between connected and closed
+	}{
+		{"quiet, heartbeat on", Config{Quiet: true, Probe: hb}, nil},
+		{"heartbeat on", Config{Probe: hb}, []string{"ping", "pong", "late_pong", "late_pong", "data"}},
+		{"heartbeat off", Config{}, []string{"data", "data", "data"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startWith(t, tc.cfg)
+			c := dial(t, h.addr)
+			var f msg.Frame
+			if tc.cfg.Probe.Enabled() {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if err := msg.ReadFrame(c, &f); err != nil { // the server's PING
+					t.Fatal(err)
+				}
+				f.SetType(msg.Pong)
+				c.Write(f[:]) // its answer
+			}
+			f.SetType(msg.Pong)
+			c.Write(f[:]) // PONGs that answer nothing
+			c.Write(f[:])
+			f.SetType(msg.Type1)
+			c.Write(f[:])
+			c.Close()
+			h.wait(func(l line) bool { return l["event"] == "connected" })
+			var got []string
+			for {
+				l := h.wait(func(line) bool { return true })
+				if l["event"] == "closed" {
+					break
+				}
+				got = append(got, l["event"].(string))
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("events %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A half-close seen while the queue is full: the PINGs queued are
+// answered, those behind them dropped, and the server closes cleanly (a
+// FIN, not a RST, which could destroy the PONGs in flight).
+func TestHalfCloseWithFramesUnread(t *testing.T) {
+	s := loop(t, Config{Sleep: time.Second})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 10)
+	c.readable(t0)
+	unix.Shutdown(peer, unix.SHUT_WR)
+	s.step(t, t0)
+	if c.state != closing {
+		t.Fatalf("state %v, want closing", c.state)
+	}
+	for i := 1; i <= maxQueued; i++ {
+		c.expire(t0.Add(time.Duration(i) * time.Second))
+	}
+	if c.state != closed || s.counts[PeerClosed] != 1 {
+		t.Fatalf("state %v, closes %v", c.state, s.counts)
+	}
+	types, eof := peerReads(t, peer)
+	if len(types) != maxQueued || !eof {
+		t.Fatalf("the client read %v, closed %v; want %d PONGs and a clean close", types, eof, maxQueued)
+	}
+}
+
+// Output that waits for a client that does not read is bounded: the server
+// heartbeat's PINGs pile up behind it only to maxOut, then the client is
+// closed as one that does not read, long before the write timeout.
+func TestOutputIsBounded(t *testing.T) {
+	s := loop(t, Config{Probe: probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 1000}})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	for i := 0; c.out == nil; i++ { // PINGs whose PONGs the client never reads
+		if i == 1000 {
+			t.Fatal("the socket never filled")
+		}
+		pings(t, peer, 1)
+		c.readable(t0)
+	}
+	for i := 1; c.state != closed; i++ {
+		if len(c.out) > maxOut {
+			t.Fatalf("%d bytes of output wait", len(c.out))
+		}
+		if i == 100 {
+			t.Fatalf("still open with %d bytes waiting", len(c.out))
+		}
+		c.expire(t0.Add(time.Duration(i) * time.Millisecond))
+	}
+	if s.counts[WriteStalled] != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
+
+// The closing Notice to a client over MaxConns fails when the client has
+// already gone: the connection ends there, and linger does not touch it.
+func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
+	s := loop(t, Config{MaxConns: 1})
+	t0 := time.Unix(1000, 0)
+	pair(t, s, t0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fds[1])
+	s.adopt(fds[0], "gone", t0)
+	if s.conns[fds[0]] != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.timers.Next() != (time.Time{}) {
+		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.timers.Next())
+	}
+}
