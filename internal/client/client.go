@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"syscall"
 	"time"
 
@@ -157,15 +156,31 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
 	}
 
+	// Every event's time comes from one clock that never goes backwards:
+	// a frame is stamped by the reader when it arrives and may reach the
+	// loop after a later event, so its event takes the later time while
+	// the machine is given the true one.
+	last := start
+	clock := func(t time.Time) time.Duration {
+		if t.After(last) {
+			last = t
+		}
+		return last.Sub(start)
+	}
+
 	frames := make(chan received)
 	done := make(chan struct{})
-	readerDone := make(chan struct{})
+	readerDone, writerDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(readerDone)
+		in := &countingReader{r: conn}
 		for {
 			var r received
-			r.err = msg.ReadFrame(conn, &r.f)
+			r.err = msg.ReadFrame(in, &r.f)
 			r.at = time.Now()
+			if errors.Is(r.err, msg.ErrShortFrame) {
+				r.err = fmt.Errorf("%w: %d of %d bytes", ErrMidFrame, in.n%msg.FrameSize, msg.FrameSize)
+			}
 			select {
 			case frames <- r:
 			case <-done:
@@ -176,10 +191,12 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 			}
 		}
 	}()
+	out := newSender(conn, done, writerDone)
 	defer func() {
 		close(done)
 		conn.Close()
 		<-readerDone
+		<-writerDone
 	}()
 
 	var timer timer
@@ -212,80 +229,179 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 	lastFrame := start         // last frame received (or the connect)
 	var firstWrite time.Time   // first write since lastFrame; zero: none
 	var firstRetrans time.Time // when TCP_INFO first showed a retransmission since lastFrame
-	kernelVerdict := func(at time.Time, err error) (Result, bool) {
+	// failed ends the run on an I/O error at at: the kernel's verdict when
+	// it gave up on the peer, otherwise an error.
+	failed := func(at time.Time, err error) Result {
 		// The kernel gave up: ETIMEDOUT, or the ICMP error it last heard
 		// (an established connection keeps ICMP unreachable as a soft
 		// error and reports it only when it gives up).
 		unreachable := errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
-		if !errors.Is(err, syscall.ETIMEDOUT) && !unreachable {
-			return Result{}, false
+		if errors.Is(err, syscall.ETIMEDOUT) || unreachable {
+			return kernelDead(ev, clock(at), at, opts.Kernel, info, lastFrame, firstWrite, firstRetrans, unreachable)
 		}
-		return kernelDead(ev, since(at), at, opts.Kernel, info, lastFrame, firstWrite, firstRetrans, unreachable), true
+		return fail(ev, clock(at), err)
 	}
 
-	var ping msg.Frame
-	ping.SetType(msg.Ping)
-	saidHostOrder, saidNoEcho, stalled := false, false, false
+	var ping outFrame
+	ping.f.SetType(msg.Ping)
+	saidHostOrder, saidNoEcho := false, false
+
+	// frame handles one frame received; it returns true when the run ends.
+	frame := func(r received) (Result, bool) {
+		if r.err != nil {
+			if errors.Is(r.err, io.EOF) {
+				ev.Emit(clock(r.at), event.Closed, "closed by peer", event.F("reason", "peer closed"))
+				return Result{Outcome: PeerClosed}, true
+			}
+			return failed(r.at, r.err), true
+		}
+		lastFrame, firstWrite, firstRetrans = r.at, time.Time{}, time.Time{}
+		t := clock(r.at)
+		typ, hostOrder := r.f.Type()
+		if hostOrder && !saidHostOrder {
+			saidHostOrder = true
+			ev.Emit(t, event.Note,
+				"peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
+				event.F("note", "host_order_pong"))
+		}
+		if typ != msg.Pong && m.Frame(r.at) {
+			rearm()
+		}
+		switch typ {
+		case msg.Ping:
+			// The server's own heartbeat: answer at once, echoing.
+			seq := uint64(0)
+			if st, ok := msg.ReadStamp(&r.f); ok {
+				seq = st.Seq
+			}
+			r.f.SetType(msg.Pong)
+			if out.trySend(outFrame{f: r.f}) {
+				ev.Emit(t, event.Data, fmt.Sprintf("PING #%d from the server, answered", seq),
+					event.F("type", uint32(typ)), event.F("name", typ.String()), event.F("seq", seq), event.F("answered", true))
+			} else {
+				ev.Emit(t, event.Data, fmt.Sprintf("PING #%d from the server, not answered: the server has stopped reading and the send buffer is full", seq),
+					event.F("type", uint32(typ)), event.F("name", typ.String()), event.F("seq", seq), event.F("answered", false))
+			}
+			return Result{}, false
+		case msg.Notice:
+			sev, text := msg.ReadNotice(&r.f)
+			if sev == msg.Closing {
+				ev.Emit(t, event.Error, "the server closes the connection: "+text,
+					event.F("error", text), event.F("from", "server"))
+				return Result{Outcome: Failed, Err: fmt.Errorf("closed by the server: %s", text)}, true
+			}
+			ev.Emit(t, event.Note, "the server warns: "+text, event.F("note", "server_warning"), event.F("text", text))
+			return Result{}, false
+		case msg.Pong:
+		default:
+			ev.Emit(t, event.Data, fmt.Sprintf("%v frame received%s", typ, ignored(typ)),
+				event.F("type", uint32(typ)), event.F("name", typ.String()))
+			return Result{}, false
+		}
+		a := m.Pong(r.at)
+		if a.Alive {
+			rearm()
+		}
+		fields := []event.Field{event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT)}
+		echo := ""
+		if s, ok := msg.ReadStamp(&r.f); ok {
+			fields = append(fields, event.F("echo_seq", s.Seq))
+			if s.Seq != a.Seq {
+				echo = fmt.Sprintf(" (its data echoes PING #%d: out of order)", s.Seq)
+			}
+		} else if !saidNoEcho && a.Seq != 0 {
+			saidNoEcho = true
+			ev.Emit(t, event.Note,
+				"peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
+				event.F("note", "no_echo"))
+		}
+		switch {
+		case a.Seq == 0:
+			ev.Emit(t, event.LatePong, "PONG received that answers no PING"+lifeNote(a, cfg),
+				append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))...)
+		case a.Late:
+			ev.Emit(t, event.LatePong,
+				fmt.Sprintf("late PONG #%d, RTT %s, over the %s interval%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
+				append(fields, event.F("alive", a.Alive))...)
+		default:
+			ev.Emit(t, event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, fmtRTT(a.RTT), echo), fields...)
+		}
+		return Result{}, false
+	}
+
+	// A PONG that comes while one of our PINGs is with the writer waits
+	// until the writer says when that PING left: only then can the machine
+	// tell an answer from a PONG sent before the PING was. Frames are
+	// handled in order, so reading waits too; a peer that never reads a
+	// PING while it sends PONGs is found dead on time.
+	in := frames
+	var held *received
 
 	for {
 		select {
 		case <-ctx.Done():
-			now := time.Now()
 			reason := "stopped"
 			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 				reason = cause.Error()
 			}
-			ev.Emit(since(now), event.Closed, "closed: "+reason, event.F("reason", reason))
+			ev.Emit(clock(time.Now()), event.Closed, "closed: "+reason, event.F("reason", reason))
 			return Result{Outcome: Stopped}
 
 		case <-timer.c():
 			now := time.Now()
+			t := clock(now)
 			for st := m.Tick(now); st.Action != probe.Wait; st = m.Tick(now) {
 				if st.Missed > 0 {
-					ev.Emit(since(now), event.Missed,
+					ev.Emit(t, event.Missed,
 						fmt.Sprintf("probe %d/%d missed: no PONG within %s", st.Missed, cfg.Probes, fmtDur(cfg.Interval)),
 						event.F("missed", st.Missed), event.F("probes", cfg.Probes))
 				}
 				if st.Action == probe.Dead {
 					pred := cfg.DeadAfter()
-					ev.Emit(since(now), event.Dead,
+					ev.Emit(t, event.Dead,
 						fmt.Sprintf("DEAD (heartbeat): %d probes unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
 							cfg.Probes, st.Silence.Seconds(), pred.Seconds(), float64(st.Silence-pred)/1e6),
 						event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred),
 						event.Secs("last_life_s", since(m.LastLife())))
 					return Result{Outcome: Dead, Observed: st.Silence, Predicted: pred, Cause: "heartbeat"}
 				}
-				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping)
-				// A peer that stops reading must not hold the verdict up:
-				// the write may block only until the machine's next deadline.
-				// After a timed-out write the stream may end inside a
-				// frame, so nothing more is written; the machine still
-				// counts the probes and gives the verdict on time.
-				var err error
-				if !stalled {
-					err = conn.SetWriteDeadline(m.Deadline())
-					if err == nil {
-						_, err = conn.Write(ping[:])
-					}
-				}
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					stalled, err = true, nil
-					ev.Emit(since(time.Now()), event.Note,
+				msg.Stamp{Seq: st.Seq, Sent: now}.Put(&ping.f)
+				ping.seq = st.Seq
+				if !out.trySend(ping) {
+					// Never sent, so never answered: the probe runs out on
+					// its schedule and the verdict comes on time.
+					m.Dropped(st.Seq)
+					ev.Emit(t, event.Note,
 						fmt.Sprintf("PING #%d not sent: the peer has stopped reading and the send buffer is full", st.Seq),
 						event.F("note", "send_stalled"), event.F("seq", st.Seq))
+					continue
 				}
-				if err != nil {
-					if res, ok := kernelVerdict(time.Now(), err); ok {
-						return res
-					}
-					return fail(ev, since(time.Now()), fmt.Errorf("sending PING #%d: %w", st.Seq, err))
-				}
-				if firstWrite.IsZero() {
-					firstWrite = now
-				}
-				ev.Emit(since(now), event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
+				ev.Emit(t, event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
 			}
 			rearm()
+
+		case s := <-out.reports:
+			out.done(s)
+			if s.err != nil {
+				what := "answering the server's PING"
+				if s.seq != 0 {
+					what = fmt.Sprintf("sending PING #%d", s.seq)
+				}
+				return failed(time.Now(), fmt.Errorf("%s: %w", what, s.err))
+			}
+			if s.seq != 0 {
+				m.Sent(s.seq, s.at)
+			}
+			if firstWrite.IsZero() {
+				firstWrite = s.at
+			}
+			if held != nil && out.pings == 0 {
+				r := *held
+				held, in = nil, frames
+				if res, end := frame(r); end {
+					return res
+				}
+			}
 
 		case <-watch:
 			now, before := time.Now(), info
@@ -294,99 +410,38 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				watch = nil // the socket is gone; the reader reports why
 				continue
 			}
-			reportKernel(ev, since(now), opts.Kernel, before, info)
+			reportKernel(ev, clock(now), opts.Kernel, before, info)
 			if info.Retransmits > 0 && firstRetrans.IsZero() {
 				firstRetrans = now
 			}
 
-		case r := <-frames:
-			if r.err != nil {
-				if res, ok := kernelVerdict(r.at, r.err); ok {
-					return res
-				}
-				return ended(ev, since(r.at), r.err)
-			}
-			lastFrame, firstWrite, firstRetrans = r.at, time.Time{}, time.Time{}
-			typ, hostOrder := r.f.Type()
-			if hostOrder && !saidHostOrder {
-				saidHostOrder = true
-				ev.Emit(since(r.at), event.Note,
-					"peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
-					event.F("note", "host_order_pong"))
-			}
-			if typ == msg.Ping {
-				// The server's own heartbeat: answer at once, echoing.
-				if m.Frame(r.at) {
-					rearm()
-				}
-				seq := uint64(0)
-				if st, ok := msg.ReadStamp(&r.f); ok {
-					seq = st.Seq
-				}
-				r.f.SetType(msg.Pong)
-				if !stalled {
-					err := conn.SetWriteDeadline(time.Now().Add(time.Second))
-					if err == nil {
-						_, err = conn.Write(r.f[:])
-					}
-					if err != nil {
-						if res, ok := kernelVerdict(time.Now(), err); ok {
-							return res
-						}
-						return fail(ev, since(time.Now()), fmt.Errorf("answering the server's PING: %w", err))
-					}
-				}
-				ev.Emit(since(r.at), event.Data, fmt.Sprintf("PING #%d from the server, answered", seq),
-					event.F("type", uint32(typ)), event.F("name", typ.String()), event.F("seq", seq), event.F("answered", true))
+		case r := <-in:
+			if typ, _ := r.f.Type(); r.err == nil && typ == msg.Pong && out.pings > 0 {
+				held, in = &r, nil
 				continue
 			}
-			if typ == msg.Notice {
-				sev, text := msg.ReadNotice(&r.f)
-				if sev == msg.Closing {
-					ev.Emit(since(r.at), event.Error, "the server closes the connection: "+text,
-						event.F("error", text), event.F("from", "server"))
-					return Result{Outcome: Failed, Err: fmt.Errorf("closed by the server: %s", text)}
-				}
-				ev.Emit(since(r.at), event.Note, "the server warns: "+text, event.F("note", "server_warning"), event.F("text", text))
-			}
-			if typ != msg.Pong {
-				if m.Frame(r.at) {
-					rearm()
-				}
-				ev.Emit(since(r.at), event.Data, fmt.Sprintf("%v frame received%s", typ, ignored(typ)),
-					event.F("type", uint32(typ)), event.F("name", typ.String()))
-				continue
-			}
-			a := m.Pong(r.at)
-			if a.Alive {
-				rearm()
-			}
-			fields := []event.Field{event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT)}
-			echo := ""
-			if s, ok := msg.ReadStamp(&r.f); ok {
-				fields = append(fields, event.F("echo_seq", s.Seq))
-				if s.Seq != a.Seq {
-					echo = fmt.Sprintf(" (its data echoes PING #%d: out of order)", s.Seq)
-				}
-			} else if !saidNoEcho && a.Seq != 0 {
-				saidNoEcho = true
-				ev.Emit(since(r.at), event.Note,
-					"peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
-					event.F("note", "no_echo"))
-			}
-			switch {
-			case a.Seq == 0:
-				ev.Emit(since(r.at), event.LatePong, "PONG received that answers no PING"+lifeNote(a, cfg),
-					append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))...)
-			case a.Late:
-				ev.Emit(since(r.at), event.LatePong,
-					fmt.Sprintf("late PONG #%d, RTT %s, over the %s interval%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
-					append(fields, event.F("alive", a.Alive))...)
-			default:
-				ev.Emit(since(r.at), event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, fmtRTT(a.RTT), echo), fields...)
+			if res, end := frame(r); end {
+				return res
 			}
 		}
 	}
+}
+
+// ErrMidFrame says the server closed the connection part way through a
+// frame: an error, unlike a close between frames, because a frame was lost.
+var ErrMidFrame = errors.New("closed by the server in the middle of a frame")
+
+// countingReader counts the bytes read, so that a close mid-frame can say
+// how much of the frame came.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func lifeNote(a probe.Answer, cfg probe.Config) string {
@@ -404,21 +459,6 @@ func ignored(t msg.Type) string {
 		return ""
 	}
 	return ", ignored"
-}
-
-// ended reports how the read side ended: a clean close, a close mid-frame or
-// an error.
-func ended(ev *event.Writer, t time.Duration, err error) Result {
-	switch {
-	case errors.Is(err, io.EOF):
-		ev.Emit(t, event.Closed, "closed by peer", event.F("reason", "peer closed"))
-		return Result{Outcome: PeerClosed}
-	case errors.Is(err, msg.ErrShortFrame):
-		ev.Emit(t, event.Closed, "closed by peer in the middle of a frame: "+err.Error(),
-			event.F("reason", "peer closed mid-frame"))
-		return Result{Outcome: PeerClosed}
-	}
-	return fail(ev, t, err)
 }
 
 func fail(ev *event.Writer, t time.Duration, err error) Result {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -49,6 +50,9 @@ func parse(t *testing.T, b *bytes.Buffer) []line {
 		var l line
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		if n := len(out); n > 0 && l["t"].(float64) < out[n-1]["t"].(float64) {
+			t.Fatalf("t goes backwards: %v after %v", l, out[n-1])
 		}
 		out = append(out, l)
 	}
@@ -168,14 +172,20 @@ func TestSeedServerPongs(t *testing.T) {
 	})
 }
 
+// A clean close between frames ends the run normally; a close in the
+// middle of a frame is an error that says how much of the frame came.
 func TestPeerCloses(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		send   int // bytes the peer sends before closing
-		reason string
+		name    string
+		send    int // bytes the peer sends before closing
+		outcome Outcome
+		event   string
+		field   string
+		want    string
 	}{
-		{"clean", 0, "peer closed"},
-		{"mid-frame", 500, "peer closed mid-frame"},
+		{"clean", 0, PeerClosed, "closed", "reason", "peer closed"},
+		{"mid-frame", 500, Failed, "error", "error", "closed by the server in the middle of a frame: 500 of 1028 bytes"},
+		{"a frame and a half", msg.FrameSize + 600, Failed, "error", "error", "closed by the server in the middle of a frame: 600 of 1028 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -188,9 +198,12 @@ func TestPeerCloses(t *testing.T) {
 				var out bytes.Buffer
 				res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
 				lines := parse(t, &out)
-				closed := find(lines, "closed")
-				if res.Outcome != PeerClosed || closed["reason"] != tc.reason || closed["t"] != 2.0 {
-					t.Fatalf("result %+v, closed %v", res, closed)
+				l := find(lines, tc.event)
+				if res.Outcome != tc.outcome || l[tc.field] != tc.want || l["t"] != 2.0 {
+					t.Fatalf("result %+v, %s event %v", res, tc.event, l)
+				}
+				if tc.outcome == Failed && (res.Err == nil || res.Err.Error() != tc.want || !errors.Is(res.Err, ErrMidFrame)) {
+					t.Fatalf("error %v, want %q", res.Err, tc.want)
 				}
 			})
 		})
@@ -266,6 +279,9 @@ func TestServerNotices(t *testing.T) {
 		if n := find(lines, "note"); n["text"] != "slow down" || n["t"] != 0.0 {
 			t.Fatalf("warning event %v", n)
 		}
+		if count(lines, "note") != 1 || count(lines, "data") != 0 {
+			t.Fatalf("a warning is one event, a note: %v", lines)
+		}
 		if e := find(lines, "error"); e["t"] != 1.0 || e["from"] != "server" {
 			t.Fatalf("error event %v", e)
 		}
@@ -277,11 +293,7 @@ func TestServerNotices(t *testing.T) {
 // the heartbeat is not fooled by the unsolicited PONGs.
 func TestBadServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, s := net.Pipe()
-		served := make(chan struct{})
-		go func() {
-			defer close(served)
-			defer s.Close()
+		res, lines := runPeer(t, probe.DefaultConfig(), func(s net.Conn) {
 			go io.Copy(io.Discard, s) // take the PINGs
 			junk := make([]byte, 3*msg.FrameSize)
 			for i := range junk {
@@ -297,11 +309,7 @@ func TestBadServer(t *testing.T) {
 			}
 			time.Sleep(30 * time.Second) // long enough for the heartbeat to give up
 			s.Write(f[:100])
-		}()
-		var out bytes.Buffer
-		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
-		<-served
-		lines := parse(t, &out)
+		})
 		// 1000 unsolicited PONGs at t=0 are no sign of life under the strict
 		// rule: the server is dead 19s after the garbage, its last data.
 		if res.Outcome != Dead || res.Observed != 19*time.Second {
@@ -312,23 +320,6 @@ func TestBadServer(t *testing.T) {
 		}
 		if n := count(lines, "data"); n != 4 {
 			t.Fatalf("%d data frames reported, want 4 (3 garbage, 1 unknown)", n)
-		}
-	})
-}
-
-// A server that closes in the middle of a frame is a close, not an error.
-func TestServerClosesMidFrame(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, s := net.Pipe()
-		go func() {
-			var f msg.Frame
-			s.Write(f[:600])
-			s.Close()
-		}()
-		var out bytes.Buffer
-		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
-		if closed := find(parse(t, &out), "closed"); res.Outcome != PeerClosed || closed["reason"] != "peer closed mid-frame" {
-			t.Fatalf("result %+v, closed %v", res, closed)
 		}
 	})
 }

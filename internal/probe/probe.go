@@ -153,8 +153,9 @@ type Machine struct {
 }
 
 type sentPing struct {
-	at       time.Time // actual send time, for the RTT
+	at       time.Time // actual send time, for the RTT; a PONG before it answers nothing
 	deadline time.Time // when its PONG becomes late
+	dropped  bool      // never sent (see Dropped): no PONG answers it
 }
 
 // New starts a machine at now, which counts as a sign of life (the connection
@@ -225,23 +226,57 @@ func (m *Machine) Tick(now time.Time) Step {
 	return step
 }
 
+// Sent records that PING seq actually left at at, for a caller that writes
+// after Tick returns (Tick counts it as sent at the tick): its RTT is
+// measured from at, and a PONG received before at answers nothing. A PING
+// too old to be remembered is left alone.
+func (m *Machine) Sent(seq uint64, at time.Time) {
+	if p := m.remembered(seq); p != nil {
+		p.at = at
+	}
+}
+
+// Dropped records that PING seq was never sent (the peer stopped reading
+// and the caller's queue was full). The peer cannot answer it, so PONGs,
+// matched in order, skip it; the probe still counts as missed if nothing
+// else answers.
+func (m *Machine) Dropped(seq uint64) {
+	if p := m.remembered(seq); p != nil {
+		p.dropped = true
+	}
+}
+
+// remembered returns the record of an unanswered PING still remembered, or
+// nil.
+func (m *Machine) remembered(seq uint64) *sentPing {
+	if seq <= m.answered || seq >= m.nextSeq || m.nextSeq-seq > maxRemembered {
+		return nil
+	}
+	return &m.sent[seq%maxRemembered]
+}
+
 // Pong records a PONG received at now, matched in order to the oldest
-// unanswered PING, and says whether it was on time. A dead or disabled
+// unanswered PING that was sent, and says whether it was on time. A PONG
+// received before that PING was sent answers nothing: it cannot be its
+// answer, and matching it would give a negative RTT. A dead or disabled
 // machine still matches and times PONGs, for the report.
 func (m *Machine) Pong(now time.Time) Answer {
 	var a Answer
-	if m.answered+1 < m.nextSeq {
+	for p := m.remembered(m.answered + 1); p != nil && p.dropped; p = m.remembered(m.answered + 1) {
+		m.answered++
+	}
+	switch p := m.remembered(m.answered + 1); {
+	case m.answered+1 >= m.nextSeq || p != nil && now.Before(p.at):
+		a.Late = true // answers no PING
+	case p == nil:
 		m.answered++
 		a.Seq = m.answered
-		if m.nextSeq-a.Seq <= maxRemembered {
-			p := m.sent[a.Seq%maxRemembered]
-			a.RTT = now.Sub(p.at)
-			a.Late = !now.Before(p.deadline)
-		} else {
-			a.Late = true // too old to be remembered: its deadline is long gone
-		}
-	} else {
-		a.Late = true // answers no PING
+		a.Late = true // too old to be remembered: its deadline is long gone
+	default:
+		m.answered++
+		a.Seq = m.answered
+		a.RTT = now.Sub(p.at)
+		a.Late = !now.Before(p.deadline)
 	}
 	if !a.Late || m.cfg.AcceptLate {
 		a.Alive = m.life(now)
@@ -257,6 +292,11 @@ func (m *Machine) Frame(now time.Time) bool { return m.life(now) }
 func (m *Machine) life(now time.Time) bool {
 	if m.phase != idle && m.phase != probing {
 		return false
+	}
+	// A caller may learn of a frame after it has fed the machine a later
+	// time; the last sign of life never moves backwards.
+	if now.Before(m.lastLife) {
+		now = m.lastLife
 	}
 	m.alive(now)
 	return true

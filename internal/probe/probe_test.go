@@ -299,3 +299,97 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// A PONG received before its PING was sent answers nothing: a nanosecond
+// before the send time it is unsolicited and leaves the PING unanswered; at
+// the send time it answers it, with an RTT of zero, never negative.
+func TestPongBeforeItsPing(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sentAt time.Duration // when the PING left; Tick is at 10s
+		pongAt time.Duration
+		seq    uint64
+	}{
+		{"at tick, 1ns before", 10 * s, 10*s - ns, 0},
+		{"at tick, at send", 10 * s, 10 * s, 1},
+		{"sent late, 1ns before", 11 * s, 11*s - ns, 0},
+		{"sent late, at send", 11 * s, 11 * s, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(DefaultConfig(), t0)
+			if st := m.Tick(at(10 * s)); st.Action != Ping {
+				t.Fatalf("no PING at 10s: %+v", st)
+			}
+			if tc.sentAt != 10*s {
+				m.Sent(1, at(tc.sentAt))
+			}
+			a := m.Pong(at(tc.pongAt))
+			if a.Seq != tc.seq || a.RTT < 0 {
+				t.Fatalf("PONG at %v: %+v, want seq %d", tc.pongAt, a, tc.seq)
+			}
+			if tc.seq == 0 {
+				if a.Alive || !m.Probing() || !m.LastLife().Equal(t0) || m.Outstanding() != 1 {
+					t.Fatalf("an unsolicited PONG counted: %+v, probing %v, outstanding %d", a, m.Probing(), m.Outstanding())
+				}
+				// The PING is still owed: the next PONG after the send answers it.
+				if b := m.Pong(at(tc.sentAt + ms)); b.Seq != 1 || b.RTT != ms || !b.Alive {
+					t.Fatalf("PONG after the send: %+v", b)
+				}
+				return
+			}
+			if !a.Alive || a.RTT != 0 || m.Probing() {
+				t.Fatalf("PONG at the send time: %+v, probing %v", a, m.Probing())
+			}
+		})
+	}
+}
+
+// A stream of PONGs that all come before PING #1 leaves keeps no strict
+// machine alive: each answers nothing, and the verdict comes 19s after the
+// start, the last sign of life.
+func TestUnsolicitedPongStreamDiesOnTime(t *testing.T) {
+	m := New(DefaultConfig(), t0)
+	var dead time.Duration
+	for now := time.Duration(0); now <= 30*s && dead == 0; now += ms {
+		for _, st := range run(m, at(now)) {
+			switch st.Action {
+			case Ping:
+				m.Sent(st.Seq, at(40*s)) // queued behind a peer that never reads
+			case Dead:
+				dead = now
+			}
+		}
+		if a := m.Pong(at(now)); a.Seq != 0 || a.Alive {
+			t.Fatalf("PONG at %v: %+v", now, a)
+		}
+	}
+	if dead != 19*s {
+		t.Fatalf("dead at %v, want 19s", dead)
+	}
+}
+
+// A PING that never left is skipped by in-order matching: the peer never
+// saw it, so the next PONG answers the PING after it.
+func TestDroppedPingIsSkipped(t *testing.T) {
+	m := New(DefaultConfig(), t0)
+	run(m, at(13*s)) // PING #1 at 10s, missed at 13s, PING #2 out
+	m.Dropped(1)
+	a := m.Pong(at(14 * s))
+	if a.Seq != 2 || a.RTT != s || a.Late || !a.Alive {
+		t.Fatalf("PONG after a dropped PING: %+v", a)
+	}
+	if m.Outstanding() != 0 {
+		t.Fatalf("outstanding %d, want 0", m.Outstanding())
+	}
+}
+
+// A frame the caller learns of late never moves the last sign of life
+// backwards.
+func TestLastLifeNeverBackwards(t *testing.T) {
+	m := New(DefaultConfig(), t0)
+	m.Frame(at(5 * s))
+	m.Frame(at(4 * s))
+	if !m.LastLife().Equal(at(5*s)) || !m.Deadline().Equal(at(15*s)) {
+		t.Fatalf("last life %v, deadline %v", m.LastLife().Sub(t0), m.Deadline().Sub(t0))
+	}
+}
