@@ -20,6 +20,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -359,8 +360,8 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				if st.Action == probe.Dead {
 					pred := cfg.DeadAfter()
 					ev.Emit(t, event.Dead,
-						fmt.Sprintf("DEAD (heartbeat): %d probes unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
-							cfg.Probes, st.Silence.Seconds(), pred.Seconds(), float64(st.Silence-pred)/1e6),
+						fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
+							plural.Count(cfg.Probes, "probe"), st.Silence.Seconds(), pred.Seconds(), float64(st.Silence-pred)/1e6),
 						event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred),
 						event.Secs("last_life_s", since(m.LastLife())))
 					return Result{Outcome: Dead, Observed: st.Silence, Predicted: pred, Cause: "heartbeat"}

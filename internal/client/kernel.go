@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
@@ -25,8 +26,8 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 	}
 	for r := before.Retransmits + 1; r <= now.Retransmits; r++ {
 		ev.Emit(t, event.KernelRetransmit,
-			fmt.Sprintf("kernel retransmission %d of unacknowledged data (%d segments unacked, RTO %s)",
-				r, now.Unacked, now.RTO),
+			fmt.Sprintf("kernel retransmission %d of unacknowledged data (%s unacked, RTO %s)",
+				r, plural.Count(int(now.Unacked), "segment"), now.RTO),
 			event.F("retransmit", r), event.F("unacked", now.Unacked), event.Secs("rto_s", now.RTO))
 	}
 }
@@ -64,8 +65,8 @@ func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info 
 	if pred > 0 {
 		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
 	}
-	text += fmt.Sprintf("; TCP_INFO before: %d keep-alive probes out, %d retransmits, %d segments unacked, last data received %s before",
-		info.Probes, info.Retransmits, info.Unacked, info.LastDataRecv)
+	text += fmt.Sprintf("; TCP_INFO before: %s out, %s, %s unacked, last data received %s before",
+		plural.Count(int(info.Probes), "keep-alive probe"), plural.Count(int(info.Retransmits), "retransmit"), plural.Count(int(info.Unacked), "segment"), info.LastDataRecv)
 	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
 		event.F("unreachable", unreachable)}
 	if !firstRetrans.IsZero() {

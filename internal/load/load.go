@@ -19,6 +19,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -106,7 +107,7 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 		heartbeat = fmt.Sprintf("heartbeat dead after %s (idle %s + %d x %s)",
 			cfg.Probe.DeadAfter(), cfg.Probe.Idle, cfg.Probe.Probes, cfg.Probe.Interval)
 	}
-	ev.Emit(0, "load", fmt.Sprintf("load: %d connections to %s at %s, %s", cfg.Conns, cfg.Addr, rateText(rate), heartbeat),
+	ev.Emit(0, "load", fmt.Sprintf("load: %s to %s at %s, %s", plural.Count(cfg.Conns, "connection"), cfg.Addr, rateText(rate), heartbeat),
 		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", rate),
 		optSecs("predicted_s", cfg.Probe.DeadAfter(), cfg.Probe.Enabled()))
 
@@ -173,8 +174,8 @@ func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 	}
 	pps, ppsOK := perSecond(s.Pings, s.Elapsed)
 	ev.Emit(s.Elapsed, "summary",
-		fmt.Sprintf("summary: %d connections, %d connected, %d connect errors%s; %s; %d PINGs (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
-			s.Conns, s.Connected, s.ConnectErrors, connErr, endsText(s), s.Pings, rateFigure(pps, ppsOK),
+		fmt.Sprintf("summary: %s, %d connected, %s%s; %s; %s (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
+			plural.Count(s.Conns, "connection"), s.Connected, plural.Count(s.ConnectErrors, "connect error"), connErr, endsText(s), plural.Count(int(s.Pings), "PING"), rateFigure(pps, ppsOK),
 			stat(s.RTT50, rttOK), stat(s.RTT99, rttOK),
 			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
 		slices.Concat([]event.Field{

@@ -10,6 +10,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -107,7 +108,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	}
 	c.interest = poll.In
 	if s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns) {
-		text := fmt.Sprintf("server full: %d connections open, the limit (--max-conns); try again later", s.cfg.MaxConns)
+		text := fmt.Sprintf("server full: %s open, the limit (--max-conns); try again later", plural.Count(s.cfg.MaxConns, "connection"))
 		c.notify(msg.Closing, text, now, false)
 		c.linger(OverLimit, text, now)
 		s.schedule(c)
@@ -619,10 +620,10 @@ func (c *conn) tick(now time.Time) {
 		if st.Action == probe.Dead {
 			pred := cfg.DeadAfter()
 			s.ev.Emit(s.since(), event.Dead,
-				fmt.Sprintf("%sDEAD (heartbeat): client reaped, %d probes unanswered; observed %.3fs, predicted %.3fs",
-					c.tag(), cfg.Probes, st.Silence.Seconds(), pred.Seconds()),
+				fmt.Sprintf("%sDEAD (heartbeat): client reaped, %s unanswered; observed %.3fs, predicted %.3fs",
+					c.tag(), plural.Count(cfg.Probes, "probe"), st.Silence.Seconds(), pred.Seconds()),
 				c.fields(event.F("cause", "heartbeat"), event.Secs("observed_s", st.Silence), event.Secs("predicted_s", pred))...)
-			c.finish(HeartbeatDead, fmt.Sprintf("%d probes unanswered", cfg.Probes))
+			c.finish(HeartbeatDead, plural.Count(cfg.Probes, "probe")+" unanswered")
 			return
 		}
 		var ping msg.Frame

@@ -36,6 +36,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/procstat"
@@ -358,7 +359,7 @@ func (s *srv) stats(ctx context.Context) {
 		p := procstat.Read()
 		g := runtime.NumGoroutine()
 		s.ev.Emit(s.since(), event.Stats,
-			fmt.Sprintf("stats: %d connections open, %d goroutines, %d open files, RSS %d KiB", open, g, p.OpenFiles, p.RSSKiB),
+			fmt.Sprintf("stats: %s open, %s, %s, RSS %d KiB", plural.Count(int(open), "connection"), plural.Count(g, "goroutine"), plural.Count(int(p.OpenFiles), "open file"), p.RSSKiB),
 			event.F("conns", open), event.F("goroutines", g), event.F("open_files", p.OpenFiles), event.F("rss_kib", p.RSSKiB))
 	}
 }
@@ -462,7 +463,7 @@ func (s *srv) report() {
 		byReason[string(r)] = n
 	}
 	sort.Strings(reasons)
-	text := fmt.Sprintf("stopped after serving %d connections", total)
+	text := fmt.Sprintf("stopped after serving %s", plural.Count(total, "connection"))
 	if len(reasons) > 0 {
 		text += ": " + strings.Join(reasons, ", ")
 	}
