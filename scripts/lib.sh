@@ -8,6 +8,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/heartbeat-demo.XXXXXX")
 bin=$work
 pids=()
 namespaces=()
+build_out= # under sudo, the user's build directory, until its binaries are copied
 
 cleanup() {
 	# Only this shell's jobs still running: a pid that ended may be reused.
@@ -19,7 +20,7 @@ cleanup() {
 	done
 	for p in $running; do wait "$p" 2>/dev/null || true; done
 	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$work"
+	rm -rf "$work" ${build_out:+"$build_out"}
 }
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
@@ -28,10 +29,65 @@ need() { # need COMMAND DEBIAN-PACKAGE
 	command -v "$1" >/dev/null || { echo "$(basename "$0"): needs $1; install the Debian package $2 (apt-get install $2)" >&2; exit 1; }
 }
 
+# The user who ran the script: under sudo, the one who typed sudo. Their Go,
+# module cache and build cache are the ones to use; root's may be empty.
+user=${SUDO_USER:-$(id -un)}
+user_home=$(getent passwd "$user" | cut -d: -f6)
+user_home=${user_home:-$HOME}
+
+# go_version GO: the version of the Go toolchain GO itself, without
+# switching to the one go.mod asks for ("1.26.8"; empty if it does not run).
+go_version() {
+	(cd / && GOTOOLCHAIN=local GOFLAGS= "$1" env GOVERSION 2>/dev/null) | sed -n 's/^go//p'
+}
+
+# at_least HAVE WANT: whether version HAVE is WANT or later.
+at_least() {
+	[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
+}
+
+# find_go: set $go to a Go command of at least go.mod's version. sudo's
+# secure_path leaves out Go's usual places, so besides PATH look where Go's
+# installers put it: /usr/local/go (go.dev/dl), ~/sdk/goX (golang.org/dl),
+# ~/go, ~/.local/go, /usr/lib/go (Debian), /snap/bin.
+find_go() {
+	local want c v older=()
+	want=$(sed -n 's/^go //p' "$root/go.mod")
+	local candidates=(
+		"$(command -v go || true)"
+		/usr/local/go/bin/go
+		$(ls -d "$user_home"/sdk/go*/bin/go 2>/dev/null | sort -rV)
+		"$user_home/go/bin/go" "$user_home/.local/go/bin/go" /usr/lib/go/bin/go /snap/bin/go
+	)
+	for c in "${candidates[@]}"; do
+		[ -n "$c" ] && [ -x "$c" ] || continue
+		v=$(go_version "$c")
+		[ -n "$v" ] || continue
+		if at_least "$v" "$want"; then go=$c; return; fi
+		older+=("$c (go$v)")
+	done
+	{
+		echo "$(basename "$0"): needs Go $want or later (go.mod); ${older[*]:+found only ${older[*]}; }install it from https://go.dev/dl"
+		echo "(Debian's golang-go may be older than $want)"
+	} >&2
+	exit 1
+}
+
+# build: build hbserver and hbclient into $bin. Under sudo they are built
+# as the user who typed sudo, with their caches, then copied here.
 build() {
-	need go golang
-	echo "building hbserver and hbclient..."
-	(cd "$root" && go build -o "$bin/" ./cmd/hbserver ./cmd/hbclient)
+	find_go
+	echo "building hbserver and hbclient with $go (go$(go_version "$go"))..."
+	if [ "$(id -u)" = 0 ] && [ "$user" != root ]; then
+		build_out=$(runuser -u "$user" -- mktemp -d "${TMPDIR:-/tmp}/heartbeat-build.XXXXXX")
+		runuser -u "$user" -- env HOME="$user_home" sh -c 'cd "$1" && "$2" build -o "$3/" ./cmd/hbserver ./cmd/hbclient' \
+			sh "$root" "$go" "$build_out"
+		cp "$build_out/hbserver" "$build_out/hbclient" "$bin/"
+		rm -rf "$build_out"
+		build_out=
+	else
+		(cd "$root" && "$go" build -o "$bin/" ./cmd/hbserver ./cmd/hbclient)
+	fi
 }
 
 # start_server [--netns NS] HOST SLEEP [FLAGS...]: start hbserver on a free
