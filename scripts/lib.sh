@@ -12,12 +12,20 @@ build_out= # under sudo, the user's build directory, until its binaries are copi
 
 cleanup() {
 	# Only this shell's jobs still running: a pid that ended may be reused.
+	# SIGINT first, so that the tools print their closing lines; then,
+	# after 5s, SIGKILL for what ignores it (a frozen server; background
+	# jobs of a script, which start with SIGINT ignored).
 	local running
 	running=$(jobs -pr)
 	for p in $running; do
 		kill -CONT "$p" 2>/dev/null || true
 		kill -INT "$p" 2>/dev/null || true
 	done
+	for _ in $(seq 50); do
+		[ -n "$(jobs -pr)" ] || break
+		sleep 0.1
+	done
+	for p in $(jobs -pr); do kill -KILL "$p" 2>/dev/null || true; done
 	for p in $running; do wait "$p" 2>/dev/null || true; done
 	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$work" ${build_out:+"$build_out"}
@@ -73,39 +81,44 @@ find_go() {
 	exit 1
 }
 
-# build: build hbserver and hbclient into $bin. Under sudo they are built
-# as the user who typed sudo, with their caches, then copied here.
+# build [PACKAGES...]: build hbserver, hbclient and PACKAGES (./scripts/...)
+# into $bin. Under sudo they are built as the user who typed sudo, with their
+# caches, then copied here.
 build() {
+	local pkgs=(./cmd/hbserver ./cmd/hbclient "$@")
 	find_go
-	echo "building hbserver and hbclient with $go (go$(go_version "$go"))..."
+	echo "building ${pkgs[*]#./*/} with $go (go$(go_version "$go"))..."
 	if [ "$(id -u)" = 0 ] && [ "$user" != root ]; then
 		build_out=$(runuser -u "$user" -- mktemp -d "${TMPDIR:-/tmp}/heartbeat-build.XXXXXX")
-		runuser -u "$user" -- env HOME="$user_home" sh -c 'cd "$1" && "$2" build -o "$3/" ./cmd/hbserver ./cmd/hbclient' \
-			sh "$root" "$go" "$build_out"
-		cp "$build_out/hbserver" "$build_out/hbclient" "$bin/"
+		runuser -u "$user" -- env HOME="$user_home" sh -c 'cd "$1" && "$2" build -o "$3/" "${@:4}"' \
+			sh "$root" "$go" "$build_out" "${pkgs[@]}"
+		cp "$build_out"/* "$bin/"
 		rm -rf "$build_out"
 		build_out=
 	else
-		(cd "$root" && "$go" build -o "$bin/" ./cmd/hbserver ./cmd/hbclient)
+		(cd "$root" && "$go" build -o "$bin/" "${pkgs[@]}")
 	fi
 }
 
 # start_server [--netns NS] HOST SLEEP [FLAGS...]: start hbserver on a free
-# port; sets $port and $server_pid; its log is $work/server.log.
+# port; sets $port and $server_pid. Its stdout and stderr go to
+# $work/server.log, or to $server_out and $server_err when those are set.
 start_server() {
 	local prefix=()
 	if [ "$1" = --netns ]; then prefix=(ip netns exec "$2"); shift 2; fi
 	local host=$1 sleep=$2
 	shift 2
-	rm -f "$work/addr"
-	"${prefix[@]}" "$bin/hbserver" "$host" 0 "$sleep" --addr-file "$work/addr" "$@" >"$work/server.log" 2>&1 &
+	rm -f "$work/addr" "$work/server.log"
+	# Appending, so that both can name the same file.
+	"${prefix[@]}" "$bin/hbserver" "$host" 0 "$sleep" --addr-file "$work/addr" "$@" \
+		>>"${server_out:-$work/server.log}" 2>>"${server_err:-$work/server.log}" &
 	server_pid=$!
 	pids+=("$server_pid")
 	for _ in $(seq 100); do
 		[ -s "$work/addr" ] && break
 		sleep 0.05
 	done
-	[ -s "$work/addr" ] || { echo "hbserver did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+	[ -s "$work/addr" ] || { echo "hbserver did not start:" >&2; tail "${server_err:-$work/server.log}" >&2; exit 1; }
 	port=$(sed 's/.*://' "$work/addr")
 }
 
