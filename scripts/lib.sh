@@ -90,8 +90,8 @@ build() {
 	echo "building ${pkgs[*]#./*/} with $go (go$(go_version "$go"))..."
 	if [ "$(id -u)" = 0 ] && [ "$user" != root ]; then
 		build_out=$(runuser -u "$user" -- mktemp -d "${TMPDIR:-/tmp}/heartbeat-build.XXXXXX")
-		runuser -u "$user" -- env HOME="$user_home" sh -c 'cd "$1" && "$2" build -o "$3/" "${@:4}"' \
-			sh "$root" "$go" "$build_out" "${pkgs[@]}"
+		runuser -u "$user" -- env HOME="$user_home" bash -c 'cd "$1" && "$2" build -o "$3/" "${@:4}"' \
+			bash "$root" "$go" "$build_out" "${pkgs[@]}"
 		cp "$build_out"/* "$bin/"
 		rm -rf "$build_out"
 		build_out=
