@@ -40,8 +40,10 @@ need() { # need COMMAND DEBIAN-PACKAGE
 # The user who ran the script: under sudo, the one who typed sudo. Their Go,
 # module cache and build cache are the ones to use; root's may be empty.
 user=${SUDO_USER:-$(id -un)}
-user_home=$(getent passwd "$user" | cut -d: -f6)
-user_home=${user_home:-$HOME}
+user_home=$HOME
+if [ -n "${SUDO_USER:-}" ]; then
+	user_home=$(getent passwd "$SUDO_USER" | cut -d: -f6 || true)
+fi
 
 # go_version GO: the version of the Go toolchain GO itself, without
 # switching to the one go.mod asks for ("1.26.8"; empty if it does not run).
@@ -54,17 +56,19 @@ at_least() {
 	[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
 }
 
-# find_go: set $go to a Go command of at least go.mod's version. sudo's
-# secure_path leaves out Go's usual places, so besides PATH look where Go's
-# installers put it: /usr/local/go (go.dev/dl), ~/sdk/goX (golang.org/dl),
-# ~/go, ~/.local/go, /usr/lib/go (Debian), /snap/bin.
+# find_go [CANDIDATES...]: set $go to the first Go command of at least
+# go.mod's version. sudo's secure_path leaves out Go's usual places, so by
+# default look, besides PATH, where Go's installers put it: /usr/local/go
+# (go.dev/dl), ~/sdk/goX (golang.org/dl), ~/go, ~/.local/go, /usr/lib/go
+# (Debian), /snap/bin.
 find_go() {
 	local want c v older=()
 	want=$(sed -n 's/^go //p' "$root/go.mod")
-	local candidates=(
+	local candidates=("$@")
+	[ $# -gt 0 ] || candidates=(
 		"$(command -v go || true)"
 		/usr/local/go/bin/go
-		$(ls -d "$user_home"/sdk/go*/bin/go 2>/dev/null | sort -rV)
+		$(ls -d "$user_home"/sdk/go*/bin/go 2>/dev/null | sort -rV || true)
 		"$user_home/go/bin/go" "$user_home/.local/go/bin/go" /usr/lib/go/bin/go /snap/bin/go
 	)
 	for c in "${candidates[@]}"; do
