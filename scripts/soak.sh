@@ -14,7 +14,7 @@
 # closes per reason, the false deaths of well-behaved clients (must be 0),
 # everyone's exit codes, and the server's RSS and open files at the start
 # and the end (from /proc). It exits 0 only when the server survived, exited
-# 0 and no well-behaved client died.
+# 0 and every well-behaved client lived to DURATION.
 # Usage: scripts/soak.sh   DURATION=120 (seconds) GOOD=20 (clients)
 #   SLEEP=0.1 (the server's, seconds) MAX_CONNS=500 PAUSE=10 (seconds)
 #   COUNT=20000 (connections the crash and the ghost loops each make at
@@ -130,6 +130,7 @@ crash_code=0 ghost_code=0
 false_deaths=0
 for c in "${good_codes[@]}"; do [ "$c" -eq 0 ] || false_deaths=$((false_deaths + 1)); done
 deaths=$(cat "$work"/good-*.log | grep -c '"event":"dead"' || true)
+early=$( (grep -L '"reason":"--duration' "$work"/good-*.log || true) | wc -l)
 
 # Give the last cut-offs time to land, then stop the server: SIGINT, and
 # SIGKILL if it has not exited 10 s later.
@@ -139,6 +140,7 @@ survived=yes
 server_code=
 if ! kill -0 "$server_pid" 2>/dev/null; then
 	survived="no: it died ${died_at:+at ${died_at}s }during the soak"
+	server_code=0
 	wait "$server_pid" || server_code=$?
 else
 	kill -INT "$server_pid"
@@ -176,7 +178,8 @@ echo "well-behaved clients: $good; exited non-zero: $false_deaths; dead events: 
 # count_lines: "LINE x N, ..." for the lines on stdin.
 count_lines() { sort | uniq -c | sed 's/^ *\([0-9]*\) \(.*\)/\2 x \1/' | paste -sd, - | sed 's/,/, /g'; }
 echo "their exit codes:    $(printf '%s\n' "${good_codes[@]}" | count_lines)"
-echo "how they ended:      $(cat "$work"/good-*.log | sed -n 's/.*"event":"closed","reason":"\([^"]*\)".*/\1/p' | count_lines)"
+echo "how they ended:      $(cat "$work"/good-*.log | sed -n 's/.*"event":"closed","reason":"\([^"]*\)".*/\1/p; s/.*"event":"dead","cause":"\([^"]*\)".*/dead (\1)/p' | count_lines)"
+echo "ended before DURATION: $early (their server gone or frozen; must be 0)"
 if [ -n "$crash" ]; then
 	echo "crash clients:       exit $crash_code; $(cat "$work/crash.out")"
 	echo "ghost clients:       exit $ghost_code; $(cat "$work/ghost.out")"
@@ -184,4 +187,4 @@ fi
 printf '%-16s %10s %10s\n' "server" start end
 printf '%-16s %10s %10s\n' rss_kib "$rss_start" "$rss_end"
 printf '%-16s %10s %10s\n' open_files "$files_start" "$files_end"
-[ "$survived" = yes ] && [ "$server_code" = 0 ] && [ "$false_deaths" -eq 0 ] && [ "$deaths" -eq 0 ]
+[ "$survived" = yes ] && [ "$server_code" = 0 ] && [ "$false_deaths" -eq 0 ] && [ "$deaths" -eq 0 ] && [ "$early" -eq 0 ]
