@@ -181,5 +181,5 @@ printf '%-44s %12s %12s %8s %8s\n' "SLEEP 20ms: PONG late by, p99 (ms)" "$sleep_
 printf '%-44s %12s %12s %8s %8s\n' "detection error p99, 1 conn (ms)" "$d1_99" "" "" "<= 2"
 printf '%-44s %12s %12s %8s %8s\n' "detection error p99, $DYING at once (ms)" "$dN_99" "" "" "<= 20"
 echo
-echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $(go version | cut -d' ' -f3)"
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $("$go" version | cut -d' ' -f3)"
 echo "reproduce: scripts/bench.sh"

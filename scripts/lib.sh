@@ -8,18 +8,27 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/heartbeat-demo.XXXXXX")
 bin=$work
 pids=()
 namespaces=()
+build_out= # under sudo, the user's build directory, until its binaries are copied
 
 cleanup() {
 	# Only this shell's jobs still running: a pid that ended may be reused.
+	# SIGINT first, so that the tools print their closing lines; then,
+	# after 5s, SIGKILL for what ignores it (a frozen server; background
+	# jobs of a script, which start with SIGINT ignored).
 	local running
 	running=$(jobs -pr)
 	for p in $running; do
 		kill -CONT "$p" 2>/dev/null || true
 		kill -INT "$p" 2>/dev/null || true
 	done
+	for _ in $(seq 50); do
+		[ -n "$(jobs -pr)" ] || break
+		sleep 0.1
+	done
+	for p in $(jobs -pr); do kill -KILL "$p" 2>/dev/null || true; done
 	for p in $running; do wait "$p" 2>/dev/null || true; done
 	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$work"
+	rm -rf "$work" ${build_out:+"$build_out"}
 }
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
@@ -28,28 +37,92 @@ need() { # need COMMAND DEBIAN-PACKAGE
 	command -v "$1" >/dev/null || { echo "$(basename "$0"): needs $1; install the Debian package $2 (apt-get install $2)" >&2; exit 1; }
 }
 
+# The user who ran the script: under sudo, the one who typed sudo. Their Go,
+# module cache and build cache are the ones to use; root's may be empty.
+user=${SUDO_USER:-$(id -un)}
+user_home=$HOME
+if [ -n "${SUDO_USER:-}" ]; then
+	user_home=$(getent passwd "$SUDO_USER" | cut -d: -f6 || true)
+fi
+
+# go_version GO: the version of the Go toolchain GO itself, without
+# switching to the one go.mod asks for ("1.26.8"; empty if it does not run).
+go_version() {
+	(cd / && GOTOOLCHAIN=local GOFLAGS= "$1" env GOVERSION 2>/dev/null) | sed -n 's/^go//p'
+}
+
+# at_least HAVE WANT: whether version HAVE is WANT or later.
+at_least() {
+	[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
+}
+
+# find_go [CANDIDATES...]: set $go to the first Go command of at least
+# go.mod's version. sudo's secure_path leaves out Go's usual places, so by
+# default look, besides PATH, where Go's installers put it: /usr/local/go
+# (go.dev/dl), ~/sdk/goX (golang.org/dl), ~/go, ~/.local/go, /usr/lib/go
+# (Debian), /snap/bin.
+find_go() {
+	local want c v older=()
+	want=$(sed -n 's/^go //p' "$root/go.mod")
+	local candidates=("$@")
+	[ $# -gt 0 ] || candidates=(
+		"$(command -v go || true)"
+		/usr/local/go/bin/go
+		$(ls -d "$user_home"/sdk/go*/bin/go 2>/dev/null | sort -rV || true)
+		"$user_home/go/bin/go" "$user_home/.local/go/bin/go" /usr/lib/go/bin/go /snap/bin/go
+	)
+	for c in "${candidates[@]}"; do
+		[ -n "$c" ] && [ -x "$c" ] || continue
+		v=$(go_version "$c")
+		[ -n "$v" ] || continue
+		if at_least "$v" "$want"; then go=$c; return; fi
+		older+=("$c (go$v)")
+	done
+	{
+		echo "$(basename "$0"): needs Go $want or later (go.mod); ${older[*]:+found only ${older[*]}; }install it from https://go.dev/dl"
+		echo "(Debian's golang-go may be older than $want)"
+	} >&2
+	exit 1
+}
+
+# build [PACKAGES...]: build hbserver, hbclient and PACKAGES (./scripts/...)
+# into $bin. Under sudo they are built as the user who typed sudo, with their
+# caches, then copied here.
 build() {
-	need go golang
-	echo "building hbserver and hbclient..."
-	(cd "$root" && go build -o "$bin/" ./cmd/hbserver ./cmd/hbclient)
+	local pkgs=(./cmd/hbserver ./cmd/hbclient "$@")
+	find_go
+	echo "building ${pkgs[*]#./*/} with $go (go$(go_version "$go"))..."
+	if [ "$(id -u)" = 0 ] && [ "$user" != root ]; then
+		build_out=$(runuser -u "$user" -- mktemp -d "${TMPDIR:-/tmp}/heartbeat-build.XXXXXX")
+		runuser -u "$user" -- env HOME="$user_home" bash -c 'cd "$1" && "$2" build -o "$3/" "${@:4}"' \
+			bash "$root" "$go" "$build_out" "${pkgs[@]}"
+		cp "$build_out"/* "$bin/"
+		rm -rf "$build_out"
+		build_out=
+	else
+		(cd "$root" && "$go" build -o "$bin/" "${pkgs[@]}")
+	fi
 }
 
 # start_server [--netns NS] HOST SLEEP [FLAGS...]: start hbserver on a free
-# port; sets $port and $server_pid; its log is $work/server.log.
+# port; sets $port and $server_pid. Its stdout and stderr go to
+# $work/server.log, or to $server_out and $server_err when those are set.
 start_server() {
 	local prefix=()
 	if [ "$1" = --netns ]; then prefix=(ip netns exec "$2"); shift 2; fi
 	local host=$1 sleep=$2
 	shift 2
-	rm -f "$work/addr"
-	"${prefix[@]}" "$bin/hbserver" "$host" 0 "$sleep" --addr-file "$work/addr" "$@" >"$work/server.log" 2>&1 &
+	rm -f "$work/addr" "$work/server.log"
+	# Appending, so that both can name the same file.
+	"${prefix[@]}" "$bin/hbserver" "$host" 0 "$sleep" --addr-file "$work/addr" "$@" \
+		>>"${server_out:-$work/server.log}" 2>>"${server_err:-$work/server.log}" &
 	server_pid=$!
 	pids+=("$server_pid")
 	for _ in $(seq 100); do
 		[ -s "$work/addr" ] && break
 		sleep 0.05
 	done
-	[ -s "$work/addr" ] || { echo "hbserver did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+	[ -s "$work/addr" ] || { echo "hbserver did not start:" >&2; tail "${server_err:-$work/server.log}" >&2; exit 1; }
 	port=$(sed 's/.*://' "$work/addr")
 }
 
