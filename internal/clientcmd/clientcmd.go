@@ -243,6 +243,11 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		return fmt.Errorf("%w: %d of %s", cli.ErrDead, sum.Dead, plural.Count(sum.Connected, "connection"))
 	case sum.Connected == 0 && sum.ConnectErrors > 0:
 		return fmt.Errorf("cannot connect to %s: %s, none connected (first: %s)", addr, plural.Count(sum.ConnectErrors, "attempt"), sum.FirstConnectError)
+	case sum.Connected > 0 && sum.ClosedNotices == sum.Connected:
+		// As one connection closed with a NOTICE exits 1: the server
+		// refused every connection that came up (a full server, say).
+		return fmt.Errorf("%s to %s closed by the server with a NOTICE, every one that came up (the first: %s)",
+			plural.Count(sum.Connected, "connection"), addr, strconv.Quote(sum.FirstCloseReason))
 	}
 	return nil
 }

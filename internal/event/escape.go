@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // Text lines carry words a peer chose (a NOTICE's reason), so that they go
 // to a terminal as one line that says only what it says: a newline would
-// forge a line of the timeline, an ESC would drive the terminal.
+// forge a line of the timeline, an ESC would drive the terminal, a bidi
+// override (U+202E) would show the rest of the line, and the lines after
+// it on some terminals, in another order than it was sent.
 
 // isControl reports whether r is a C0 control (newline and ESC among them),
 // DEL or a C1 control.
@@ -18,13 +22,24 @@ func isControl(r rune) bool {
 	return r < 0x20 || (r >= 0x7f && r < 0xa0)
 }
 
-// appendText appends s with its control characters escaped as Go writes
-// them (\n, \t, \r, \x1b, \u009b) and each byte of invalid UTF-8 as \xNN.
-// Everything else, printable Unicode included, is kept as it is.
+// isHidden reports whether r is a control (isControl), a Unicode format
+// character (category Cf: the bidi embeddings, overrides and isolates
+// U+202A-202E and U+2066-2069, zero-width characters, the BOM, tags) or a
+// line or paragraph separator (U+2028, U+2029): characters that print
+// nothing themselves but change how the text around them is shown or where
+// a line ends. They are escaped wherever a peer's words are written.
+func isHidden(r rune) bool {
+	return isControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r)
+}
+
+// appendText appends s with its control and format characters escaped as
+// Go writes them (\n, \t, \r, \x1b, \u009b, \u202e, \U000e0001) and each
+// byte of invalid UTF-8 as \xNN. Everything else, printable Unicode
+// included, is kept as it is.
 func appendText(b []byte, s string) []byte { return appendEscaped(b, s, false) }
 
-// Escape returns s as a text line writes it: control characters and invalid
-// UTF-8 escaped. It is for lines printed outside a Writer, such as an
+// Escape returns s as a text line writes it: control and format characters
+// and invalid UTF-8 escaped. It is for lines printed outside a Writer, such as an
 // error on stderr.
 func Escape(s string) string {
 	for i := 0; i < len(s); i++ {
@@ -45,9 +60,12 @@ func appendHex(b []byte, v uint32, digits int) []byte {
 
 // appendJSONString appends s as a JSON string. As encoding/json does, it
 // escapes C0 controls, '"' and '\\', writes U+2028 and U+2029 as escapes and
-// replaces invalid UTF-8 with U+FFFD; it also escapes DEL and the C1
-// controls, which JSON allows raw but a terminal may act on. It leaves <, >
-// and & as they are: the output is not HTML.
+// replaces invalid UTF-8 with U+FFFD; it also escapes DEL, the C1 controls
+// and the format characters (isHidden), which JSON allows raw but a
+// terminal may act on, so that a consumer that prints a string as it is
+// read is as safe as a text line. A character above U+FFFF is escaped as
+// its UTF-16 surrogate pair, as JSON requires. It leaves <, > and & as
+// they are: the output is not HTML.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	return append(appendEscaped(b, s, true), '"')
@@ -81,11 +99,20 @@ func appendEscaped(b []byte, s string, inJSON bool) []byte {
 		case r < 0x80 && !inJSON:
 			b = append(b, `\x`...)
 			b = appendHex(b, uint32(r), 2)
-		case isControl(r) || (inJSON && (r == '\u2028' || r == '\u2029')):
+		case !isHidden(r):
+			b = append(b, s[i:i+n]...)
+		case r <= 0xffff:
 			b = append(b, `\u`...)
 			b = appendHex(b, uint32(r), 4)
+		case inJSON:
+			r1, r2 := utf16.EncodeRune(r)
+			b = append(b, `\u`...)
+			b = appendHex(b, uint32(r1), 4)
+			b = append(b, `\u`...)
+			b = appendHex(b, uint32(r2), 4)
 		default:
-			b = append(b, s[i:i+n]...)
+			b = append(b, `\U`...)
+			b = appendHex(b, uint32(r), 8)
 		}
 		i += n
 	}

@@ -20,6 +20,12 @@ func TestTextEscapesControlsAndInvalidUTF8(t *testing.T) {
 		{"c1 \u009b31m \u0085", `c1 \u009b31m \u0085`},
 		{"bad \xff\xfe utf8 \xc2", `bad \xff\xfe utf8 \xc2`},
 		{"raw c1 byte \x9b", `raw c1 byte \x9b`},
+		// Format characters: a bidi override would show "evil" reversed,
+		// and the lines after it on some terminals.
+		{"bye \u202e live \u202a\u202b\u202c\u202d", `bye \u202e live \u202a\u202b\u202c\u202d`},
+		{"isolates \u2066\u2067\u2068\u2069 marks \u200e\u200f \u061c", `isolates \u2066\u2067\u2068\u2069 marks \u200e\u200f \u061c`},
+		{"line\u2028para\u2029", `line\u2028para\u2029`},
+		{"zero\u200bwidth\ufeff tag \U000e0041", `zero\u200bwidth\ufeff tag \U000e0041`},
 	} {
 		var b bytes.Buffer
 		NewWriter(&b, false).Emit(time.Second, Note, "the server warns: "+tc.in)
@@ -36,14 +42,17 @@ func TestTextEscapesControlsAndInvalidUTF8(t *testing.T) {
 // character, C1 included, and invalid UTF-8 becomes U+FFFD as encoding/json
 // makes it.
 func TestJSONEscapesControlsAndInvalidUTF8(t *testing.T) {
-	in := "bye\n{\"t\":9,\"event\":\"dead\"}\x1b[31m\u009b\x7f\xff\u2028\\"
+	in := "bye\n{\"t\":9,\"event\":\"dead\"}\x1b[31m\u009b\x7f\xff\u2028\\ \u202e\u2066\u2069\u200b\ufeff\U000e0041 ×µ"
 	var b bytes.Buffer
 	NewWriter(&b, true).Emit(time.Second, Note, "", F("note", "server_warning"), F("text", in))
 	line := strings.TrimSuffix(b.String(), "\n")
 	for _, r := range line {
-		if isControl(r) {
-			t.Fatalf("raw control %U in %q", r, line)
+		if isHidden(r) {
+			t.Fatalf("raw control or format character %U in %q", r, line)
 		}
+	}
+	if want := `\u202e\u2066\u2069\u200b\ufeff\udb40\udc41 ×µ`; !strings.Contains(line, want) {
+		t.Errorf("%s: want format characters escaped as %s", line, want)
 	}
 	var e struct{ Text string }
 	if err := json.Unmarshal([]byte(line), &e); err != nil {

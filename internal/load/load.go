@@ -65,6 +65,10 @@ type Summary struct {
 	Pings                                 int64         // PINGs sent
 	Pongs                                 int64         // PONGs in time
 	Elapsed                               time.Duration // from the first connect to the end
+	// LatePongs is how many PONGs came after their probe's deadline or
+	// answered no PING (a server that floods PONGs sends millions): they
+	// are neither signs of life nor RTT samples, so that they are said.
+	LatePongs int64
 	// RTT50 and RTT99 are of the PONGs in time; zero, and null in JSON,
 	// when there were none.
 	RTT50, RTT99 time.Duration
@@ -139,10 +143,10 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 			p50, p99 := percentiles(rtts)
 			rttOK := len(rtts) > 0
 			ev.Emit(now.Sub(start), "status",
-				fmt.Sprintf("up %d/%d, %s, connect errors %d, %s PINGs/s, RTT p50 %s p99 %s",
-					c.Connected, cfg.Conns, endsText(c), c.ConnectErrors, rateFigure(pps, ppsOK), stat(p50, rttOK), stat(p99, rttOK)),
+				fmt.Sprintf("up %d/%d, %s, connect errors %d, %s PINGs/s%s, RTT p50 %s p99 %s",
+					c.Connected, cfg.Conns, endsText(c), c.ConnectErrors, rateFigure(pps, ppsOK), latePongsText(c.LatePongs), stat(p50, rttOK), stat(p99, rttOK)),
 				slices.Concat([]event.Field{event.F("up", c.Connected)}, endsFields(c), []event.Field{
-					event.F("connect_errors", c.ConnectErrors), optF("pings_per_s", pps, ppsOK),
+					event.F("connect_errors", c.ConnectErrors), optF("pings_per_s", pps, ppsOK), event.F("late_pongs", c.LatePongs),
 					optSecs("rtt_p50_s", p50, rttOK), optSecs("rtt_p99_s", p99, rttOK)})...)
 		}
 	}
@@ -174,15 +178,16 @@ func emitSummary(ev *event.Writer, s Summary, rttOK, detectOK bool) {
 	}
 	pps, ppsOK := perSecond(s.Pings, s.Elapsed)
 	ev.Emit(s.Elapsed, "summary",
-		fmt.Sprintf("summary: %s, %d connected, %s%s; %s; %s (%s/s); RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
+		fmt.Sprintf("summary: %s, %d connected, %s%s; %s; %s (%s/s)%s; RTT p50 %s p99 %s; detection error p50 %s p99 %s max %s",
 			plural.Count(s.Conns, "connection"), s.Connected, plural.Count(s.ConnectErrors, "connect error"), connErr, endsText(s), plural.Count(int(s.Pings), "PING"), rateFigure(pps, ppsOK),
+			latePongsText(s.LatePongs),
 			stat(s.RTT50, rttOK), stat(s.RTT99, rttOK),
 			stat(s.DetectErr50, detectOK), stat(s.DetectErr99, detectOK), stat(s.DetectErrMax, detectOK)),
 		slices.Concat([]event.Field{
 			event.F("conns", s.Conns), event.F("connected", s.Connected), event.F("connect_errors", s.ConnectErrors),
 			event.F("first_connect_error", s.FirstConnectError), event.F("pending", s.Pending)},
 			endsFields(s), []event.Field{
-				event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK),
+				event.F("pings", s.Pings), optF("pings_per_s", pps, ppsOK), event.F("late_pongs", s.LatePongs),
 				optSecs("rtt_p50_s", s.RTT50, rttOK), optSecs("rtt_p99_s", s.RTT99, rttOK),
 				optSecs("detect_err_p50_s", s.DetectErr50, detectOK), optSecs("detect_err_p99_s", s.DetectErr99, detectOK),
 				optSecs("detect_err_max_s", s.DetectErrMax, detectOK)})...)
@@ -207,6 +212,17 @@ func endsFields(s Summary) []event.Field {
 		event.F("closed_notices", s.ClosedNotices), event.F("first_close_reason", s.FirstCloseReason),
 		event.F("warnings", s.Warnings),
 	}
+}
+
+// latePongsText is the count of late or unsolicited PONGs for the status
+// and summary lines, when there are any: PONGs that answered no probe in
+// time do not show in the RTT, and a line that left them out would hide a
+// server that floods them.
+func latePongsText(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", late or unsolicited PONGs %d", n)
 }
 
 // neverAcceptedText is the count of connections never accepted and, when

@@ -297,3 +297,37 @@ func TestPerSecond(t *testing.T) {
 		}
 	}
 }
+
+// A server that sends PONGs no PING asked for (one that floods them): they
+// are not RTT samples, and the status and summary lines count them, so that
+// the flood is not hidden behind "alive".
+func TestUnsolicitedPongsCounted(t *testing.T) {
+	noLeaks(t)
+	const conns, pongs = 3, 100
+	addr := peer(t, func(c net.Conn) {
+		var f msg.Frame
+		f.SetType(msg.Pong)
+		for i := 0; i < pongs; i++ {
+			if _, err := c.Write(f[:]); err != nil {
+				return
+			}
+		}
+		io.Copy(io.Discard, c)
+	})
+	// No PING within the run: every PONG is unsolicited.
+	pc := probe.Config{Idle: 10 * time.Second, Interval: time.Second, Probes: 3}
+	cfg := Config{Addr: addr, Conns: conns, Probe: pc, Every: 50 * time.Millisecond}
+	sum, out := runOut(t, cfg, 400*time.Millisecond, true)
+	if sum.Alive != conns || sum.Pongs != 0 || sum.LatePongs != conns*pongs {
+		t.Fatalf("summary %+v, want %d late PONGs", sum, conns*pongs)
+	}
+	for _, name := range []string{"status", "summary"} {
+		if e := jsonEvent(t, out, name); e["late_pongs"] != float64(conns*pongs) {
+			t.Fatalf("%s event %v, want late_pongs %d", name, e, conns*pongs)
+		}
+	}
+	_, text := runOut(t, cfg, 400*time.Millisecond, false)
+	if want := "late or unsolicited PONGs 300"; strings.Count(text, want) < 2 {
+		t.Fatalf("text, want %q in the last status line and the summary:\n%s", want, text)
+	}
+}

@@ -71,7 +71,7 @@ func (t *tally) counts() Summary {
 		Alive: int(t.alive.Load()), Dead: int(t.dead.Load()), NeverAccepted: int(t.neverAccepted.Load()),
 		Failed: int(t.failed.Load()), Closed: int(t.closed.Load()),
 		ClosedMidFrame: int(t.closedMidFrame.Load()), ClosedNotices: int(t.closedNotices.Load()),
-		Warnings: t.warnings.Load(), Pings: t.pings.Load(), Pongs: t.pongs.Load(),
+		Warnings: t.warnings.Load(), Pings: t.pings.Load(), Pongs: t.pongs.Load(), LatePongs: t.late.Load(),
 	}
 	t.mu.Lock()
 	s.FirstConnectError, s.FirstCloseReason = t.firstConnErr, t.firstCloseReason
