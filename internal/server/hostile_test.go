@@ -248,8 +248,8 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 	pings(t, peer, 2)
 	unix.Shutdown(peer, unix.SHUT_WR)
 	c.readable(t0)
-	if c.state != closing || s.open.Load() != 0 {
-		t.Fatalf("state %v, %d open: want closing, not counted", c.state, s.open.Load())
+	if c.state != closing || s.open.Load() != 1 {
+		t.Fatalf("state %v, %d open: want closing, still held", c.state, s.open.Load())
 	}
 	for _, tc := range []struct {
 		at    time.Duration
@@ -274,8 +274,8 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 }
 
 // A client that pipelines and closes while its queue is full is seen to
-// go at once (EPOLLRDHUP) and no longer counts against MaxConns; it ends
-// when its first PONG is due, which a peer that has gone refuses.
+// go at once (EPOLLRDHUP) and is on its way out; it ends when its first
+// PONG is due, which a peer that has gone refuses.
 func TestGoneWhileQueueFull(t *testing.T) {
 	s := loop(t, Config{Sleep: time.Second, MaxConns: 1})
 	t0 := time.Unix(1000, 0)
@@ -287,8 +287,8 @@ func TestGoneWhileQueueFull(t *testing.T) {
 	}
 	unix.Shutdown(peer, unix.SHUT_WR) // its FIN
 	s.step(t, t0)
-	if c.state != closing || s.open.Load() != 0 {
-		t.Fatalf("after the FIN: state %v, %d open; want closing, not counted", c.state, s.open.Load())
+	if c.state != closing || s.leaving.head != c {
+		t.Fatalf("after the FIN: state %v; want closing, on its way out", c.state)
 	}
 	if at := c.nextDeadline(); !at.Equal(t0.Add(time.Second)) {
 		t.Fatalf("held until %v, want the first PONG's due time", at.Sub(t0))
@@ -516,5 +516,45 @@ func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
 	s.adopt(fds[0], "gone", t0)
 	if s.conns[fds[0]] != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.timers.Next() != (time.Time{}) {
 		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.timers.Next())
+	}
+}
+
+// Connections whose peer has closed count toward MaxConns, so that the
+// descriptors stay bounded however fast clients connect, send PINGs and
+// close (the old code stopped counting them at the FIN and ran out of
+// descriptors); a newcomer takes the place of the oldest, so they never
+// keep it out.
+func TestClosingConnsStayWithinMaxConns(t *testing.T) {
+	const maxConns, ghosts = 3, 50
+	s := loop(t, Config{Sleep: time.Hour, MaxConns: maxConns})
+	t0 := time.Unix(1000, 0)
+	good, _ := pair(t, s, t0)
+	held := func() int {
+		n := 0
+		for _, c := range s.conns {
+			if c != nil {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range ghosts {
+		c, peer := pair(t, s, t0)
+		pings(t, peer, 2)
+		unix.Close(peer) // gone, its PINGs unanswered: closing for 2h
+		c.readable(t0)
+		if c.state != closing {
+			t.Fatalf("ghost %d: state %v, want closing", i, c.state)
+		}
+		if n := held(); n > maxConns || s.open.Load() != int64(n) {
+			t.Fatalf("after ghost %d: %d connections held, %d counted; want at most %d", i, n, s.open.Load(), maxConns)
+		}
+	}
+	c, _ := pair(t, s, t0)
+	if c.state != serving || good.state != serving {
+		t.Fatalf("newcomer %v, first client %v: want both served", c.state, good.state)
+	}
+	if s.counts[OverLimit] != ghosts-1 {
+		t.Fatalf("closes %v: want %d ghosts ended for newcomers", s.counts, ghosts-1)
 	}
 }

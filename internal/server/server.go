@@ -76,9 +76,16 @@ type Config struct {
 	// StatsEvery, when positive, emits a "stats" event this often: open
 	// connections, goroutines, open files and resident memory.
 	StatsEvery time.Duration
-	// MaxConns is how many connections may be open at once; one more is
-	// sent a closing Notice that says so and closed. Zero means no limit
-	// (hbserver's default is what the open-file limit allows).
+	// MaxConns is how many connections the server may hold at once. Every
+	// connection that holds a descriptor counts, whatever its state, so
+	// that MaxConns bounds the descriptors too. A newcomer that finds the
+	// server full first ends the oldest connection on its way out (its
+	// peer has sent its FIN, or it was told why it ends) and takes its
+	// place, so clients that have gone never keep a new one out; only when
+	// none is leaving is the newcomer sent a closing Notice that says so
+	// and closed. Being on its way out itself, the refused newcomer makes
+	// the server hold at most MaxConns+1. Zero means no limit (hbserver's
+	// default is what the open-file limit allows).
 	MaxConns int
 	// FrameTimeout is how long a client may take to finish a frame it has
 	// started; past it the connection is closed, so that one byte at a time
@@ -227,13 +234,16 @@ type srv struct {
 	p     *poll.Poller
 	lfd   int
 
-	conns  []*conn // by file descriptor
-	open   atomic.Int64
-	nextID uint64
-	counts map[Reason]int
-	timers deadline.Queue[*conn] // one entry per conn with a deadline
-	rbuf   []byte                // every read lands here first
-	frames msg.Pool              // lends the partial frames their buffers
+	conns []*conn // by file descriptor
+	// open is how many connections hold a descriptor, whatever their
+	// state: what MaxConns bounds.
+	open    atomic.Int64
+	leaving leavingList // the connections on their way out, oldest first
+	nextID  uint64
+	counts  map[Reason]int
+	timers  deadline.Queue[*conn] // one entry per conn with a deadline
+	rbuf    []byte                // every read lands here first
+	frames  msg.Pool              // lends the partial frames their buffers
 	// spareQueues are empty PING queues kept for reuse.
 	spareQueues []*pingQueue
 	backoff     time.Duration
