@@ -2,7 +2,9 @@ package server
 
 import (
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -557,4 +559,59 @@ func TestClosingConnsStayWithinMaxConns(t *testing.T) {
 	if s.counts[OverLimit] != ghosts-1 {
 		t.Fatalf("closes %v: want %d ghosts ended for newcomers", s.counts, ghosts-1)
 	}
+}
+
+// The kernel's buffers of an accepted socket are capped, so that a client
+// that sends PINGs and never reads its PONGs cannot make the kernel hold
+// megabytes for it (the old code left them to autotuning: 300 KB to
+// receive and a send buffer grown to 4 MB within a second).
+func TestSocketBuffersAreCapped(t *testing.T) {
+	h := startWith(t, Config{Quiet: true})
+	c := dial(t, h.addr)
+	h.wait(func(l line) bool { return l["event"] == "connected" })
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	for range 256 { // PONGs the client does not read; a write may time out
+		if _, err := c.Write(f[:]); err != nil {
+			break
+		}
+	}
+	fd := acceptedFD(t, c)
+	for _, opt := range []struct {
+		name string
+		opt  int
+	}{{"SO_SNDBUF", unix.SO_SNDBUF}, {"SO_RCVBUF", unix.SO_RCVBUF}} {
+		n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 2*sockBuf {
+			t.Errorf("the server's %s is %d bytes, want at most %d", opt.name, n, 2*sockBuf)
+		}
+	}
+}
+
+// acceptedFD finds, among this process's descriptors, the server's end of
+// the client's connection c.
+func acceptedFD(t *testing.T, c net.Conn) int {
+	t.Helper()
+	want := c.LocalAddr().(*net.TCPAddr).Port
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if sa, err := unix.Getpeername(fd); err == nil {
+			if in, ok := sa.(*unix.SockaddrInet4); ok && in.Port == want {
+				return fd
+			}
+		}
+	}
+	t.Fatal("the server's end of the connection is not among the descriptors")
+	return -1
 }
