@@ -284,19 +284,21 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 	s := c.s
 	if allowed := s.cfg.MinPingInterval; allowed > 0 {
 		ahead := c.rate.arrive(now, allowed)
-		gap := now.Sub(c.lastPing).Round(time.Microsecond)
+		gap := now.Sub(c.lastPing)
 		c.lastPing = now
 		if ahead > 0 {
-			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
 			if ahead >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s after the one before, about %.0f/s); this server allows one per %s (--min-ping-interval)",
-					ahead, gap, rate, allowed)
+				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s); this server allows one per %s (--min-ping-interval)",
+					ahead, pace(gap), allowed)
 				c.notify(msg.Closing, text, now, true)
 				c.linger(PingFlood, text, now)
 				return
 			}
-			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-				gap, rate, allowed, ahead, PingStrikes), now, true)
+			// A warning is a per-frame event, which the client controls:
+			// --quiet leaves it out of the timeline (the client still gets
+			// it).
+			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s; this server allows one per %s (--min-ping-interval); strike %d of %d",
+				pace(gap), allowed, ahead, PingStrikes), now, !s.cfg.Quiet)
 			if c.state != serving {
 				return
 			}
@@ -333,6 +335,17 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		due = last.Add(s.cfg.Sleep)
 	}
 	c.queue.push(p, due, f)
+}
+
+// pace says how soon a PING came after the one before, gap. PINGs that
+// arrive in one read share its time, so a gap of zero says that, not a
+// rate it cannot know.
+func pace(gap time.Duration) string {
+	if gap <= 0 {
+		return "in the same read as the one before"
+	}
+	gap = max(gap.Round(time.Microsecond), time.Microsecond)
+	return fmt.Sprintf("%s after the one before, about %.0f/s", gap, float64(time.Second)/float64(gap))
 }
 
 func (p *pingInfo) label() string {

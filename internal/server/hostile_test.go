@@ -615,3 +615,58 @@ func acceptedFD(t *testing.T, c net.Conn) int {
 	t.Fatal("the server's end of the connection is not among the descriptors")
 	return -1
 }
+
+// peerNotices reads what the client's end holds and returns the Notices'
+// texts.
+func peerNotices(t *testing.T, fd int) []string {
+	t.Helper()
+	var texts []string
+	var f msg.Frame
+	for {
+		n, err := unix.Read(fd, f[:])
+		if err == unix.EAGAIN || n == 0 {
+			return texts
+		}
+		if err != nil || n < msg.FrameSize {
+			t.Fatalf("read %d bytes: %v", n, err)
+		}
+		if typ, _ := f.Type(); typ == msg.Notice {
+			_, text := msg.ReadNotice(&f)
+			texts = append(texts, text)
+		}
+	}
+}
+
+// --min-ping-interval's Notices: PINGs that arrive in one read share its
+// time, and the Notice says so (the old one said "0s after the one before,
+// about 1000000/s"); a warning is a per-frame event, left out of the
+// timeline under --quiet, though the client still gets it; the closing
+// Notice is always logged.
+func TestPingRateNotices(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, quiet := range []bool{false, true} {
+		s := loop(t, Config{MinPingInterval: time.Second, Quiet: quiet})
+		var out strings.Builder
+		s.ev = event.NewWriter(&out, false)
+		c, peer := pair(t, s, t0)
+		pings(t, peer, 2)
+		c.readable(t0) // one read: both at t0
+		pings(t, peer, 1)
+		c.readable(t0.Add(10 * time.Millisecond))
+		pings(t, peer, 1)
+		c.readable(t0.Add(20 * time.Millisecond)) // 3 ahead: closed
+		got := peerNotices(t, peer)
+		want := []string{
+			"too many pings: this PING came in the same read as the one before; this server allows one per 1s (--min-ping-interval); strike 1 of 3",
+			"too many pings: this PING came 10ms after the one before, about 100/s; this server allows one per 1s (--min-ping-interval); strike 2 of 3",
+			"ping flood: 3 PINGs ahead of the rate (the last came 10ms after the one before, about 100/s); this server allows one per 1s (--min-ping-interval)",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("quiet %v: the client got\n%s\nwant\n%s", quiet, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		logged := strings.Count(out.String(), "told the client: ")
+		if wantLogged := map[bool]int{false: 3, true: 1}[quiet]; logged != wantLogged || !strings.Contains(out.String(), "told the client: ping flood") {
+			t.Fatalf("quiet %v: %d Notices logged, want %d and the closing one among them:\n%s", quiet, logged, wantLogged, out.String())
+		}
+	}
+}

@@ -65,9 +65,10 @@ type Config struct {
 	UserTimeout time.Duration
 	// Quiet leaves out every per-frame event (PING received, PONG sent,
 	// data, the server heartbeat's PINGs and the client's PONGs, PINGs
-	// muted by --fault mute), which cost more than the frames themselves
-	// under load and which a client controls; connections, closes, notes
-	// and totals are still reported.
+	// muted by --fault mute, the warning Notices of --min-ping-interval),
+	// which cost more than the frames themselves under load and which a
+	// client controls; connections, closes, notes and totals are still
+	// reported.
 	Quiet bool
 	// WriteTimeout is how long output may wait for a client that does not
 	// read (no byte of it taken) before the client is closed. Zero means
