@@ -459,11 +459,11 @@ func (c *conn) notify(sev msg.Severity, text string, now time.Time, log bool) {
 	}
 }
 
-// linger ends a connection that the server gives up on without making the
-// client lose the Notice just sent: closing with unread bytes would send a
-// RST, which can overtake the Notice. So it sends FIN once the Notice is
-// out, then reads and drops what the client still sends, until the client
-// closes or lingerFor passes.
+// linger ends a connection that the server gives up on with a FIN, without
+// making the client lose the Notice just sent, if any: closing with unread
+// bytes would send a RST, which can overtake the Notice. So it sends FIN
+// once the output is out, then reads and drops what the client still
+// sends, until the client closes or lingerFor passes.
 func (c *conn) linger(reason Reason, detail string, now time.Time) {
 	if c.state == closed {
 		return
@@ -548,7 +548,7 @@ func (c *conn) expire(now time.Time) {
 	}
 	if !c.faultAt.IsZero() && !now.Before(c.faultAt) {
 		c.faultAt = time.Time{}
-		c.fault()
+		c.fault(now)
 		if c.state != serving {
 			return
 		}
@@ -668,7 +668,7 @@ func (c *conn) tick(now time.Time) {
 }
 
 // fault makes the connection misbehave as --fault says.
-func (c *conn) fault() {
+func (c *conn) fault(now time.Time) {
 	s := c.s
 	c.faulted = true
 	s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), s.cfg.Fault),
@@ -684,7 +684,9 @@ func (c *conn) fault() {
 	case ResetConn:
 		c.finish(FaultReset, "")
 	case CloseConn:
-		c.finish(FaultClose, "")
+		// A FIN, then what the client still sends is drained: closing
+		// with its PINGs unread would send a RST instead.
+		c.linger(FaultClose, "", now)
 	}
 }
 

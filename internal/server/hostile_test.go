@@ -670,3 +670,27 @@ func TestPingRateNotices(t *testing.T) {
 		}
 	}
 }
+
+// --fault close ends the connection with a FIN even when the client's PINGs
+// wait unread (the old code closed at once, and the client got a RST),
+// and reports it once the client has closed too.
+func TestFaultCloseSendsAFin(t *testing.T) {
+	s := loop(t, Config{Fault: CloseConn, FaultAfter: time.Second})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 2) // not read yet
+	c.expire(t0.Add(time.Second))
+	if _, eof := peerReads(t, peer); !eof { // a reset fails peerReads
+		t.Fatal("the client sees no FIN")
+	}
+	unix.Shutdown(peer, unix.SHUT_WR)
+	for i := 0; c.state != closed; i++ {
+		if i == 10 {
+			t.Fatalf("state %v after the client closed", c.state)
+		}
+		s.step(t, t0.Add(time.Second))
+	}
+	if s.counts[FaultClose] != 1 || len(s.counts) != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
