@@ -44,10 +44,9 @@ type conn struct {
 	id    uint64
 	peer  string
 	state connState
-	// counted is set while the connection counts as open (for MaxConns
-	// and stats): from its accept until it ends or its peer's FIN is seen.
-	// One over MaxConns never counts.
-	counted bool
+	// leavePrev and leaveNext are the conn's place in the loop's list of
+	// connections on their way out (closing or lingering).
+	leavePrev, leaveNext *conn
 	// interest is what the poller watches fd for now.
 	interest uint32
 	// slot is the conn's place in the loop's deadlines.
@@ -101,21 +100,23 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		s.conns = append(s.conns, nil)
 	}
 	s.conns[fd] = c
+	s.open.Add(1)
 	if err := s.p.Add(fd, poll.In); err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
 		c.finish(IOError, "epoll: "+err.Error())
 		return
 	}
 	c.interest = poll.In
-	if s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns) {
+	if s.over() && s.leaving.head != nil {
+		s.leaving.head.evict()
+	}
+	if s.over() {
 		text := fmt.Sprintf("server full: %s open, the limit (--max-conns); try again later", plural.Count(s.cfg.MaxConns, "connection"))
 		c.notify(msg.Closing, text, now, false)
 		c.linger(OverLimit, text, now)
 		s.schedule(c)
 		return
 	}
-	s.open.Add(1)
-	c.counted = true
 	text, kernelFields, err := s.setKernel(fd)
 	if err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
@@ -128,6 +129,24 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		c.faultAt = now.Add(s.cfg.FaultAfter)
 	}
 	s.schedule(c)
+}
+
+// over reports whether the server holds more than MaxConns connections,
+// a newcomer included (the rule is Config.MaxConns's).
+func (s *srv) over() bool {
+	return s.cfg.MaxConns > 0 && s.open.Load() > int64(s.cfg.MaxConns)
+}
+
+// evict ends a connection on its way out to make room for a newcomer: a
+// lingering one for the reason it was told, a closing one with its
+// remaining PINGs unanswered.
+func (c *conn) evict() {
+	if c.state == lingering {
+		c.finish(c.reason, c.detail)
+		return
+	}
+	c.discard()
+	c.finish(OverLimit, "its peer had closed; ended early for a newcomer")
 }
 
 func (c *conn) tag() string { return fmt.Sprintf("[#%d %s] ", c.id, c.peer) }
@@ -265,19 +284,21 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 	s := c.s
 	if allowed := s.cfg.MinPingInterval; allowed > 0 {
 		ahead := c.rate.arrive(now, allowed)
-		gap := now.Sub(c.lastPing).Round(time.Microsecond)
+		gap := now.Sub(c.lastPing)
 		c.lastPing = now
 		if ahead > 0 {
-			rate := float64(time.Second) / float64(max(gap, time.Microsecond))
 			if ahead >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s after the one before, about %.0f/s); this server allows one per %s (--min-ping-interval)",
-					ahead, gap, rate, allowed)
+				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s); this server allows one per %s (--min-ping-interval)",
+					ahead, pace(gap), allowed)
 				c.notify(msg.Closing, text, now, true)
 				c.linger(PingFlood, text, now)
 				return
 			}
-			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s after the last (about %.0f/s); this server allows one per %s (--min-ping-interval); strike %d of %d",
-				gap, rate, allowed, ahead, PingStrikes), now, true)
+			// A warning is a per-frame event, which the client controls:
+			// --quiet leaves it out of the timeline (the client still gets
+			// it).
+			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s; this server allows one per %s (--min-ping-interval); strike %d of %d",
+				pace(gap), allowed, ahead, PingStrikes), now, !s.cfg.Quiet)
 			if c.state != serving {
 				return
 			}
@@ -314,6 +335,17 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		due = last.Add(s.cfg.Sleep)
 	}
 	c.queue.push(p, due, f)
+}
+
+// pace says how soon a PING came after the one before, gap. PINGs that
+// arrive in one read share its time, so a gap of zero says that, not a
+// rate it cannot know.
+func pace(gap time.Duration) string {
+	if gap <= 0 {
+		return "in the same read as the one before"
+	}
+	gap = max(gap.Round(time.Microsecond), time.Microsecond)
+	return fmt.Sprintf("%s after the one before, about %.0f/s", gap, float64(time.Second)/float64(gap))
 }
 
 func (p *pingInfo) label() string {
@@ -427,16 +459,17 @@ func (c *conn) notify(sev msg.Severity, text string, now time.Time, log bool) {
 	}
 }
 
-// linger ends a connection that the server gives up on without making the
-// client lose the Notice just sent: closing with unread bytes would send a
-// RST, which can overtake the Notice. So it sends FIN once the Notice is
-// out, then reads and drops what the client still sends, until the client
-// closes or lingerFor passes.
+// linger ends a connection that the server gives up on with a FIN, without
+// making the client lose the Notice just sent, if any: closing with unread
+// bytes would send a RST, which can overtake the Notice. So it sends FIN
+// once the output is out, then reads and drops what the client still
+// sends, until the client closes or lingerFor passes.
 func (c *conn) linger(reason Reason, detail string, now time.Time) {
 	if c.state == closed {
 		return
 	}
 	c.state, c.reason, c.detail = lingering, reason, detail
+	c.s.leaving.push(c)
 	c.lingerBy = now.Add(lingerFor)
 	c.dropQueue()
 	c.m = nil
@@ -515,7 +548,7 @@ func (c *conn) expire(now time.Time) {
 	}
 	if !c.faultAt.IsZero() && !now.Before(c.faultAt) {
 		c.faultAt = time.Time{}
-		c.fault()
+		c.fault(now)
 		if c.state != serving {
 			return
 		}
@@ -537,8 +570,9 @@ func (c *conn) expire(now time.Time) {
 // answers the first PONG with a RST, which ends the connection ("reset by
 // peer"). So a closing connection stays at most maxQueued x SLEEP after
 // the FIN (a gone peer's at most SLEEP), plus WriteTimeout when its
-// output waits; it reads nothing more and no longer counts as open, so
-// clients that have gone never fill MaxConns.
+// output waits; it reads nothing more and is on its way out, so a
+// newcomer may take its place (see Config.MaxConns): clients that have gone never
+// fill MaxConns.
 func (c *conn) peerClosed(now time.Time) {
 	if n := c.in.Len(); n > 0 {
 		c.finish(MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), n, msg.FrameSize))
@@ -549,18 +583,10 @@ func (c *conn) peerClosed(now time.Time) {
 		return
 	}
 	c.state = closing
-	c.uncount()
+	c.s.leaving.push(c)
 	c.m, c.faultAt, c.frameBy = nil, time.Time{}, time.Time{} // the peer sends nothing more
 	c.answerDue(now)
 	c.watch()
-}
-
-// uncount stops counting the connection as open.
-func (c *conn) uncount() {
-	if c.counted {
-		c.counted = false
-		c.s.open.Add(-1)
-	}
 }
 
 // dropQueue gives the connection's queue back, with what is in it.
@@ -642,7 +668,7 @@ func (c *conn) tick(now time.Time) {
 }
 
 // fault makes the connection misbehave as --fault says.
-func (c *conn) fault() {
+func (c *conn) fault(now time.Time) {
 	s := c.s
 	c.faulted = true
 	s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), s.cfg.Fault),
@@ -658,7 +684,9 @@ func (c *conn) fault() {
 	case ResetConn:
 		c.finish(FaultReset, "")
 	case CloseConn:
-		c.finish(FaultClose, "")
+		// A FIN, then what the client still sends is drained: closing
+		// with its PINGs unread would send a RST instead.
+		c.linger(FaultClose, "", now)
 	}
 }
 
@@ -679,7 +707,8 @@ func (c *conn) finish(reason Reason, detail string) {
 	c.dropQueue()
 	c.state, c.out, c.m = closed, nil, nil
 	s.counts[reason]++
-	c.uncount()
+	s.open.Add(-1)
+	s.leaving.remove(c)
 	text := c.tag() + "closed: " + string(reason)
 	if detail != "" {
 		text += " (" + detail + ")"

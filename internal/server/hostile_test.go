@@ -2,9 +2,10 @@ package server
 
 import (
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -248,8 +249,8 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 	pings(t, peer, 2)
 	unix.Shutdown(peer, unix.SHUT_WR)
 	c.readable(t0)
-	if c.state != closing || s.open.Load() != 0 {
-		t.Fatalf("state %v, %d open: want closing, not counted", c.state, s.open.Load())
+	if c.state != closing || s.open.Load() != 1 {
+		t.Fatalf("state %v, %d open: want closing, still held", c.state, s.open.Load())
 	}
 	for _, tc := range []struct {
 		at    time.Duration
@@ -274,8 +275,8 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 }
 
 // A client that pipelines and closes while its queue is full is seen to
-// go at once (EPOLLRDHUP) and no longer counts against MaxConns; it ends
-// when its first PONG is due, which a peer that has gone refuses.
+// go at once (EPOLLRDHUP) and is on its way out; it ends when its first
+// PONG is due, which a peer that has gone refuses.
 func TestGoneWhileQueueFull(t *testing.T) {
 	s := loop(t, Config{Sleep: time.Second, MaxConns: 1})
 	t0 := time.Unix(1000, 0)
@@ -287,8 +288,8 @@ func TestGoneWhileQueueFull(t *testing.T) {
 	}
 	unix.Shutdown(peer, unix.SHUT_WR) // its FIN
 	s.step(t, t0)
-	if c.state != closing || s.open.Load() != 0 {
-		t.Fatalf("after the FIN: state %v, %d open; want closing, not counted", c.state, s.open.Load())
+	if c.state != closing || s.leaving.head != c {
+		t.Fatalf("after the FIN: state %v; want closing, on its way out", c.state)
 	}
 	if at := c.nextDeadline(); !at.Equal(t0.Add(time.Second)) {
 		t.Fatalf("held until %v, want the first PONG's due time", at.Sub(t0))
@@ -318,14 +319,7 @@ func TestHalfCloseEndToEnd(t *testing.T) {
 // Clients that pipeline PINGs and go, against a long SLEEP, do not fill
 // --max-conns: a new client is served as soon as they have gone.
 func TestGhostsDoNotFillMaxConns(t *testing.T) {
-	// A receive buffer that holds what a ghost sends, so that its FIN
-	// arrives. (With more than the server's receive window, the FIN waits
-	// behind the PINGs in the client's kernel, and the first PONG, refused
-	// with a RST, is the first sign that the client has gone.)
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20) })
-	}}
-	h := startOn(t, lc, Config{Sleep: time.Hour, MaxConns: 2})
+	h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2})
 	good := dial(t, h.addr)
 	ping(t, good, 1)
 	h.wait(func(l line) bool { return l["event"] == "ping" })
@@ -336,7 +330,12 @@ func TestGhostsDoNotFillMaxConns(t *testing.T) {
 		}
 		var f msg.Frame
 		f.SetType(msg.Ping)
-		for range 100 { // more than the old queue of 64: not read to the FIN
+		// More than the queue of 4, so not read to the FIN; few enough
+		// for the FIN to reach the server's receive buffer (sockBuf) with
+		// them. (Behind more, the FIN waits in the client's kernel, and
+		// the first PONG, refused with a RST, is the first sign that the
+		// client has gone.)
+		for range 8 {
 			c.Write(f[:])
 		}
 		c.Close()
@@ -516,5 +515,179 @@ func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
 	s.adopt(fds[0], "gone", t0)
 	if s.conns[fds[0]] != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.timers.Next() != (time.Time{}) {
 		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.timers.Next())
+	}
+}
+
+// Connections whose peer has closed count toward MaxConns, so that the
+// descriptors stay bounded however fast clients connect, send PINGs and
+// close (the old code stopped counting them at the FIN and ran out of
+// descriptors); a newcomer takes the place of the oldest, so they never
+// keep it out.
+func TestClosingConnsStayWithinMaxConns(t *testing.T) {
+	const maxConns, ghosts = 3, 50
+	s := loop(t, Config{Sleep: time.Hour, MaxConns: maxConns})
+	t0 := time.Unix(1000, 0)
+	good, _ := pair(t, s, t0)
+	held := func() int {
+		n := 0
+		for _, c := range s.conns {
+			if c != nil {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range ghosts {
+		c, peer := pair(t, s, t0)
+		pings(t, peer, 2)
+		unix.Close(peer) // gone, its PINGs unanswered: closing for 2h
+		c.readable(t0)
+		if c.state != closing {
+			t.Fatalf("ghost %d: state %v, want closing", i, c.state)
+		}
+		if n := held(); n > maxConns || s.open.Load() != int64(n) {
+			t.Fatalf("after ghost %d: %d connections held, %d counted; want at most %d", i, n, s.open.Load(), maxConns)
+		}
+	}
+	c, _ := pair(t, s, t0)
+	if c.state != serving || good.state != serving {
+		t.Fatalf("newcomer %v, first client %v: want both served", c.state, good.state)
+	}
+	if s.counts[OverLimit] != ghosts-1 {
+		t.Fatalf("closes %v: want %d ghosts ended for newcomers", s.counts, ghosts-1)
+	}
+}
+
+// The kernel's buffers of an accepted socket are capped, so that a client
+// that sends PINGs and never reads its PONGs cannot make the kernel hold
+// megabytes for it (the old code left them to autotuning: 300 KB to
+// receive and a send buffer grown to 4 MB within a second).
+func TestSocketBuffersAreCapped(t *testing.T) {
+	h := startWith(t, Config{Quiet: true})
+	c := dial(t, h.addr)
+	h.wait(func(l line) bool { return l["event"] == "connected" })
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	for range 256 { // PONGs the client does not read; a write may time out
+		if _, err := c.Write(f[:]); err != nil {
+			break
+		}
+	}
+	fd := acceptedFD(t, c)
+	for _, opt := range []struct {
+		name string
+		opt  int
+	}{{"SO_SNDBUF", unix.SO_SNDBUF}, {"SO_RCVBUF", unix.SO_RCVBUF}} {
+		n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 2*sockBuf {
+			t.Errorf("the server's %s is %d bytes, want at most %d", opt.name, n, 2*sockBuf)
+		}
+	}
+}
+
+// acceptedFD finds, among this process's descriptors, the server's end of
+// the client's connection c.
+func acceptedFD(t *testing.T, c net.Conn) int {
+	t.Helper()
+	want := c.LocalAddr().(*net.TCPAddr).Port
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if sa, err := unix.Getpeername(fd); err == nil {
+			if in, ok := sa.(*unix.SockaddrInet4); ok && in.Port == want {
+				return fd
+			}
+		}
+	}
+	t.Fatal("the server's end of the connection is not among the descriptors")
+	return -1
+}
+
+// peerNotices reads what the client's end holds and returns the Notices'
+// texts.
+func peerNotices(t *testing.T, fd int) []string {
+	t.Helper()
+	var texts []string
+	var f msg.Frame
+	for {
+		n, err := unix.Read(fd, f[:])
+		if err == unix.EAGAIN || n == 0 {
+			return texts
+		}
+		if err != nil || n < msg.FrameSize {
+			t.Fatalf("read %d bytes: %v", n, err)
+		}
+		if typ, _ := f.Type(); typ == msg.Notice {
+			_, text := msg.ReadNotice(&f)
+			texts = append(texts, text)
+		}
+	}
+}
+
+// --min-ping-interval's Notices: PINGs that arrive in one read share its
+// time, and the Notice says so (the old one said "0s after the one before,
+// about 1000000/s"); a warning is a per-frame event, left out of the
+// timeline under --quiet, though the client still gets it; the closing
+// Notice is always logged.
+func TestPingRateNotices(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, quiet := range []bool{false, true} {
+		s := loop(t, Config{MinPingInterval: time.Second, Quiet: quiet})
+		var out strings.Builder
+		s.ev = event.NewWriter(&out, false)
+		c, peer := pair(t, s, t0)
+		pings(t, peer, 2)
+		c.readable(t0) // one read: both at t0
+		pings(t, peer, 1)
+		c.readable(t0.Add(10 * time.Millisecond))
+		pings(t, peer, 1)
+		c.readable(t0.Add(20 * time.Millisecond)) // 3 ahead: closed
+		got := peerNotices(t, peer)
+		want := []string{
+			"too many pings: this PING came in the same read as the one before; this server allows one per 1s (--min-ping-interval); strike 1 of 3",
+			"too many pings: this PING came 10ms after the one before, about 100/s; this server allows one per 1s (--min-ping-interval); strike 2 of 3",
+			"ping flood: 3 PINGs ahead of the rate (the last came 10ms after the one before, about 100/s); this server allows one per 1s (--min-ping-interval)",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("quiet %v: the client got\n%s\nwant\n%s", quiet, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		logged := strings.Count(out.String(), "told the client: ")
+		if wantLogged := map[bool]int{false: 3, true: 1}[quiet]; logged != wantLogged || !strings.Contains(out.String(), "told the client: ping flood") {
+			t.Fatalf("quiet %v: %d Notices logged, want %d and the closing one among them:\n%s", quiet, logged, wantLogged, out.String())
+		}
+	}
+}
+
+// --fault close ends the connection with a FIN even when the client's PINGs
+// wait unread (the old code closed at once, and the client got a RST),
+// and reports it once the client has closed too.
+func TestFaultCloseSendsAFin(t *testing.T) {
+	s := loop(t, Config{Fault: CloseConn, FaultAfter: time.Second})
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 2) // not read yet
+	c.expire(t0.Add(time.Second))
+	if _, eof := peerReads(t, peer); !eof { // a reset fails peerReads
+		t.Fatal("the client sees no FIN")
+	}
+	unix.Shutdown(peer, unix.SHUT_WR)
+	for i := 0; c.state != closed; i++ {
+		if i == 10 {
+			t.Fatalf("state %v after the client closed", c.state)
+		}
+		s.step(t, t0.Add(time.Second))
+	}
+	if s.counts[FaultClose] != 1 || len(s.counts) != 1 {
+		t.Fatalf("closes %v", s.counts)
 	}
 }

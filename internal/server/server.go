@@ -65,9 +65,10 @@ type Config struct {
 	UserTimeout time.Duration
 	// Quiet leaves out every per-frame event (PING received, PONG sent,
 	// data, the server heartbeat's PINGs and the client's PONGs, PINGs
-	// muted by --fault mute), which cost more than the frames themselves
-	// under load and which a client controls; connections, closes, notes
-	// and totals are still reported.
+	// muted by --fault mute, the warning Notices of --min-ping-interval),
+	// which cost more than the frames themselves under load and which a
+	// client controls; connections, closes, notes and totals are still
+	// reported.
 	Quiet bool
 	// WriteTimeout is how long output may wait for a client that does not
 	// read (no byte of it taken) before the client is closed. Zero means
@@ -76,9 +77,16 @@ type Config struct {
 	// StatsEvery, when positive, emits a "stats" event this often: open
 	// connections, goroutines, open files and resident memory.
 	StatsEvery time.Duration
-	// MaxConns is how many connections may be open at once; one more is
-	// sent a closing Notice that says so and closed. Zero means no limit
-	// (hbserver's default is what the open-file limit allows).
+	// MaxConns is how many connections the server may hold at once. Every
+	// connection that holds a descriptor counts, whatever its state, so
+	// that MaxConns bounds the descriptors too. A newcomer that finds the
+	// server full first ends the oldest connection on its way out (its
+	// peer has sent its FIN, or it was told why it ends) and takes its
+	// place, so clients that have gone never keep a new one out; only when
+	// none is leaving is the newcomer sent a closing Notice that says so
+	// and closed. Being on its way out itself, the refused newcomer makes
+	// the server hold at most MaxConns+1. Zero means no limit (hbserver's
+	// default is what the open-file limit allows).
 	MaxConns int
 	// FrameTimeout is how long a client may take to finish a frame it has
 	// started; past it the connection is closed, so that one byte at a time
@@ -167,6 +175,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if err := capBuffers(lfd); err != nil {
+		return err
+	}
 	p, err := poll.New()
 	if err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
@@ -212,6 +223,27 @@ func rawFD(ln *net.TCPListener) (int, error) {
 	return fd, nil
 }
 
+// sockBuf is the send and receive buffer asked for each accepted socket;
+// the kernel doubles it for its bookkeeping, so each holds about 16 KiB,
+// room for several frames. Left to itself the kernel grows a buffer to
+// megabytes (tcp_wmem, tcp_rmem) for a client that sends PINGs and never
+// reads its PONGs, and that memory is the kernel's, outside the server's
+// bounds: 200 such clients pinned 1.5 GB. A heartbeat needs one frame each
+// way at a time.
+const sockBuf = 8 << 10
+
+// capBuffers sets sockBuf on the listening socket, which each accepted
+// socket inherits (on Linux), so that accepting costs no extra system call.
+// A buffer set by hand is also left alone by the kernel's autotuning.
+func capBuffers(lfd int) error {
+	for _, opt := range []int{unix.SO_SNDBUF, unix.SO_RCVBUF} {
+		if err := unix.SetsockoptInt(lfd, unix.SOL_SOCKET, opt, sockBuf); err != nil {
+			return fmt.Errorf("server: socket buffers: %w", err)
+		}
+	}
+	return nil
+}
+
 // readFrames is the size of the buffer every read lands in, in frames. A
 // read of frames takes no more than the connection's PING queue has room
 // for (maxQueued), so that a client that floods does not starve others;
@@ -227,13 +259,16 @@ type srv struct {
 	p     *poll.Poller
 	lfd   int
 
-	conns  []*conn // by file descriptor
-	open   atomic.Int64
-	nextID uint64
-	counts map[Reason]int
-	timers deadline.Queue[*conn] // one entry per conn with a deadline
-	rbuf   []byte                // every read lands here first
-	frames msg.Pool              // lends the partial frames their buffers
+	conns []*conn // by file descriptor
+	// open is how many connections hold a descriptor, whatever their
+	// state: what MaxConns bounds.
+	open    atomic.Int64
+	leaving leavingList // the connections on their way out, oldest first
+	nextID  uint64
+	counts  map[Reason]int
+	timers  deadline.Queue[*conn] // one entry per conn with a deadline
+	rbuf    []byte                // every read lands here first
+	frames  msg.Pool              // lends the partial frames their buffers
 	// spareQueues are empty PING queues kept for reuse.
 	spareQueues []*pingQueue
 	backoff     time.Duration
