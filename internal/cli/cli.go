@@ -23,6 +23,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes of both tools (README.md, "Exit codes").
@@ -73,7 +74,7 @@ func Code(err error) int {
 // ("hbclient kernel: ..."), and returns the exit code. It never lets cobra
 // print usage after an error.
 func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	cmd.SetArgs(negativesAsArgs(cmd, args))
 	cmd.SetOut(stdout)
@@ -98,6 +99,34 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %s\n", c.CommandPath(), event.Escape(err.Error()))
 	}
 	return Code(err)
+}
+
+// signalContext returns a context that SIGINT or SIGTERM cancels, its
+// cause naming the signal as kill(1) does: "SIGTERM received" (the cause
+// is the closing reason a tool prints). signal.NotifyContext would say
+// "terminated signal received". The signals stay caught until stop, so a
+// second one does not kill the process while it closes; stop also ends the
+// goroutine that waits for them.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		select {
+		case sig := <-signals:
+			cancel(fmt.Errorf("%s received", unix.SignalName(sig.(syscall.Signal))))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(signals)
+		close(done)
+		<-ended
+		cancel(nil)
+	}
 }
 
 // flagError turns pflag's `invalid argument "x" for "--flag" flag: why`
