@@ -134,7 +134,12 @@ func signalContext() (ctx context.Context, stop func()) {
 func flagError(c *cobra.Command, err error) error {
 	var bad *pflag.InvalidValueError
 	if errors.As(err, &bad) {
-		return Usagef("--%s %s: %v", bad.GetFlag().Name, Quote(bad.GetValue()), errors.Unwrap(bad))
+		why := errors.Unwrap(bad)
+		if bad.GetFlag().Value.Type() == "bool" {
+			// pflag's own words: strconv.ParseBool: parsing "x": invalid syntax
+			why = errors.New("give true or false")
+		}
+		return Usagef("--%s %s: %v", bad.GetFlag().Name, Quote(bad.GetValue()), why)
 	}
 	return &UsageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 }

@@ -96,3 +96,13 @@ func FuzzCommandLine(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { clitest.Fuzz(t, checkOnly, clitest.SplitArgs(s)) })
 }
+
+// A bad value for a switch says what to give, not strconv's words.
+func TestBoolFlagMessage(t *testing.T) {
+	for _, flag := range []string{"--json", "--accept-late", "--keepalive"} {
+		_, _, stderr := clitest.Run(checkOnly, "127.0.0.1", "9", flag+"=maybe")
+		if want := "hbclient: " + flag + " maybe: give true or false\n"; stderr != want {
+			t.Errorf("%s=maybe: %q, want %q", flag, stderr, want)
+		}
+	}
+}

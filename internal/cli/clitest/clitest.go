@@ -132,10 +132,18 @@ func Check(t *testing.T, newCmd func() *cobra.Command, name string, want int, ar
 		len(named.FindAllString(stderr, -1)) != 1 || !strings.HasPrefix(stderr, newCmd().Name()) {
 		t.Errorf("%q: want one line on stderr naming %s once, got stderr %q, stdout %q", args, name, stderr, stdout)
 	}
+	if goInternals.MatchString(stderr) {
+		t.Errorf("%q: a Go internal error reaches the user: %q", args, stderr)
+	}
 }
 
+// goInternals matches what Go's packages say about a value ("strconv.ParseBool:
+// parsing \"x\": invalid syntax"), which names a function, not the problem.
+var goInternals = regexp.MustCompile(`strconv\.|invalid syntax|parsing "`)
+
 // Fuzz runs one argument list and fails on an exit code outside 0-4, or on
-// an error that is not exactly one line on stderr. A panic fails it too.
+// an error that is not exactly one line on stderr or that quotes a Go
+// package's own words. A panic fails it too.
 // (Exit 0 may write to stderr: cobra's shell completion does.)
 func Fuzz(t *testing.T, newCmd func() *cobra.Command, args []string) {
 	code, _, stderr := Run(newCmd, args...)
@@ -144,6 +152,8 @@ func Fuzz(t *testing.T, newCmd func() *cobra.Command, args []string) {
 		t.Fatalf("%q: exit %d", args, code)
 	case code != 0 && (strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n")):
 		t.Fatalf("%q: exit %d, stderr not one line: %q", args, code, stderr)
+	case code != 0 && goInternals.MatchString(stderr):
+		t.Fatalf("%q: a Go internal error reaches the user: %q", args, stderr)
 	}
 }
 
