@@ -86,8 +86,15 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	// without subcommands (hbserver) only when it is called. It writes to
 	// the output set above, so it is added after SetOut.
 	cmd.InitDefaultCompletionCmd("completion")
+	cmd.InitDefaultHelpCmd()
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(flagError)
+		switch c.Name() {
+		case "completion":
+			strictCompletion(c)
+		case "help":
+			c.Args = helpTopic
+		}
 	}
 	c, err := cmd.ExecuteContextC(ctx)
 	if err != nil {
@@ -127,6 +134,49 @@ func signalContext() (ctx context.Context, stop func()) {
 		<-ended
 		cancel(nil)
 	}
+}
+
+// strictCompletion makes cobra's completion command refuse what it does not
+// know as bad usage (exit 2, one line naming the shells): by itself it
+// prints its help and exits 0 for "completion ksh", and exits 1 for an
+// argument after the shell. Alone it still prints its help.
+func strictCompletion(c *cobra.Command) {
+	var shells []string
+	for _, sh := range c.Commands() {
+		shells = append(shells, sh.Name())
+		sh.Args = Args(0, 0, "no arguments")
+	}
+	c.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return Usagef("no shell %s: give %s", Quote(args[0]), orList(shells))
+		}
+		return nil
+	}
+	c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}
+
+// helpTopic refuses a help topic that is no command (exit 2, naming it):
+// cobra's help prints the tool's help for it and exits 0.
+func helpTopic(c *cobra.Command, args []string) error {
+	if _, rest, err := c.Root().Find(args); err == nil && len(rest) == 0 {
+		return nil
+	}
+	var topics []string
+	for _, t := range c.Root().Commands() {
+		if t.IsAvailableCommand() {
+			topics = append(topics, t.Name())
+		}
+	}
+	return Usagef("no help topic %s: give %s, or nothing for %s itself",
+		Quote(strings.Join(args, " ")), orList(topics), c.Root().Name())
+}
+
+// orList is "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // flagError turns pflag's `invalid argument "x" for "--flag" flag: why`
@@ -200,14 +250,26 @@ func negativesAsArgs(root *cobra.Command, args []string) []string {
 }
 
 // Args checks the number of positional arguments and names them in the
-// error: "takes HOST and PORT, got 1 argument". One argument that reads as
-// HOST:PORT gets a hint.
+// error: "takes HOST and PORT, got 1 argument". Arguments beyond max are
+// quoted ("; one too many: s", as "--idle 5 s" gives), and one argument
+// that reads as HOST:PORT gets a hint.
 func Args(min, max int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) >= min && len(args) <= max {
 			return nil
 		}
 		hint := fmt.Sprintf(" (see %s --help)", cmd.CommandPath())
+		if extra := len(args) - max; extra > 0 {
+			stray := make([]string, extra)
+			for i, a := range args[max:] {
+				stray[i] = Quote(a)
+			}
+			many := strconv.Itoa(extra)
+			if extra == 1 {
+				many = "one"
+			}
+			hint = fmt.Sprintf("; %s too many: %s%s", many, strings.Join(stray, " "), hint)
+		}
 		for _, a := range args {
 			if host, port, err := net.SplitHostPort(a); err == nil && port != "" {
 				hint = fmt.Sprintf(": %s holds both, give them apart (%s %s %s)", Quote(a), cmd.CommandPath(), Quote(host), Quote(port))

@@ -55,6 +55,7 @@ func TestArgumentEdges(t *testing.T) {
 		{"HOST and PORT", 2, []string{"127.0.0.1"}},
 		{"HOST and PORT", 2, []string{"127.0.0.1", "9", "9"}},
 		{"HOST and PORT", 2, []string{"127.0.0.1:9000"}},
+		{"s", 2, []string{"127.0.0.1", "9", "--idle", "5", "s"}},
 	} {
 		clitest.Check(t, checkOnly, tc.name, tc.code, tc.args...)
 	}

@@ -87,6 +87,7 @@ func TestArgumentEdges(t *testing.T) {
 		{"HOST PORT [SLEEP]", 2, nil},
 		{"HOST PORT [SLEEP]", 2, []string{"127.0.0.1:9000"}},
 		{"HOST PORT [SLEEP]", 2, []string{"127.0.0.1", "0", "1", "2"}},
+		{"2", 2, []string{"127.0.0.1", "0", "1", "2"}},
 	} {
 		clitest.Check(t, checkOnly, tc.name, tc.code, tc.args...)
 	}
@@ -177,6 +178,32 @@ func TestConventions(t *testing.T) {
 	_, stdout, _ := clitest.Run(NewCmd, "__complete", "127.0.0.1", "0", "--fault", "")
 	if got := strings.Fields(stdout); !slices.Equal(got[:4], []string{"mute", "freeze", "reset", "close"}) {
 		t.Errorf("--fault completion: %q", stdout)
+	}
+}
+
+// completion and help refuse what they do not know, as bad usage (exit 2),
+// naming it in one line; alone, or with a known topic, they help (exit 0).
+func TestCompletionAndHelpUsage(t *testing.T) {
+	for _, newCmd := range []func() *cobra.Command{NewCmd, clientcmd.NewCmd} {
+		for _, tc := range []struct {
+			name string
+			code int
+			args []string
+		}{
+			{"ksh", 2, []string{"completion", "ksh"}},
+			{"x", 2, []string{"completion", "zsh", "x"}},
+			{"extra", 2, []string{"completion", "bash", "extra"}},
+			{"bogus", 2, []string{"help", "bogus"}},
+			{"", 0, []string{"completion"}},
+			{"", 0, []string{"completion", "fish"}},
+			{"", 0, []string{"help"}},
+			{"", 0, []string{"help", "completion", "bash"}},
+		} {
+			clitest.Check(t, newCmd, tc.name, tc.code, tc.args...)
+		}
+		if _, _, stderr := clitest.Run(newCmd, "completion", "ksh"); !strings.Contains(stderr, ": give bash, fish, powershell or zsh\n") {
+			t.Errorf("completion ksh does not name the shells: %q", stderr)
+		}
 	}
 }
 
