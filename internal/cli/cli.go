@@ -294,7 +294,7 @@ var (
 // time.Duration (about 292 years).
 func ParseDuration(s string) (time.Duration, error) {
 	negative := fmt.Errorf("%w: must not be negative", errRange)
-	tooLarge := fmt.Errorf("%w: at most %v", errRange, MaxDuration)
+	tooLarge := fmt.Errorf("%w: at most %s", errRange, showMax(MaxDuration))
 	var d time.Duration
 	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		switch {
@@ -341,17 +341,18 @@ func ParseHost(s, everywhere string) (string, error) {
 	if s == "" {
 		return "", Usagef("HOST is empty: give an address or a name%s", everywhere)
 	}
+	given := s // named in errors as the user typed it
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1]
 	}
 	if strings.Contains(s, ":") && net.ParseIP(strings.SplitN(s, "%", 2)[0]) == nil {
 		if host, port, err := net.SplitHostPort(s); err == nil {
-			return "", Usagef("HOST %s holds a port: give the two apart (%s %s)", Quote(s), Quote(host), Quote(port))
+			return "", Usagef("HOST %s holds a port: give the two apart (%s %s)", Quote(given), Quote(host), Quote(port))
 		}
-		return "", Usagef("HOST %s: not an IP address or a host name", Quote(s))
+		return "", Usagef("HOST %s: not an IP address or a host name", Quote(given))
 	}
 	if strings.ContainsAny(s, "[]/ ") || strconv.Quote(s) != `"`+s+`"` {
-		return "", Usagef("HOST %s: not an IP address or a host name", Quote(s))
+		return "", Usagef("HOST %s: not an IP address or a host name", Quote(given))
 	}
 	return s, nil
 }

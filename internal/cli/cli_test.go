@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -211,6 +214,32 @@ func TestSignalCause(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := Main(c, nil, &out, &errb); code != 0 || out.String() != want {
 			t.Errorf("%v: exit %d, cause %q, want %q; stderr %q", sig, code, out.String(), want, errb.String())
+		}
+	}
+}
+
+// Ranges read as a person would say them: no 19-digit or 2562047h bound,
+// no wording twice, HOST as typed.
+func TestRangeWords(t *testing.T) {
+	_, errIdle := HeartbeatTimes.Parse("0")
+	_, errProbes := Probes.Parse("1.5")
+	_, errHuge := Probes.Parse("99999999999999999999")
+	_, errRate := Floats{Min: 0, Max: 1e6}.Parse("x")
+	_, errHost := ParseHost("[[::1]]", "")
+	errLong := CheckProbe(probe.Config{Idle: time.Second, Interval: time.Second, Probes: math.MaxInt})
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errIdle, "give a duration from 1ms to about 292 years"},
+		{errProbes, "give a whole number from 0 up"},
+		{errHuge, "too large, give a whole number from 0 up"},
+		{errRate, "give a number from 0 to 1000000"},
+		{errHost, "HOST [[::1]]: not an IP address or a host name"},
+		{errLong, "--idle 1s + --probes 9223372036854775807 x --interval 1s: longer than about 292 years, the longest wait there is"},
+	} {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("got %v, want %q", tc.err, tc.want)
 		}
 	}
 }

@@ -13,6 +13,15 @@ import (
 // MaxDuration is the longest time.Duration, about 292 years.
 const MaxDuration = time.Duration(math.MaxInt64)
 
+// showMax is d as a range's upper bound: MaxDuration is "about 292
+// years", which a reader takes in, rather than 2562047h47m16.854775807s.
+func showMax(d time.Duration) string {
+	if d == MaxDuration {
+		return "about 292 years"
+	}
+	return d.String()
+}
+
 // Durations is the range a duration flag or argument takes. Every check of
 // a duration's range is Check, so each says its range the same way.
 type Durations struct {
@@ -48,11 +57,9 @@ func (r Durations) String() string {
 	case r.Unit == time.Millisecond:
 		s = fmt.Sprintf("whole milliseconds from %d to %d", r.Min/r.Unit, r.Max/r.Unit)
 	case r.Min == 0:
-		s = fmt.Sprintf("from 0 to %v", r.Max)
-	case r.Max == MaxDuration:
-		s = fmt.Sprintf("at least %v, at most %v", r.Min, r.Max)
+		s = "a duration from 0 to " + showMax(r.Max)
 	default:
-		s = fmt.Sprintf("from %v to %v", r.Min, r.Max)
+		s = fmt.Sprintf("a duration from %v to %s", r.Min, showMax(r.Max))
 	}
 	if r.Zero != "" {
 		return fmt.Sprintf("give 0 (%s) or %s", r.Zero, s)
@@ -118,9 +125,13 @@ type Ints struct {
 	Zero string
 }
 
-// String is the range in words.
+// String is the range in words. A Max of math.MaxInt is left out ("from 0
+// up"): no one counts that far, and its 19 digits hide the minimum.
 func (r Ints) String() string {
 	s := fmt.Sprintf("a whole number from %d to %d", r.Min, r.Max)
+	if r.Max == math.MaxInt {
+		s = fmt.Sprintf("a whole number from %d up", r.Min)
+	}
 	if r.Zero != "" {
 		return fmt.Sprintf("give 0 (%s) or %s", r.Zero, s)
 	}
@@ -130,10 +141,10 @@ func (r Ints) String() string {
 // Parse reads a whole number within the range.
 func (r Ints) Parse(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if (err != nil && !errors.Is(err, strconv.ErrRange)) || s == "" {
-		return 0, fmt.Errorf("not a whole number: %s", r)
-	}
-	if err != nil || (n < r.Min || n > r.Max) && !(n == 0 && r.Zero != "") {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && n > 0:
+		return 0, fmt.Errorf("too large, %s", r) // beyond any whole number
+	case err != nil || (n < r.Min || n > r.Max) && !(n == 0 && r.Zero != ""):
 		return 0, errors.New(r.String())
 	}
 	return n, nil
@@ -156,9 +167,6 @@ func (r Floats) String() string {
 // Parse reads a finite number within the range.
 func (r Floats) Parse(s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("not a number: %s", r)
-	}
 	if err != nil || math.IsNaN(v) || v < r.Min || v > r.Max {
 		return 0, errors.New(r.String())
 	}

@@ -60,8 +60,8 @@ func CheckProbe(c probe.Config) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, probe.ErrTooLong):
-		return Usagef("--idle %v + --probes %d x --interval %v: longer than %v, the longest wait there is",
-			c.Idle, c.Probes, c.Interval, MaxDuration)
+		return Usagef("--idle %v + --probes %d x --interval %v: longer than %s, the longest wait there is",
+			c.Idle, c.Probes, c.Interval, showMax(MaxDuration))
 	}
 	// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
 	return Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))

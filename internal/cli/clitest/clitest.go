@@ -135,6 +135,9 @@ func Check(t *testing.T, newCmd func() *cobra.Command, name string, want int, ar
 	if goInternals.MatchString(stderr) {
 		t.Errorf("%q: a Go internal error reaches the user: %q", args, stderr)
 	}
+	if strings.Contains(stderr, cli.MaxDuration.String()) {
+		t.Errorf("%q: the longest duration in Go's digits (say about 292 years): %q", args, stderr)
+	}
 }
 
 // goInternals matches what Go's packages say about a value ("strconv.ParseBool:
