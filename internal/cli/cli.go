@@ -148,7 +148,7 @@ func strictCompletion(c *cobra.Command) {
 	}
 	c.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return Usagef("no shell %s: give %s", Quote(args[0]), orList(shells))
+			return Usagef("no shell %s: give %s", Quote(args[0]), list(shells, "or"))
 		}
 		return nil
 	}
@@ -168,15 +168,15 @@ func helpTopic(c *cobra.Command, args []string) error {
 		}
 	}
 	return Usagef("no help topic %s: give %s, or nothing for %s itself",
-		Quote(strings.Join(args, " ")), orList(topics), c.Root().Name())
+		Quote(strings.Join(args, " ")), list(topics, "or"), c.Root().Name())
 }
 
-// orList is "a, b or c".
-func orList(words []string) string {
+// list is "a, b or c" with conj "or".
+func list(words []string, conj string) string {
 	if len(words) < 2 {
 		return strings.Join(words, "")
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	return strings.Join(words[:len(words)-1], ", ") + " " + conj + " " + words[len(words)-1]
 }
 
 // flagError turns pflag's `invalid argument "x" for "--flag" flag: why`

@@ -226,7 +226,7 @@ func TestRangeWords(t *testing.T) {
 	_, errHuge := Probes.Parse("99999999999999999999")
 	_, errRate := Floats{Min: 0, Max: 1e6}.Parse("x")
 	_, errHost := ParseHost("[[::1]]", "")
-	errLong := CheckProbe(probe.Config{Idle: time.Second, Interval: time.Second, Probes: math.MaxInt})
+	errLong := CheckProbe(probe.Config{Idle: time.Second, Interval: time.Second, Probes: math.MaxInt}, nil)
 	for _, tc := range []struct {
 		err  error
 		want string

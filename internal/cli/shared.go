@@ -53,8 +53,32 @@ func KernelFlags(fs *pflag.FlagSet, ka *sockopt.KeepAliveConfig, userTimeout *ti
 	DurationVar(fs, userTimeout, "user-timeout", 0, UserTimeout, "TCP_USER_TIMEOUT: drop the connection when sent data stays unacknowledged this long (0: unset)")
 }
 
-// CheckProbe checks the heartbeat's flags together, naming them.
-func CheckProbe(c probe.Config) error {
+// Needs refuses flags given without the one that gives them an effect
+// ("--idle needs --probes above 0"), naming only those given: a flag that
+// does nothing is a user's wrong belief about what the tool does. given
+// reports whether a flag was on the command line (pflag's Changed).
+func Needs(given func(name string) bool, names []string, need string) error {
+	var set []string
+	for _, n := range names {
+		if given(n) {
+			set = append(set, "--"+n)
+		}
+	}
+	switch len(set) {
+	case 0:
+		return nil
+	case 1:
+		return Usagef("%s needs %s", set[0], need)
+	}
+	return Usagef("%s need %s", list(set, "and"), need)
+}
+
+// CheckProbe checks the heartbeat's flags together, naming them; with the
+// heartbeat off (--probes 0), its other flags are refused.
+func CheckProbe(c probe.Config, given func(name string) bool) error {
+	if !c.Enabled() {
+		return Needs(given, []string{"idle", "interval", "accept-late"}, "--probes above 0 (the heartbeat is off without it)")
+	}
 	err := c.Validate()
 	switch {
 	case err == nil:
@@ -68,9 +92,9 @@ func CheckProbe(c probe.Config) error {
 }
 
 // CheckKeepAlive checks the --keepalive flags of either tool.
-func CheckKeepAlive(ka sockopt.KeepAliveConfig) error {
-	if (ka.Idle > 0 || ka.Interval > 0 || ka.Count > 0) && !ka.Enable {
-		return Usagef("--keepalive-idle, --keepalive-interval and --keepalive-count need --keepalive")
+func CheckKeepAlive(ka sockopt.KeepAliveConfig, given func(name string) bool) error {
+	if !ka.Enable {
+		return Needs(given, []string{"keepalive-idle", "keepalive-interval", "keepalive-count"}, "--keepalive")
 	}
 	if err := ka.Validate(); err != nil {
 		return &UsageError{Err: err}

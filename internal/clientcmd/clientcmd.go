@@ -107,7 +107,7 @@ the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
 			if opts.Port, err = cli.ParsePort(args[1], 1); err != nil {
 				return err
 			}
-			if err := opts.validate(); err != nil || validateOnly {
+			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout())
@@ -128,13 +128,19 @@ the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
 	return cmd
 }
 
-// validate checks the settings together, once each flag is in range.
-func (opts Options) validate() error {
-	if err := cli.CheckProbe(opts.Probe); err != nil {
+// validate checks the settings together, once each flag is in range;
+// given reports whether a flag was on the command line.
+func (opts Options) validate(given func(name string) bool) error {
+	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return err
 	}
-	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
+	if err := cli.CheckKeepAlive(opts.KeepAlive, given); err != nil {
 		return err
+	}
+	if opts.Conns == 0 {
+		if err := cli.Needs(given, []string{"rate"}, "--conns (load mode)"); err != nil {
+			return err
+		}
 	}
 	if opts.Conns > 0 && (opts.KeepAlive.Enable || opts.UserTimeout > 0) {
 		return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")

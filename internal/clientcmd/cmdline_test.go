@@ -22,7 +22,8 @@ func TestFlagEdges(t *testing.T) {
 	edges["connect-timeout"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
 	edges["conns"] = rows(ok("0", "1", strconv.Itoa(cli.MaxConns())),
 		bad(strconv.Itoa(cli.MaxConns()+1), "1.5"), with([]string{"--keepalive"}, bad("5")))
-	edges["rate"] = rows(ok("0", "0.5", "1e6"), bad("1000001"))
+	edges["rate"] = rows(with([]string{"--conns", "2"}, ok("0", "0.5", "1e6", "1000")), with([]string{"--conns", "2"}, bad("1000001")),
+		bad("5", "1000"), with([]string{"--conns", "0"}, bad("5")))
 	clitest.CheckFlags(t, checkOnly, []string{"127.0.0.1", "9"}, edges)
 }
 

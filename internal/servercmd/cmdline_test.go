@@ -48,7 +48,7 @@ func TestFlagEdges(t *testing.T) {
 	edges["frame-timeout"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
 	edges["min-ping-interval"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
 	edges["fault"] = rows(ok("", "mute", "freeze", "reset", "close"), bad("explode", "MUTE", "mute ", "\x1b[2J"))
-	edges["fault-after"] = rows(with([]string{"--fault", "mute"}, ok("0", "1ns", "2562047h")), bad("1", "2562048h"))
+	edges["fault-after"] = rows(with([]string{"--fault", "mute"}, ok("0", "1ns", "2562047h")), bad("1", "0", "2562048h"))
 	edges["quiet"] = clitest.Bools
 	edges["stats-every"] = rows(ok("0", "100ms", "2562047h"), bad("99ms", "1ns", "2562048h"))
 	edges["addr-file"] = rows(ok(filepath.Join(tmp, "new"), regular),

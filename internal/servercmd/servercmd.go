@@ -123,7 +123,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 					return cli.Usagef("SLEEP %s: %w", cli.Quote(args[2]), err)
 				}
 			}
-			if err := opts.validate(); err != nil || validateOnly {
+			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout())
@@ -155,18 +155,21 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 }
 
 // validate checks the settings together, once each is in range, and the
-// --addr-file path, before anything is opened.
-func (opts Options) validate() error {
+// --addr-file path, before anything is opened; given reports whether a
+// flag was on the command line.
+func (opts Options) validate(given func(name string) bool) error {
 	if fault := server.Fault(opts.Fault); fault != server.NoFault && !slices.Contains(server.Faults, fault) {
 		return cli.Usagef("--fault %s: choose mute, freeze, reset or close", cli.Quote(opts.Fault))
 	}
-	if opts.FaultAfter > 0 && opts.Fault == "" {
-		return cli.Usagef("--fault-after needs --fault")
+	if opts.Fault == "" {
+		if err := cli.Needs(given, []string{"fault-after"}, "--fault"); err != nil {
+			return err
+		}
 	}
-	if err := cli.CheckProbe(opts.Probe); err != nil {
+	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return err
 	}
-	if err := cli.CheckKeepAlive(opts.KeepAlive); err != nil {
+	if err := cli.CheckKeepAlive(opts.KeepAlive, given); err != nil {
 		return err
 	}
 	if opts.AddrFile != "" {

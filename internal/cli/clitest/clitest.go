@@ -174,16 +174,18 @@ func SplitArgs(s string) []string {
 // A tool's test adds the rows of its own flags.
 func SharedRows() map[string][]Row {
 	ka := []string{"--keepalive"}
+	// The heartbeat's flags need it on: the server's is off by default.
+	on, off := []string{"--probes", "3"}, []string{"--probes", "0"}
 	bools := Bools
 	return map[string][]Row{
-		"idle": Rows(OK("1ms", "0.001", "10", "2562047h"),
-			Bad("999us", "0", "1ns", "2562048h", "1e12", "-5ms"), With([]string{"--probes", "3"}, Bad("9223372036s"))),
-		"interval": Rows(OK("1ms", "3"), Bad("999us", "0", "1e12"),
-			With([]string{"--probes", "2"}, Bad("2562047h"))),
+		"idle": Rows(With(on, OK("1ms", "0.001", "10", "2562047h")),
+			Bad("999us", "0", "1ns", "2562048h", "1e12", "-5ms"), With(on, Bad("9223372036s")), With(off, Bad("5"))),
+		"interval": Rows(With(on, OK("1ms", "3")), Bad("999us", "0", "1e12"),
+			With([]string{"--probes", "2"}, Bad("2562047h")), With(off, Bad("5"))),
 		"probes":             Rows(OK("0", "1", "1000000"), Bad("9223372036854775807", "9223372036854775808", "1.5")),
-		"accept-late":        bools,
+		"accept-late":        Rows(With(on, bools), With(off, Bad("", "true"))),
 		"keepalive":          bools,
-		"keepalive-idle":     Rows(With(ka, OK("0", "1", "32767")), With(ka, Bad("0.5", "1.5", "32768")), Bad("5")),
+		"keepalive-idle":     Rows(With(ka, OK("0", "1", "32767")), With(ka, Bad("0.5", "1.5", "32768")), Bad("5", "0")),
 		"keepalive-interval": Rows(With(ka, OK("0", "1s", "32767s")), With(ka, Bad("999ms", "32768s")), Bad("5")),
 		"keepalive-count":    Rows(With(ka, OK("0", "1", "127")), With(ka, Bad("128")), Bad("5")),
 		"user-timeout": Rows(OK("0", "1ms", "0.001", "2147483647ms"),
