@@ -40,7 +40,7 @@ func HeartbeatFlags(fs *pflag.FlagSet, c *probe.Config, who, probesUsage string)
 	DurationVar(fs, &c.Idle, "idle", c.Idle, HeartbeatTimes, who+"silence before the first PING")
 	DurationVar(fs, &c.Interval, "interval", c.Interval, HeartbeatTimes, who+"time each PING waits for its PONG before the next PING")
 	IntVar(fs, &c.Probes, "probes", c.Probes, Probes, who+probesUsage)
-	fs.BoolVar(&c.AcceptLate, "accept-late", c.AcceptLate, who+"the seed client's rule: any frame, however late, counts as life")
+	fs.BoolVar(&c.AcceptLate, "accept-late", c.AcceptLate, who+"count any frame, however late, as life (the seed client's rule)")
 }
 
 // KernelFlags defines --keepalive and its settings, then --user-timeout,

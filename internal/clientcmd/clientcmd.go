@@ -91,9 +91,11 @@ back from the socket and printed with the detection time each implies; while
 they are on, the kernel's unanswered probes appear in the timeline.
 "hbclient kernel" prints the machine's defaults.
 
-Exit codes: 0 peer closed, --duration reached or interrupted; 1 error
-(cannot connect, reset, unreachable); 2 bad usage; 3 peer declared dead by
-the heartbeat; 4 peer declared dead by the kernel (keep-alive, user timeout).`,
+Exit codes: 0 peer closed between frames, --duration reached or
+interrupted; 1 error (cannot connect, reset, unreachable, closed in the
+middle of a frame or with a closing NOTICE); 2 bad usage; 3 peer declared
+dead by the heartbeat; 4 peer declared dead by the kernel (keep-alive, user
+timeout, retransmissions).`,
 		Example: `  hbclient 127.0.0.1 9000
   hbclient 127.0.0.1 9000 --idle 2 --interval 1 --probes 2
   hbclient 127.0.0.1 9000 --accept-late --duration 1m --json`,

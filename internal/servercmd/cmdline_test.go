@@ -207,6 +207,33 @@ func TestCompletionAndHelpUsage(t *testing.T) {
 	}
 }
 
+// A flag's usage says one thing after one colon at most: "server
+// heartbeat: the seed client's rule: any frame" read as a chain. What is in
+// parentheses ("(0: off)") does not count.
+func TestUsageOneColon(t *testing.T) {
+	parens := regexp.MustCompile(`\([^)]*\)`)
+	for _, newCmd := range []func() *cobra.Command{NewCmd, clientcmd.NewCmd} {
+		for _, f := range clitest.Flags(newCmd()) {
+			if n := strings.Count(parens.ReplaceAllString(f.Usage, ""), ": "); n > 1 {
+				t.Errorf("%s --%s: %d colons in %q", newCmd().Name(), f.Name, n, f.Usage)
+			}
+		}
+	}
+}
+
+// hbclient's help gives every exit code's causes that the README's table
+// gives.
+func TestClientHelpExitCodes(t *testing.T) {
+	_, help, _ := clitest.Run(clientcmd.NewCmd, "--help")
+	help = strings.Join(strings.Fields(help), " ")
+	for _, cause := range []string{"peer closed between frames", "closed in the middle of a frame", "closing NOTICE",
+		"unreachable", "user timeout", "retransmissions"} {
+		if !strings.Contains(help, cause) {
+			t.Errorf("hbclient --help does not give %q among its exit codes", cause)
+		}
+	}
+}
+
 // The flags both tools have come in the same order.
 func TestSharedFlagOrder(t *testing.T) {
 	names := func(c *cobra.Command) []string {
