@@ -24,8 +24,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"sort"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -193,8 +192,8 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	}
 	defer p.Remove(lfd)
 	s.ev.Emit(0, event.Listening,
-		fmt.Sprintf("listening on %s; each PING is answered after %s", ln.Addr(), cfg.Sleep),
-		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep))
+		fmt.Sprintf("listening on %s; each PING is answered after %s; %s", ln.Addr(), cfg.Sleep, limitText(cfg.MaxConns)),
+		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep), event.F("max_conns", cfg.MaxConns))
 
 	stop := context.AfterFunc(ctx, p.Wake)
 	defer stop()
@@ -207,6 +206,16 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	wg.Wait()
 	s.report()
 	return err
+}
+
+// limitText says the connection limit in effect, which hbserver may have
+// derived from the open-file limit without the user asking: the first
+// sign of it should not be a client refused.
+func limitText(maxConns int) string {
+	if maxConns == 0 {
+		return "no limit on connections (--max-conns 0)"
+	}
+	return fmt.Sprintf("at most %s open at once (--max-conns)", plural.Count(maxConns, "connection"))
 }
 
 // rawFD is the listener's descriptor, which the event loop accepts on
@@ -481,26 +490,38 @@ func (s *srv) closeAll() {
 			c.finish(c.reason, c.detail)
 		case frozen:
 			c.finish(Shutdown, "frozen by --fault freeze")
+		case closing: // its peer had closed; the server only answered what was queued
+			detail := ""
+			if c.queue != nil {
+				detail = plural.Count(c.queue.n, "PING") + " left unanswered at shutdown"
+			}
+			c.finish(PeerClosed, detail)
 		default:
 			c.finish(Shutdown, "")
 		}
 	}
 }
 
-// report emits the totals: connections served and closes per reason.
+// report emits the totals: connections served and closes per reason,
+// each count before its reason ("3 over the connection limit"), so that a
+// count is not read as part of the reason.
 func (s *srv) report() {
 	total := 0
-	reasons := make([]string, 0, len(s.counts))
+	reasons := make([]Reason, 0, len(s.counts))
 	byReason := map[string]int{}
 	for r, n := range s.counts {
 		total += n
-		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		reasons = append(reasons, r)
 		byReason[string(r)] = n
 	}
-	sort.Strings(reasons)
+	slices.Sort(reasons)
 	text := fmt.Sprintf("stopped after serving %s", plural.Count(total, "connection"))
-	if len(reasons) > 0 {
-		text += ": " + strings.Join(reasons, ", ")
+	for i, r := range reasons {
+		sep := ", "
+		if i == 0 {
+			sep = "; closed: "
+		}
+		text += fmt.Sprintf("%s%d %s", sep, s.counts[r], r)
 	}
 	s.ev.Emit(s.since(), event.Stopped, text, event.F("connections", total), event.F("closed", byReason))
 }
