@@ -56,7 +56,7 @@ var Notes = []string{
 	"host_order_pong", // hbclient: the server's PONG type is in host byte order, as the C server sends it
 	"no_echo",         // hbclient: the server's PONGs do not echo the PING's stamp
 	"send_stalled",    // hbclient: a PING could not be sent before its deadline
-	"warning",         // hbclient: the settings combine in a way that surprises people
+	"warning",         // both: the settings combine in a way that surprises people
 	"server_warning",  // hbclient: the server sent a warning NOTICE
 	"notice",          // hbserver: a NOTICE was sent to the client
 	"fault",           // hbserver: --fault starts on this connection

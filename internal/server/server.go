@@ -194,6 +194,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	s.ev.Emit(0, event.Listening,
 		fmt.Sprintf("listening on %s; each PING is answered after %s; %s", ln.Addr(), cfg.Sleep, limitText(cfg.MaxConns)),
 		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep), event.F("max_conns", cfg.MaxConns))
+	s.warnKernel()
 
 	stop := context.AfterFunc(ctx, p.Wake)
 	defer stop()
@@ -416,26 +417,52 @@ func (c fdConn) Control(f func(fd uintptr)) error      { f(uintptr(c)); return n
 func (c fdConn) Read(func(fd uintptr) bool) error      { return errors.ErrUnsupported }
 func (c fdConn) Write(func(fd uintptr) bool) error     { return errors.ErrUnsupported }
 
+// applyKernel sets the kernel options on fd and reads back what is in
+// effect (the kernel's defaults fill what was not given).
+func (s *srv) applyKernel(fd int) (sockopt.KeepAliveConfig, time.Duration, error) {
+	c := fdConn(fd)
+	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
+		return sockopt.KeepAliveConfig{}, 0, err
+	}
+	if s.cfg.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
+			return sockopt.KeepAliveConfig{}, 0, err
+		}
+	}
+	ka, err := sockopt.ReadKeepAlive(c)
+	if err != nil {
+		return ka, 0, err
+	}
+	ut, err := sockopt.UserTimeout(c)
+	return ka, ut, err
+}
+
+// warnKernel says once, at the start, when the kernel options combine in a
+// way that surprises (the rule is sockopt's, which hbclient warns with
+// too). It reads the options back from a socket that is never connected,
+// so the kernel's defaults for what was not given count.
+func (s *srv) warnKernel() {
+	if !s.cfg.KeepAlive.Enable || s.cfg.UserTimeout == 0 {
+		return
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return // each connection's line still says what is in effect
+	}
+	defer unix.Close(fd)
+	ka, ut, err := s.applyKernel(fd)
+	if w := ka.UserTimeoutWarning(ut); err == nil && w != "" {
+		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+	}
+}
+
 // setKernel applies the kernel options to an accepted connection and reads
 // back what is in effect, for the "connected" event.
 func (s *srv) setKernel(fd int) (string, []event.Field, error) {
 	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
 		return "", nil, nil
 	}
-	c := fdConn(fd)
-	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
-		return "", nil, err
-	}
-	if s.cfg.UserTimeout > 0 {
-		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
-			return "", nil, err
-		}
-	}
-	ka, err := sockopt.ReadKeepAlive(c)
-	if err != nil {
-		return "", nil, err
-	}
-	ut, err := sockopt.UserTimeout(c)
+	ka, ut, err := s.applyKernel(fd)
 	if err != nil {
 		return "", nil, err
 	}

@@ -339,6 +339,12 @@ func TestServerKernelOptionsReadBack(t *testing.T) {
 		KeepAlive:   sockopt.KeepAliveConfig{Enable: true, Idle: 4 * time.Second, Interval: 2 * time.Second, Count: 3},
 		UserTimeout: 1500 * time.Millisecond,
 	})
+	// The pairing surprises, and is said once at the start, as hbclient
+	// says it (the old server said nothing).
+	w := h.wait(func(l line) bool { return l["event"] != "listening" })
+	if w["note"] != "warning" || !strings.HasPrefix(asString(w["warning"]), "--user-timeout 1.5s is shorter than keep-alive idle + interval (6s)") {
+		t.Fatalf("first event after listening %v, want the warning", w)
+	}
 	dial(t, h.addr)
 	c := h.wait(func(l line) bool { return l["event"] == "connected" })
 	for k, want := range map[string]any{
@@ -534,4 +540,10 @@ func TestStatsEvents(t *testing.T) {
 	if l["goroutines"].(float64) < 4 || l["open_files"].(float64) < 4 || l["rss_kib"].(float64) <= 0 {
 		t.Fatalf("stats %v", l)
 	}
+}
+
+// asString is v if it is a string, else "".
+func asString(v any) string {
+	s, _ := v.(string)
+	return s
 }
