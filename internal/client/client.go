@@ -322,7 +322,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 				append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))...)
 		case a.Late:
 			ev.Emit(t, event.LatePong,
-				fmt.Sprintf("late PONG #%d, RTT %s, over the %s interval%s%s", a.Seq, fmtRTT(a.RTT), fmtDur(cfg.Interval), echo, lifeNote(a, cfg)),
+				fmt.Sprintf("late PONG #%d, RTT %s, %s%s%s", a.Seq, fmtRTT(a.RTT), lateWhy(a, cfg), echo, lifeNote(a, cfg)),
 				append(fields, event.F("alive", a.Alive))...)
 		default:
 			ev.Emit(t, event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, fmtRTT(a.RTT), echo), fields...)
@@ -469,6 +469,16 @@ func fail(ev *event.Writer, t time.Duration, err error) Result {
 	}
 	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
 	return Result{Outcome: Failed, Err: err}
+}
+
+// lateWhy says why a PONG was late. Its deadline runs from the PING's
+// scheduled time, so when the PING left late the RTT can be under the
+// interval: that would read as a contradiction without the reason.
+func lateWhy(a probe.Answer, cfg probe.Config) string {
+	if a.RTT >= cfg.Interval || a.SentLate <= 0 {
+		return fmt.Sprintf("over the %s interval", fmtDur(cfg.Interval))
+	}
+	return fmt.Sprintf("after its deadline: the PING left %s after it was due (%s interval)", fmtRTT(a.SentLate), fmtDur(cfg.Interval))
 }
 
 // fmtDur prints a setting as the user would type it: 10s, 300ms, 1m30s.

@@ -323,3 +323,23 @@ func TestBadServer(t *testing.T) {
 		}
 	})
 }
+
+// A late PONG whose RTT is under the interval says why it was late: its
+// PING left after it was due (the old line read "RTT 228µs, over the 1ms
+// interval").
+func TestLateWhy(t *testing.T) {
+	cfg := probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 3}
+	for _, tc := range []struct {
+		a    probe.Answer
+		want string
+	}{
+		{probe.Answer{Seq: 34, Late: true, RTT: 228 * time.Microsecond, SentLate: 800 * time.Microsecond},
+			"after its deadline: the PING left 800µs after it was due (1ms interval)"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 1ms interval"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
+	} {
+		if got := lateWhy(tc.a, cfg); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -156,7 +157,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return runLoad(ctx, opts, addr, stdout)
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.Close()
+	defer events.CloseReporting(os.Stderr, "hbclient")
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
@@ -240,7 +241,7 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		defer cancel()
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.Close()
+	defer events.CloseReporting(os.Stderr, "hbclient")
 	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, events)

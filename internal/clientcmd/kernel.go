@@ -91,12 +91,8 @@ func describeKernel(k client.Kernel, hb probe.Config, retries2 int) (string, []e
 	if k.UserTimeout > 0 {
 		parts = append(parts, fmt.Sprintf("user timeout: unacknowledged data dropped after %s (TCP_USER_TIMEOUT, read back)", k.UserTimeout))
 		fields = append(fields, event.Secs("user_timeout_s", k.UserTimeout))
-		if ka := k.KeepAlive; ka.Enable && k.UserTimeout < ka.Idle+ka.Interval {
-			warnings = append(warnings, fmt.Sprintf("--user-timeout %s is shorter than keep-alive idle + interval (%s): "+
-				"one lost keep-alive probe kills the connection, at %s", k.UserTimeout, ka.Idle+ka.Interval, ka.Idle+ka.Interval))
-		} else if ka.Enable && k.UserTimeout > ka.DeadAfter() {
-			warnings = append(warnings, fmt.Sprintf("--user-timeout %s is longer than keep-alive's %s: "+
-				"the kernel then ignores --keepalive-count and keeps probing until %s", k.UserTimeout, ka.DeadAfter(), ka.DeadAfterWith(k.UserTimeout)))
+		if w := k.KeepAlive.UserTimeoutWarning(k.UserTimeout); w != "" {
+			warnings = append(warnings, w)
 		}
 	} else if retries2 > 0 {
 		parts = append(parts, fmt.Sprintf("unacknowledged data dropped after about %s (tcp_retries2 %d)",

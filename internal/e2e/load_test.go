@@ -87,7 +87,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 		t.Fatalf("exit %v after %v with %d connections, want 0 within %v", err, took, n, limit)
 	}
 	t.Logf("exit 0 after SIGINT in %v with %d connections open", took.Round(time.Millisecond), n)
-	if got := <-lines; !strings.Contains(got, "stopped after serving 3000 connections: server shutting down 3000") {
+	if got := <-lines; !strings.Contains(got, "stopped after serving 3000 connections; closed: 3000 server shutting down") {
 		t.Fatalf("final line %q, want all %d closed by the shutdown", got, n)
 	}
 	// Every client sees its connection closed.

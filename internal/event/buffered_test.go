@@ -63,10 +63,57 @@ func TestBufferedNeverWaitsAndCountsDrops(t *testing.T) {
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("after the drops got %q, want %q", got, want)
 		}
+		// Every drop has been said, in one line: Close adds none, so the
+		// total is not said twice.
 		g.release <- struct{}{}
+		if err := w.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
+}
+
+// Two spells of drops: the second line says the total so far, and the
+// drops not yet said when Close comes get a last line with the total.
+func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := NewBuffered(g, false)
+		w.Emit(0, Note, "")
+		<-g.entered
+		fill := func() int64 {
+			for w.dropped == 0 {
+				w.Emit(time.Second, Note, strings.Repeat("x", 1000))
+			}
+			for range 2 {
+				w.Emit(time.Second, Note, strings.Repeat("x", 1000))
+			}
+			return w.dropped
+		}
+		first := fill()
+		g.release <- struct{}{}
+		<-g.entered // the buffer: room again
+		w.Emit(2*time.Second, Note, "after")
+		g.release <- struct{}{}
+		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", first) + lineOf(2*time.Second, "after")
+		if got := string(<-g.entered); got != want {
+			t.Fatalf("after the first drops got %q, want %q", got, want)
+		}
+		second := fill()
+		g.release <- struct{}{}
+		<-g.entered
+		w.Emit(3*time.Second, Note, "after")
+		g.release <- struct{}{}
+		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not being read fast enough\n", second, first+second) + lineOf(3*time.Second, "after")
+		if got := string(<-g.entered); got != want {
+			t.Fatalf("after the second drops got %q, want %q", got, want)
+		}
+		third := fill()
+		g.release <- struct{}{}
+		<-g.entered
 		closed := make(chan error)
 		go func() { closed <- w.Close() }()
-		want = fmt.Sprintf("   2.000  %d event lines dropped in all: the output was not being read fast enough\n", n-fit)
+		g.release <- struct{}{}
+		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not being read fast enough\n", third, first+second+third)
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("at Close got %q, want %q", got, want)
 		}
@@ -112,6 +159,10 @@ func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
 		if !errors.Is(err, ErrBlocked) || time.Since(start) != CloseWait {
 			t.Fatalf("Close after %v: %v, want ErrBlocked after %v", time.Since(start), err, CloseWait)
 		}
+		// "one" is in the write under way, "two" waits: neither is out.
+		if want := "event: output blocked: 2 event lines not written within 500ms"; err.Error() != want {
+			t.Fatalf("Close: %q, want %q", err, want)
+		}
 		w.Emit(time.Second, Note, "after Close")
 		if w.Dropped() != 1 {
 			t.Fatalf("a line after Close: dropped %d, want 1", w.Dropped())
@@ -119,6 +170,30 @@ func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
 		g.release <- struct{}{} // "one" written; "two" next, then the drainer ends
 		<-g.entered
 		g.release <- struct{}{}
+	})
+}
+
+// A tool whose stdout is blocked at exit says on stderr how many lines were
+// lost: those not written and those dropped before.
+func TestCloseReportingSaysWhatWasLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		w := NewBuffered(g, false)
+		w.Emit(0, Note, "one")
+		<-g.entered
+		for w.Dropped() < 3 {
+			w.Emit(0, Note, strings.Repeat("x", 1000))
+		}
+		queued := BufferSize / len(lineOf(0, strings.Repeat("x", 1000)))
+		var stderr bytes.Buffer
+		w.CloseReporting(&stderr, "hbserver")
+		// "one", the lines queued and the "dropped" line Close added.
+		want := fmt.Sprintf("hbserver: output blocked: %d event lines not written within 500ms, 3 dropped before\n", 1+queued+1)
+		if stderr.String() != want {
+			t.Fatalf("stderr %q, want %q", stderr.String(), want)
+		}
+		close(g.release) // let the drainer write the rest and end
+		<-g.entered
 	})
 }
 

@@ -21,10 +21,12 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,6 +101,7 @@ type Writer struct {
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
 	pending  []byte        // whole lines the drainer has yet to write, at most BufferSize bytes
+	writing  int64         // lines in the drainer's write under way
 	dropped  int64         // lines dropped since the last "dropped" event
 	total    int64         // lines dropped in all
 	closing  bool          // Close was called: no more lines
@@ -117,8 +120,8 @@ func NewWriter(w io.Writer, jsonLines bool) *Writer {
 // NewBuffered returns a Writer like NewWriter's whose Emit never waits for
 // w: lines go to a buffer of BufferSize bytes that a goroutine of its own
 // writes to w. When the buffer is full, lines are dropped and counted; a
-// "dropped" event says how many as soon as there is room again, and Close
-// adds the total. Close must be called to end the goroutine.
+// "dropped" event says how many as soon as there is room again (and how
+// many in all so far), and Close adds one for those not yet said. Close must be called to end the goroutine.
 func NewBuffered(w io.Writer, jsonLines bool) *Writer {
 	ew := &Writer{out: w, json: jsonLines, buffered: true,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
@@ -159,7 +162,7 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 	// After drops, a line saying how many goes first, when both fit.
 	w.line = w.line[:0]
 	if w.dropped > 0 {
-		w.line = w.appendDropped(w.line, t, false)
+		w.line = w.appendDropped(w.line, t)
 	}
 	w.line = w.appendLine(w.line, t, name, text, fields)
 	if !w.queue(w.line) {
@@ -186,15 +189,15 @@ func (w *Writer) queue(line []byte) bool {
 }
 
 // appendDropped formats the "dropped" event: the lines dropped since the
-// last one and, at the end, the total.
-func (w *Writer) appendDropped(b []byte, t time.Duration, end bool) []byte {
-	text := fmt.Sprintf("%d event lines dropped: the output was not being read fast enough", w.dropped)
-	fields := []Field{F("lines", w.dropped)}
-	if end {
-		text = fmt.Sprintf("%d event lines dropped in all: the output was not being read fast enough", w.total)
-		fields = append(fields, F("total", w.total))
+// last one and how many in all so far, so that the last one in a stream
+// gives the total and no count is said twice.
+func (w *Writer) appendDropped(b []byte, t time.Duration) []byte {
+	text := fmt.Sprintf("%d event lines dropped", w.dropped)
+	if w.total != w.dropped {
+		text += fmt.Sprintf(" (%d in all)", w.total)
 	}
-	return w.appendLine(b, t, Dropped, text, fields)
+	text += ": the output was not being read fast enough"
+	return w.appendLine(b, t, Dropped, text, []Field{F("lines", w.dropped), F("total", w.total)})
 }
 
 func (w *Writer) appendLine(b []byte, t time.Duration, name, text string, fields []Field) []byte {
@@ -245,8 +248,13 @@ func (w *Writer) drain() {
 			return
 		}
 		out, w.pending = w.pending, out[:0]
+		w.writing = int64(bytes.Count(out, newline))
 		w.mu.Unlock()
-		if _, err := w.out.Write(out); err != nil {
+		_, err := w.out.Write(out)
+		w.mu.Lock()
+		w.writing = 0
+		w.mu.Unlock()
+		if err != nil {
 			w.mu.Lock()
 			w.failed = err
 			w.pending = nil
@@ -260,11 +268,14 @@ func (w *Writer) drain() {
 // CloseWait.
 var ErrBlocked = errors.New("event: output blocked")
 
-// Close ends a buffered Writer: it adds a "dropped" event with the total if
-// any line was dropped, and waits at most CloseWait for the buffered lines
-// to be written. It returns the first write error, or ErrBlocked when lines
-// were still waiting; lines emitted after Close are dropped. For a Writer
-// from NewWriter it only returns the first write error.
+var newline = []byte{'\n'}
+
+// Close ends a buffered Writer: it adds a "dropped" event for the lines
+// dropped since the last one, if any, and waits at most CloseWait for the
+// buffered lines to be written. It returns the first write error, or an
+// error that wraps ErrBlocked and says how many lines were left unwritten;
+// lines emitted after Close are dropped. For a Writer from NewWriter it only
+// returns the first write error.
 func (w *Writer) Close() error {
 	if !w.buffered {
 		return w.Err()
@@ -272,9 +283,10 @@ func (w *Writer) Close() error {
 	w.mu.Lock()
 	if !w.closing {
 		w.closing = true
-		if w.total > 0 && w.failed == nil {
-			// The total may go past BufferSize: it is the last line.
-			w.pending = w.appendDropped(w.pending, w.last, true)
+		if w.dropped > 0 && w.failed == nil {
+			// It may go past BufferSize: it is the last line.
+			w.pending = w.appendDropped(w.pending, w.last)
+			w.dropped = 0
 		}
 		select {
 		case w.wake <- struct{}{}:
@@ -289,9 +301,27 @@ func (w *Writer) Close() error {
 	case <-wait.C:
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		return fmt.Errorf("%w: %d bytes not written", ErrBlocked, len(w.pending))
+		// A line in a write under way may be partly out; it counts as
+		// not written.
+		n := int64(bytes.Count(w.pending, newline)) + w.writing
+		err := fmt.Errorf("%w: %d event lines not written within %s", ErrBlocked, n, CloseWait)
+		if w.total > 0 {
+			// The "dropped" line that says so may be among them.
+			err = fmt.Errorf("%w, %d dropped before", err, w.total)
+		}
+		return err
 	}
 	return w.Err()
+}
+
+// CloseReporting is Close for a tool: when the output was blocked, it says
+// on stderr, which can still be written, how many lines were left
+// unwritten, after "prog: ". Other errors are not worth a line there: the
+// output was closed on purpose.
+func (w *Writer) CloseReporting(stderr io.Writer, prog string) {
+	if err := w.Close(); errors.Is(err, ErrBlocked) {
+		fmt.Fprintf(stderr, "%s: %s\n", prog, strings.TrimPrefix(err.Error(), "event: "))
+	}
 }
 
 // Dropped returns how many lines were dropped in all (NewBuffered only).

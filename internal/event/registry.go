@@ -29,7 +29,7 @@ type Decl struct {
 // declared, so no test passes until it is, and then the README test asks for
 // its line in the table.
 var Declared = []Decl{
-	{Listening, "server", "addr sleep_s"},
+	{Listening, "server", "addr sleep_s max_conns"},
 	{Connected, "both", "local remote heartbeat idle_s interval_s probes accept_late predicted_s keepalive keepalive_idle_s keepalive_interval_s keepalive_count keepalive_predicted_s user_timeout_s conn peer"},
 	{Ping, "both", "seq sent conn peer"},
 	{Pong, "both", "seq rtt_s echo_seq held_s received conn peer"},
@@ -56,7 +56,7 @@ var Notes = []string{
 	"host_order_pong", // hbclient: the server's PONG type is in host byte order, as the C server sends it
 	"no_echo",         // hbclient: the server's PONGs do not echo the PING's stamp
 	"send_stalled",    // hbclient: a PING could not be sent before its deadline
-	"warning",         // hbclient: the settings combine in a way that surprises people
+	"warning",         // both: the settings combine in a way that surprises people
 	"server_warning",  // hbclient: the server sent a warning NOTICE
 	"notice",          // hbserver: a NOTICE was sent to the client
 	"fault",           // hbserver: --fault starts on this connection

@@ -120,6 +120,11 @@ type Answer struct {
 	// Late is true when the PONG came after its probe's deadline (or answers
 	// no PING). Under the strict rule a late PONG is no sign of life.
 	Late bool
+	// SentLate is how long after its scheduled time the PING left: the
+	// deadline runs from the schedule, so a PING that left late has less
+	// than Interval for its PONG, and a late PONG can have an RTT under
+	// Interval. Zero when Seq is zero or the PING is not remembered.
+	SentLate time.Duration
 	// Alive is true when the PONG counted as a sign of life.
 	Alive bool
 }
@@ -154,6 +159,7 @@ type Machine struct {
 
 type sentPing struct {
 	at       time.Time // actual send time, for the RTT; a PONG before it answers nothing
+	due      time.Time // scheduled send time: deadline - Interval
 	deadline time.Time // when its PONG becomes late
 	dropped  bool      // never sent (see Dropped): no PONG answers it
 }
@@ -221,7 +227,7 @@ func (m *Machine) Tick(now time.Time) Step {
 	m.deadline = due.Add(m.cfg.Interval)
 	step.Action = Ping
 	step.Seq = m.nextSeq
-	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, deadline: m.deadline}
+	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: m.deadline}
 	m.nextSeq++
 	return step
 }
@@ -276,6 +282,7 @@ func (m *Machine) Pong(now time.Time) Answer {
 		m.answered++
 		a.Seq = m.answered
 		a.RTT = now.Sub(p.at)
+		a.SentLate = p.at.Sub(p.due)
 		a.Late = !now.Before(p.deadline)
 	}
 	if !a.Late || m.cfg.AcceptLate {

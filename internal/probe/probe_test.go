@@ -393,3 +393,24 @@ func TestLastLifeNeverBackwards(t *testing.T) {
 		t.Fatalf("last life %v, deadline %v", m.LastLife().Sub(t0), m.Deadline().Sub(t0))
 	}
 }
+
+// A PING that leaves after it was due has less than Interval for its PONG:
+// the Answer says how late it left, so a late PONG with an RTT under
+// Interval can be explained (the client printed "RTT 228µs, over the 1ms
+// interval").
+func TestAnswerSaysHowLateThePingLeft(t *testing.T) {
+	m := New(Config{Idle: 10 * ms, Interval: ms, Probes: 3}, t0)
+	if st := m.Tick(at(10*ms + 200*ns)); st.Action != Ping { // due at 10ms, ticked late
+		t.Fatalf("step %+v", st)
+	}
+	m.Sent(1, at(10*ms+800*time.Microsecond)) // the write left later still
+	a := m.Pong(at(11 * ms))                  // deadline 11ms: late, RTT 200µs
+	if !a.Late || a.RTT != 200*time.Microsecond || a.SentLate != 800*time.Microsecond {
+		t.Fatalf("answer %+v, want late, RTT 200µs, sent 800µs late", a)
+	}
+	m = New(Config{Idle: 10 * ms, Interval: ms, Probes: 3}, t0)
+	m.Tick(at(10 * ms))
+	if a := m.Pong(at(10*ms + 999*time.Microsecond)); a.Late || a.SentLate != 0 {
+		t.Fatalf("on time, sent on time: %+v", a)
+	}
+}

@@ -278,32 +278,10 @@ func (c *conn) frame(f *msg.Frame, now time.Time) {
 	}
 }
 
-// ping handles a PING: the flood check, then a PONG now (SLEEP 0, nothing
-// waiting) or in its turn.
+// ping handles a PING: it is reported, checked against the rate, then
+// answered now (SLEEP 0, nothing waiting) or in its turn.
 func (c *conn) ping(f *msg.Frame, now time.Time) {
 	s := c.s
-	if allowed := s.cfg.MinPingInterval; allowed > 0 {
-		ahead := c.rate.arrive(now, allowed)
-		gap := now.Sub(c.lastPing)
-		c.lastPing = now
-		if ahead > 0 {
-			if ahead >= PingStrikes {
-				text := fmt.Sprintf("ping flood: %d PINGs ahead of the rate (the last came %s); this server allows one per %s (--min-ping-interval)",
-					ahead, pace(gap), allowed)
-				c.notify(msg.Closing, text, now, true)
-				c.linger(PingFlood, text, now)
-				return
-			}
-			// A warning is a per-frame event, which the client controls:
-			// --quiet leaves it out of the timeline (the client still gets
-			// it).
-			c.notify(msg.Warning, fmt.Sprintf("too many pings: this PING came %s; this server allows one per %s (--min-ping-interval); strike %d of %d",
-				pace(gap), allowed, ahead, PingStrikes), now, !s.cfg.Quiet)
-			if c.state != serving {
-				return
-			}
-		}
-	}
 	if c.m != nil {
 		c.m.Frame(now)
 	}
@@ -313,6 +291,9 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 			p.seq, p.stamped = st.Seq, true
 		}
 		s.ev.Emit(s.since(), event.Ping, c.tag()+p.label()+" received", c.pingFields(&p)...)
+	}
+	if !c.rateKept(now) {
+		return
 	}
 	if c.faulted && s.cfg.Fault == Mute {
 		c.muted(&p)
@@ -335,6 +316,38 @@ func (c *conn) ping(f *msg.Frame, now time.Time) {
 		due = last.Add(s.cfg.Sleep)
 	}
 	c.queue.push(p, due, f)
+}
+
+// rateKept applies --min-ping-interval to a PING that came at now: a PING
+// ahead of the schedule is warned about with a Notice that names both
+// rates and how many PINGs ahead the client is; PingStrikes ahead closes
+// the connection. It reports whether the connection goes on.
+func (c *conn) rateKept(now time.Time) bool {
+	s := c.s
+	allowed := s.cfg.MinPingInterval
+	if allowed <= 0 {
+		return true
+	}
+	ahead := c.rate.arrive(now, allowed)
+	gap := now.Sub(c.lastPing)
+	c.lastPing = now
+	if ahead == 0 {
+		return true
+	}
+	if ahead >= PingStrikes {
+		// The reason is said once: the Notice begins with it, the closed
+		// line gives it apart from the detail.
+		detail := fmt.Sprintf("%d PINGs ahead of the rate, the last %s; --min-ping-interval allows one per %s",
+			ahead, pace(gap), allowed)
+		c.notify(msg.Closing, string(PingFlood)+": "+detail, now, true)
+		c.linger(PingFlood, detail, now)
+		return false
+	}
+	// A warning is a per-frame event, which the client controls: --quiet
+	// leaves it out of the timeline (the client still gets it).
+	c.notify(msg.Warning, fmt.Sprintf("too many pings: %s ahead of the rate, this one %s; --min-ping-interval allows one per %s; %d ahead closes the connection",
+		plural.Count(ahead, "PING"), pace(gap), allowed, PingStrikes), now, !s.cfg.Quiet)
+	return c.state == serving
 }
 
 // pace says how soon a PING came after the one before, gap. PINGs that

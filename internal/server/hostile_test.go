@@ -274,6 +274,41 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 	}
 }
 
+// A connection whose peer had closed, ended by shutdown while PINGs wait
+// their turn, ends as "peer closed", saying how many went unanswered (the
+// old code said "server shutting down", though the client had hung up).
+func TestShutdownEndsAClosingConnAsPeerClosed(t *testing.T) {
+	s := loop(t, Config{Sleep: 5 * time.Second})
+	var out strings.Builder
+	s.ev = event.NewWriter(&out, false)
+	t0 := time.Unix(1000, 0)
+	c, peer := pair(t, s, t0)
+	pings(t, peer, 2)
+	unix.Shutdown(peer, unix.SHUT_WR)
+	c.readable(t0)
+	s.closeAll()
+	if want := "[#1 pair] closed: peer closed (2 PINGs left unanswered at shutdown)\n"; !strings.HasSuffix(out.String(), want) {
+		t.Fatalf("timeline\n%s\nwant it to end with %q", out.String(), want)
+	}
+	if s.counts[PeerClosed] != 1 || len(s.counts) != 1 {
+		t.Fatalf("closes %v", s.counts)
+	}
+}
+
+// The totals put each count before its reason: "over the connection limit
+// 3" read as a limit of 3.
+func TestStoppedCountsComeFirst(t *testing.T) {
+	s := loop(t, Config{})
+	var out strings.Builder
+	s.ev = event.NewWriter(&out, false)
+	s.counts = map[Reason]int{OverLimit: 3, PeerClosed: 1, Reset: 2, Shutdown: 2}
+	s.report()
+	want := "stopped after serving 8 connections; closed: 3 over the connection limit, 1 peer closed, 2 reset by peer, 2 server shutting down\n"
+	if got := out.String()[strings.Index(out.String(), "stopped"):]; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 // A client that pipelines and closes while its queue is full is seen to
 // go at once (EPOLLRDHUP) and is on its way out; it ends when its first
 // PONG is due, which a peer that has gone refuses.
@@ -654,9 +689,9 @@ func TestPingRateNotices(t *testing.T) {
 		c.readable(t0.Add(20 * time.Millisecond)) // 3 ahead: closed
 		got := peerNotices(t, peer)
 		want := []string{
-			"too many pings: this PING came in the same read as the one before; this server allows one per 1s (--min-ping-interval); strike 1 of 3",
-			"too many pings: this PING came 10ms after the one before, about 100/s; this server allows one per 1s (--min-ping-interval); strike 2 of 3",
-			"ping flood: 3 PINGs ahead of the rate (the last came 10ms after the one before, about 100/s); this server allows one per 1s (--min-ping-interval)",
+			"too many pings: 1 PING ahead of the rate, this one in the same read as the one before; --min-ping-interval allows one per 1s; 3 ahead closes the connection",
+			"too many pings: 2 PINGs ahead of the rate, this one 10ms after the one before, about 100/s; --min-ping-interval allows one per 1s; 3 ahead closes the connection",
+			"ping flood: 3 PINGs ahead of the rate, the last 10ms after the one before, about 100/s; --min-ping-interval allows one per 1s",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("quiet %v: the client got\n%s\nwant\n%s", quiet, strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -664,6 +699,20 @@ func TestPingRateNotices(t *testing.T) {
 		logged := strings.Count(out.String(), "told the client: ")
 		if wantLogged := map[bool]int{false: 3, true: 1}[quiet]; logged != wantLogged || !strings.Contains(out.String(), "told the client: ping flood") {
 			t.Fatalf("quiet %v: %d Notices logged, want %d and the closing one among them:\n%s", quiet, logged, wantLogged, out.String())
+		}
+		// The PING comes first in the timeline, then what it was told
+		// (the old order was the other way); the closed line says "ping
+		// flood" once, and has no parentheses inside its own.
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, "told the client: ") && !quiet && (i == 0 || !strings.Contains(lines[i-1], " received")) {
+				t.Fatalf("a Notice logged before its PING:\n%s", out.String())
+			}
+		}
+		c.expire(t0.Add(time.Hour)) // the linger is over
+		closedLine := out.String()[strings.LastIndex(strings.TrimSpace(out.String()), "\n")+1:]
+		if !strings.HasSuffix(closedLine, "closed: ping flood (3 PINGs ahead of the rate, the last 10ms after the one before, about 100/s; --min-ping-interval allows one per 1s)\n") {
+			t.Fatalf("closed line %q", closedLine)
 		}
 	}
 }

@@ -24,8 +24,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"sort"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -193,8 +192,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	}
 	defer p.Remove(lfd)
 	s.ev.Emit(0, event.Listening,
-		fmt.Sprintf("listening on %s; each PING is answered after %s", ln.Addr(), cfg.Sleep),
-		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep))
+		fmt.Sprintf("listening on %s; each PING is answered after %s; %s", ln.Addr(), cfg.Sleep, limitText(cfg.MaxConns)),
+		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep), event.F("max_conns", cfg.MaxConns))
+	s.warnKernel()
 
 	stop := context.AfterFunc(ctx, p.Wake)
 	defer stop()
@@ -207,6 +207,16 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	wg.Wait()
 	s.report()
 	return err
+}
+
+// limitText says the connection limit in effect, which hbserver may have
+// derived from the open-file limit without the user asking: the first
+// sign of it should not be a client refused.
+func limitText(maxConns int) string {
+	if maxConns == 0 {
+		return "no limit on connections (--max-conns 0)"
+	}
+	return fmt.Sprintf("at most %s open at once (--max-conns)", plural.Count(maxConns, "connection"))
 }
 
 // rawFD is the listener's descriptor, which the event loop accepts on
@@ -407,26 +417,52 @@ func (c fdConn) Control(f func(fd uintptr)) error      { f(uintptr(c)); return n
 func (c fdConn) Read(func(fd uintptr) bool) error      { return errors.ErrUnsupported }
 func (c fdConn) Write(func(fd uintptr) bool) error     { return errors.ErrUnsupported }
 
+// applyKernel sets the kernel options on fd and reads back what is in
+// effect (the kernel's defaults fill what was not given).
+func (s *srv) applyKernel(fd int) (sockopt.KeepAliveConfig, time.Duration, error) {
+	c := fdConn(fd)
+	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
+		return sockopt.KeepAliveConfig{}, 0, err
+	}
+	if s.cfg.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
+			return sockopt.KeepAliveConfig{}, 0, err
+		}
+	}
+	ka, err := sockopt.ReadKeepAlive(c)
+	if err != nil {
+		return ka, 0, err
+	}
+	ut, err := sockopt.UserTimeout(c)
+	return ka, ut, err
+}
+
+// warnKernel says once, at the start, when the kernel options combine in a
+// way that surprises (the rule is sockopt's, which hbclient warns with
+// too). It reads the options back from a socket that is never connected,
+// so the kernel's defaults for what was not given count.
+func (s *srv) warnKernel() {
+	if !s.cfg.KeepAlive.Enable || s.cfg.UserTimeout == 0 {
+		return
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return // each connection's line still says what is in effect
+	}
+	defer unix.Close(fd)
+	ka, ut, err := s.applyKernel(fd)
+	if w := ka.UserTimeoutWarning(ut); err == nil && w != "" {
+		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+	}
+}
+
 // setKernel applies the kernel options to an accepted connection and reads
 // back what is in effect, for the "connected" event.
 func (s *srv) setKernel(fd int) (string, []event.Field, error) {
 	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
 		return "", nil, nil
 	}
-	c := fdConn(fd)
-	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
-		return "", nil, err
-	}
-	if s.cfg.UserTimeout > 0 {
-		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
-			return "", nil, err
-		}
-	}
-	ka, err := sockopt.ReadKeepAlive(c)
-	if err != nil {
-		return "", nil, err
-	}
-	ut, err := sockopt.UserTimeout(c)
+	ka, ut, err := s.applyKernel(fd)
 	if err != nil {
 		return "", nil, err
 	}
@@ -481,26 +517,38 @@ func (s *srv) closeAll() {
 			c.finish(c.reason, c.detail)
 		case frozen:
 			c.finish(Shutdown, "frozen by --fault freeze")
+		case closing: // its peer had closed; the server only answered what was queued
+			detail := ""
+			if c.queue != nil {
+				detail = plural.Count(c.queue.n, "PING") + " left unanswered at shutdown"
+			}
+			c.finish(PeerClosed, detail)
 		default:
 			c.finish(Shutdown, "")
 		}
 	}
 }
 
-// report emits the totals: connections served and closes per reason.
+// report emits the totals: connections served and closes per reason,
+// each count before its reason ("3 over the connection limit"), so that a
+// count is not read as part of the reason.
 func (s *srv) report() {
 	total := 0
-	reasons := make([]string, 0, len(s.counts))
+	reasons := make([]Reason, 0, len(s.counts))
 	byReason := map[string]int{}
 	for r, n := range s.counts {
 		total += n
-		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		reasons = append(reasons, r)
 		byReason[string(r)] = n
 	}
-	sort.Strings(reasons)
+	slices.Sort(reasons)
 	text := fmt.Sprintf("stopped after serving %s", plural.Count(total, "connection"))
-	if len(reasons) > 0 {
-		text += ": " + strings.Join(reasons, ", ")
+	for i, r := range reasons {
+		sep := ", "
+		if i == 0 {
+			sep = "; closed: "
+		}
+		text += fmt.Sprintf("%s%d %s", sep, s.counts[r], r)
 	}
 	s.ev.Emit(s.since(), event.Stopped, text, event.F("connections", total), event.F("closed", byReason))
 }

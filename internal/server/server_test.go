@@ -29,6 +29,8 @@ type harness struct {
 	events chan line
 	cancel context.CancelFunc
 	done   chan error
+	// listening is the server's first event.
+	listening line
 }
 
 func start(t *testing.T, sleep time.Duration) *harness {
@@ -78,7 +80,7 @@ func startOn(t *testing.T, lc net.ListenConfig, cfg Config) *harness {
 		h.done <- Serve(ctx, ln, cfg)
 		pw.Close()
 	}()
-	h.wait(func(l line) bool { return l["event"] == "listening" })
+	h.listening = h.wait(func(l line) bool { return l["event"] == "listening" })
 	t.Cleanup(func() { h.stop() })
 	return h
 }
@@ -337,6 +339,12 @@ func TestServerKernelOptionsReadBack(t *testing.T) {
 		KeepAlive:   sockopt.KeepAliveConfig{Enable: true, Idle: 4 * time.Second, Interval: 2 * time.Second, Count: 3},
 		UserTimeout: 1500 * time.Millisecond,
 	})
+	// The pairing surprises, and is said once at the start, as hbclient
+	// says it (the old server said nothing).
+	w := h.wait(func(l line) bool { return l["event"] != "listening" })
+	if w["note"] != "warning" || !strings.HasPrefix(asString(w["warning"]), "--user-timeout 1.5s is shorter than keep-alive idle + interval (6s)") {
+		t.Fatalf("first event after listening %v, want the warning", w)
+	}
 	dial(t, h.addr)
 	c := h.wait(func(l line) bool { return l["event"] == "connected" })
 	for k, want := range map[string]any{
@@ -381,6 +389,11 @@ func expectEOF(t *testing.T, c net.Conn) {
 
 func TestMaxConns(t *testing.T) {
 	h := startWith(t, Config{MaxConns: 2})
+	// The limit in effect is said from the start: hbserver may have
+	// derived it from the open-file limit, unasked.
+	if h.listening["max_conns"] != 2.0 {
+		t.Fatalf("listening %v, want max_conns 2", h.listening)
+	}
 	a := dial(t, h.addr)
 	b := dial(t, h.addr)
 	ping(t, a, 1) // both are being served
@@ -464,7 +477,7 @@ func TestPingFlood(t *testing.T) {
 			break
 		}
 	}
-	if len(notices) != PingStrikes || !strings.Contains(notices[0], "strike 1 of 3") ||
+	if len(notices) != PingStrikes || !strings.Contains(notices[0], "1 PING ahead of the rate") ||
 		!strings.Contains(notices[2], "ping flood") || !strings.Contains(notices[2], "allows one per 1h0m0s") {
 		t.Fatalf("notices %q", notices)
 	}
@@ -527,4 +540,10 @@ func TestStatsEvents(t *testing.T) {
 	if l["goroutines"].(float64) < 4 || l["open_files"].(float64) < 4 || l["rss_kib"].(float64) <= 0 {
 		t.Fatalf("stats %v", l)
 	}
+}
+
+// asString is v if it is a string, else "".
+func asString(v any) string {
+	s, _ := v.(string)
+	return s
 }

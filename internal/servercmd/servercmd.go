@@ -196,7 +196,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.Close()
+	defer events.CloseReporting(os.Stderr, "hbserver")
 	return server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
 		Events:          events,

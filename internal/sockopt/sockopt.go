@@ -65,6 +65,26 @@ func (k KeepAliveConfig) DeadAfterWith(u time.Duration) time.Duration {
 	return k.Idle + n*k.Interval
 }
 
+// UserTimeoutWarning says how a TCP_USER_TIMEOUT u changes keep-alive's
+// verdict, in words for a person, when it surprises (see DeadAfterWith):
+// shorter than idle + interval, one lost probe kills the connection;
+// longer than DeadAfter, Count is ignored and probing goes on. It is ""
+// when keep-alive is off, u is zero, or neither holds. Both tools warn
+// with it.
+func (k KeepAliveConfig) UserTimeoutWarning(u time.Duration) string {
+	switch {
+	case !k.Enable || u <= 0:
+		return ""
+	case u < k.Idle+k.Interval:
+		return fmt.Sprintf("--user-timeout %s is shorter than keep-alive idle + interval (%s): "+
+			"one lost keep-alive probe kills the connection, at %s", u, k.Idle+k.Interval, k.Idle+k.Interval)
+	case u > k.DeadAfter():
+		return fmt.Sprintf("--user-timeout %s is longer than keep-alive's %s: "+
+			"the kernel then ignores --keepalive-count and keeps probing until %s", u, k.DeadAfter(), k.DeadAfterWith(u))
+	}
+	return ""
+}
+
 // The kernel takes keep-alive times in whole seconds, from 1 to 32767
 // (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), and at most 127 probes.
 const (
