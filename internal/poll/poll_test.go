@@ -19,12 +19,7 @@ func newPoller(t *testing.T) *Poller {
 
 func TestReadiness(t *testing.T) {
 	p := newPoller(t)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fds[0])
-	defer unix.Close(fds[1])
+	fds := socketpair(t)
 	if err := p.Add(fds[0], In); err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +83,7 @@ func TestWakeFromAnotherGoroutine(t *testing.T) {
 // and not for In, with unread data still waiting.
 func TestRdHupWithoutIn(t *testing.T) {
 	p := newPoller(t)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fds[0])
-	defer unix.Close(fds[1])
+	fds := socketpair(t)
 	if err := p.Add(fds[0], RdHup); err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +97,16 @@ func TestRdHupWithoutIn(t *testing.T) {
 	if err != nil || len(ready) != 1 || ready[0].Events&RdHup == 0 || ready[0].Events&Hup != 0 {
 		t.Fatalf("Wait = %v, %v; want RdHup (and not Hup) after the peer's FIN", ready, err)
 	}
+}
+
+// socketpair is a connected pair of non-blocking sockets, closed when the
+// test ends.
+func socketpair(t *testing.T) [2]int {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	return fds
 }
