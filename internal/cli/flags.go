@@ -48,14 +48,15 @@ func (r Durations) Check(d time.Duration) error {
 }
 
 // String is the range in words: "give 0 (unset) or whole milliseconds
-// from 1 to 2147483647".
+// from 1 to 2147483647 (1ms to 596h31m23.647s)": a kernel's unit, and the
+// same range as a duration, since the value was given as one.
 func (r Durations) String() string {
 	var s string
 	switch {
 	case r.Unit == time.Second:
-		s = fmt.Sprintf("whole seconds from %d to %d", r.Min/r.Unit, r.Max/r.Unit)
+		s = fmt.Sprintf("whole seconds from %d to %d (%v to %v)", r.Min/r.Unit, r.Max/r.Unit, r.Min, r.Max)
 	case r.Unit == time.Millisecond:
-		s = fmt.Sprintf("whole milliseconds from %d to %d", r.Min/r.Unit, r.Max/r.Unit)
+		s = fmt.Sprintf("whole milliseconds from %d to %d (%v to %v)", r.Min/r.Unit, r.Max/r.Unit, r.Min, r.Max)
 	case r.Min == 0:
 		s = "a duration from 0 to " + showMax(r.Max)
 	default:
