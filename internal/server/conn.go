@@ -44,9 +44,11 @@ type conn struct {
 	id    uint64
 	peer  string
 	state connState
-	// leavePrev and leaveNext are the conn's place in the loop's list of
-	// connections on their way out (closing or lingering).
-	leavePrev, leaveNext *conn
+	// list is the list of connections a newcomer may end that the conn
+	// is on (the server's leaving or stalled), nil when none; listPrev
+	// and listNext are its place there.
+	list               *connList
+	listPrev, listNext *conn
 	// interest is what the poller watches fd for now.
 	interest uint32
 	// slot is the conn's place in the loop's deadlines.
@@ -107,8 +109,14 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		return
 	}
 	c.interest = poll.In
-	if s.over() && s.leaving.head != nil {
-		s.leaving.head.evict()
+	// Room for the newcomer: the ones leaving first, then the stalled
+	// (a refused newcomer lingering makes MaxConns+1, so one may not do).
+	for s.over() && (s.leaving.head != nil || s.stalled.head != nil) {
+		if s.leaving.head != nil {
+			s.leaving.head.evict()
+		} else {
+			s.stalled.head.evict()
+		}
 	}
 	if s.over() {
 		text := fmt.Sprintf("server full: %s open, the limit (--max-conns); try again later", plural.Count(s.cfg.MaxConns, "connection"))
@@ -137,16 +145,20 @@ func (s *srv) over() bool {
 	return s.cfg.MaxConns > 0 && s.open.Load() > int64(s.cfg.MaxConns)
 }
 
-// evict ends a connection on its way out to make room for a newcomer: a
-// lingering one for the reason it was told, a closing one with its
-// remaining PINGs unanswered.
+// evict ends a connection to make room for a newcomer: a lingering one
+// for the reason it was told, a closing one with its remaining PINGs
+// unanswered, a stalled one (a full queue, more unread) with them too.
 func (c *conn) evict() {
-	if c.state == lingering {
+	switch {
+	case c.state == lingering:
 		c.finish(c.reason, c.detail)
-		return
+	case c.state == closing:
+		c.discard()
+		c.finish(OverLimit, "its peer had closed; ended early for a newcomer")
+	default:
+		c.discard()
+		c.finish(OverLimit, fmt.Sprintf("%d PINGs waited and it sent more; ended early for a newcomer", maxQueued))
 	}
-	c.discard()
-	c.finish(OverLimit, "its peer had closed; ended early for a newcomer")
 }
 
 func (c *conn) tag() string { return fmt.Sprintf("[#%d %s] ", c.id, c.peer) }
@@ -198,8 +210,18 @@ func (c *conn) watch() {
 		want = poll.In
 	case serving:
 		want = poll.RdHup // a FIN is seen even while the conn is not read
-		if c.out == nil && (c.queue == nil || !c.queue.full()) {
+		full := c.queue != nil && c.queue.full()
+		if c.out == nil && !full {
 			want |= poll.In
+		}
+		// A full queue puts the conn on the stalled list, which a
+		// newcomer to a full server may end: its FIN may be stuck behind
+		// PINGs not read yet, more than the receive buffer holds.
+		switch {
+		case full && c.list == nil:
+			c.s.stalled.push(c)
+		case !full && c.list == &c.s.stalled:
+			c.s.stalled.remove(c)
 		}
 	}
 	if c.out != nil {
@@ -721,7 +743,9 @@ func (c *conn) finish(reason Reason, detail string) {
 	c.state, c.out, c.m = closed, nil, nil
 	s.counts[reason]++
 	s.open.Add(-1)
-	s.leaving.remove(c)
+	if c.list != nil {
+		c.list.remove(c)
+	}
 	text := c.tag() + "closed: " + string(reason)
 	if detail != "" {
 		text += " (" + detail + ")"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -351,53 +352,102 @@ func TestHalfCloseEndToEnd(t *testing.T) {
 	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
 }
 
-// Clients that pipeline PINGs and go, against a long SLEEP, do not fill
-// --max-conns: a new client is served as soon as they have gone.
+// Ghosts: clients that send PINGs, more than the queue of 4, and close,
+// against SLEEP 1h and --max-conns 2, must not keep a newcomer out. With 8
+// PINGs the FIN reaches the server's receive buffer (sockBuf) and the
+// ghost is closing; with 100 it is stuck in the client's kernel behind
+// PINGs the server has not read, and the ghost looks like a client whose
+// queue is full (stalled). A newcomer to a full server ends one of either
+// kind, oldest first, and is served.
 func TestGhostsDoNotFillMaxConns(t *testing.T) {
+	for _, pings := range []int{8, 100} {
+		t.Run(fmt.Sprintf("%d PINGs", pings), func(t *testing.T) {
+			h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2})
+			good := dial(t, h.addr)
+			ping(t, good, 1)
+			h.wait(func(l line) bool { return l["event"] == "ping" })
+			var f msg.Frame
+			f.SetType(msg.Ping)
+			for range 20 {
+				c, err := net.Dial("tcp", h.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// What the kernels take: the rest is the ghost's loss.
+				c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				for range pings {
+					if _, err := c.Write(f[:]); err != nil {
+						break
+					}
+				}
+				c.Close()
+			}
+			// A ghost's FIN may take a moment to be seen; until then a
+			// newcomer may be told the server is full, so try again until
+			// a deadline.
+			tries := 0
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				c := dial(t, h.addr)
+				ping(t, c, 2)
+				go func() { // a refused client reads the Notice and goes
+					var f msg.Frame
+					msg.ReadFrame(c, &f)
+					c.Close()
+				}()
+				l := h.wait(func(l line) bool { // served, or refused as over the limit
+					return l["peer"] == c.LocalAddr().String() && (l["event"] == "ping" || l["event"] == "closed")
+				})
+				if l["event"] == "ping" {
+					t.Logf("served after %d refusals", tries)
+					break
+				}
+				tries++
+				if time.Now().After(deadline) {
+					t.Fatalf("a new client is still refused: %v", l)
+				}
+				time.Sleep(10 * time.Millisecond) // a client's retry, not synchronisation
+			}
+		})
+	}
+}
+
+// A newcomer to a full server ends as many as it takes to fit: with a
+// refused client still lingering (MaxConns+1 held), ending that one is not
+// enough, and the oldest stalled connection goes too.
+func TestNewcomerEndsEnoughToFit(t *testing.T) {
 	h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2})
 	good := dial(t, h.addr)
 	ping(t, good, 1)
-	h.wait(func(l line) bool { return l["event"] == "ping" })
-	for range 20 {
-		c, err := net.Dial("tcp", h.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f msg.Frame
-		f.SetType(msg.Ping)
-		// More than the queue of 4, so not read to the FIN; few enough
-		// for the FIN to reach the server's receive buffer (sockBuf) with
-		// them. (Behind more, the FIN waits in the client's kernel, and
-		// the first PONG, refused with a RST, is the first sign that the
-		// client has gone.)
-		for range 8 {
-			c.Write(f[:])
-		}
-		c.Close()
+	h.wait(func(l line) bool { return l["event"] == "ping" && l["peer"] == good.LocalAddr().String() })
+	ghost := dial(t, h.addr)
+	h.wait(func(l line) bool { return l["event"] == "connected" && l["peer"] == ghost.LocalAddr().String() })
+	// Full, nothing to end: this one is refused and lingers (it neither
+	// reads nor closes).
+	refused := dial(t, h.addr)
+	if sev, text := readNotice(t, refused); sev != msg.Closing || !strings.Contains(text, "server full") {
+		t.Fatalf("notice %d %q", sev, text)
 	}
-	// Each ghost's FIN is seen soon; until then a newcomer may be told the
-	// server is full, so try again until a deadline.
-	tries := 0
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c := dial(t, h.addr)
-		ping(t, c, 2)
-		go func() { // a refused client reads the Notice and goes
-			var f msg.Frame
-			msg.ReadFrame(c, &f)
-			c.Close()
-		}()
-		l := h.wait(func(l line) bool { // served, or refused as over the limit
-			return l["peer"] == c.LocalAddr().String() && (l["event"] == "ping" || l["event"] == "closed")
-		})
-		if l["event"] == "ping" {
-			t.Logf("served after %d refusals", tries)
+	defer refused.Close() // it lingers for lingerFor while this runs
+	// The ghost fills its queue, sends more and closes: stalled.
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	ghost.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	for range 100 {
+		if _, err := ghost.Write(f[:]); err != nil {
 			break
 		}
-		tries++
-		if time.Now().After(deadline) {
-			t.Fatalf("a new client is still refused: %v", l)
-		}
-		time.Sleep(10 * time.Millisecond) // a client's retry, not synchronisation
+	}
+	for range maxQueued {
+		h.wait(func(l line) bool { return l["event"] == "ping" && l["peer"] == ghost.LocalAddr().String() })
+	}
+	ghost.Close()
+	c := dial(t, h.addr)
+	ping(t, c, 2)
+	l := h.wait(func(l line) bool {
+		return l["peer"] == c.LocalAddr().String() && (l["event"] == "ping" || l["event"] == "closed")
+	})
+	if l["event"] != "ping" {
+		t.Fatalf("the newcomer was refused: %v", l)
 	}
 }
 

@@ -1,38 +1,42 @@
 package server
 
-// leavingList is the connections on their way out, oldest first: closing
-// (the peer has sent its FIN) or lingering (told why it ends). They still
-// hold a descriptor and count toward MaxConns; a newcomer that finds the
-// server full ends the oldest of them to take its place (see adopt).
-type leavingList struct {
+// connList is a list of connections, oldest first, that a newcomer may end
+// to take its place when the server is full (see adopt): the ones on their
+// way out (closing: the peer has sent its FIN; lingering: told why it
+// ends), then the ones stalled behind a full PING queue. A connection is
+// on one list at most; list says which.
+type connList struct {
 	head, tail *conn
 }
 
-// push adds c, which has just started leaving, at the back.
-func (l *leavingList) push(c *conn) {
-	c.leavePrev, c.leaveNext = l.tail, nil
+// push adds c at the back, taking it off the list it was on, if any.
+func (l *connList) push(c *conn) {
+	if c.list != nil {
+		c.list.remove(c)
+	}
+	c.listPrev, c.listNext, c.list = l.tail, nil, l
 	if l.tail != nil {
-		l.tail.leaveNext = c
+		l.tail.listNext = c
 	} else {
 		l.head = c
 	}
 	l.tail = c
 }
 
-// remove takes c out of the list; it does nothing when c is not in it.
-func (l *leavingList) remove(c *conn) {
-	if l.head != c && c.leavePrev == nil {
+// remove takes c out of the list; it does nothing when c is not on it.
+func (l *connList) remove(c *conn) {
+	if c.list != l {
 		return
 	}
-	if c.leavePrev != nil {
-		c.leavePrev.leaveNext = c.leaveNext
+	if c.listPrev != nil {
+		c.listPrev.listNext = c.listNext
 	} else {
-		l.head = c.leaveNext
+		l.head = c.listNext
 	}
-	if c.leaveNext != nil {
-		c.leaveNext.leavePrev = c.leavePrev
+	if c.listNext != nil {
+		c.listNext.listPrev = c.listPrev
 	} else {
-		l.tail = c.leavePrev
+		l.tail = c.listPrev
 	}
-	c.leavePrev, c.leaveNext = nil, nil
+	c.listPrev, c.listNext, c.list = nil, nil, nil
 }

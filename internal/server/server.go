@@ -80,12 +80,15 @@ type Config struct {
 	// connection that holds a descriptor counts, whatever its state, so
 	// that MaxConns bounds the descriptors too. A newcomer that finds the
 	// server full first ends the oldest connection on its way out (its
-	// peer has sent its FIN, or it was told why it ends) and takes its
-	// place, so clients that have gone never keep a new one out; only when
-	// none is leaving is the newcomer sent a closing Notice that says so
-	// and closed. Being on its way out itself, the refused newcomer makes
-	// the server hold at most MaxConns+1. Zero means no limit (hbserver's
-	// default is what the open-file limit allows).
+	// peer has sent its FIN, or it was told why it ends), or else the
+	// oldest stalled one (4 PINGs wait and it sent more: no heartbeat does,
+	// and a client that has gone with its FIN behind unread PINGs looks
+	// just so), and takes its place, so clients that have gone never keep
+	// a new one out; only when there is none of either is the newcomer
+	// sent a closing Notice that says so and closed. Being on its way out
+	// itself, the refused newcomer makes the server hold at most
+	// MaxConns+1. Zero means no limit (hbserver's default is what the
+	// open-file limit allows).
 	MaxConns int
 	// FrameTimeout is how long a client may take to finish a frame it has
 	// started; past it the connection is closed, so that one byte at a time
@@ -273,7 +276,11 @@ type srv struct {
 	// open is how many connections hold a descriptor, whatever their
 	// state: what MaxConns bounds.
 	open    atomic.Int64
-	leaving leavingList // the connections on their way out, oldest first
+	leaving connList // the connections on their way out, oldest first
+	// stalled is the serving connections whose PING queue is full, oldest
+	// first: a client with more PINGs outstanding than any heartbeat
+	// sends, or one that has gone with its FIN behind PINGs not read yet.
+	stalled connList
 	nextID  uint64
 	counts  map[Reason]int
 	timers  deadline.Queue[*conn] // one entry per conn with a deadline

@@ -135,7 +135,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	opts.Probe = probe.DefaultConfig()
 	opts.Probe.Probes = 0
 	cli.HeartbeatFlags(f, &opts.Probe, "server heartbeat: ", "missed probes that reap a client (0: off)")
-	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections held at once, closing ones included (0: no limit); a newcomer past it ends the oldest closing one, or is told why and closed")
+	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections held at once, closing ones included (0: no limit); a newcomer past it ends the oldest closing or stalled one, or is told why and closed")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "a client may send one PING per this on average; "+strconv.Itoa(server.PingStrikes)+" PINGs ahead of that rate close it (0: off)")
