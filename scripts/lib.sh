@@ -46,7 +46,7 @@ if [ -n "${SUDO_USER:-}" ]; then
 fi
 
 # go_version GO: the version of the Go toolchain GO itself, without
-# switching to the one go.mod asks for ("1.26.8"; empty if it does not run).
+# switching to the one go.mod asks for ("1.26.8", say; empty if it does not run).
 go_version() {
 	(cd / && GOTOOLCHAIN=local GOFLAGS= "$1" env GOVERSION 2>/dev/null) | sed -n 's/^go//p'
 }
