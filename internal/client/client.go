@@ -6,7 +6,7 @@
 // Example:
 //
 //	res := client.Run(ctx, conn, client.Options{Probe: probe.DefaultConfig(), Events: w})
-//	if res.Outcome == client.Dead { os.Exit(3) }
+//	if res.Outcome == client.HeartbeatDead { os.Exit(3) }
 package client
 
 import (
@@ -40,7 +40,7 @@ type Options struct {
 	// the peer; when either is on and conn is a real socket, TCP_INFO is
 	// watched so that unanswered keep-alive probes and retransmissions
 	// appear in the timeline. The zero value means both are off.
-	Kernel Kernel
+	Kernel KernelSettings
 	// WatchEvery is how often TCP_INFO is read while Kernel has something
 	// on. Zero means DefaultWatchEvery.
 	WatchEvery time.Duration
@@ -52,13 +52,13 @@ type Options struct {
 	FineTimer bool
 }
 
-// Kernel is the kernel's liveness settings on one socket.
-type Kernel struct {
+// KernelSettings is the kernel's liveness settings on one socket.
+type KernelSettings struct {
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration // TCP_USER_TIMEOUT; zero: none
 }
 
-func (k Kernel) on() bool { return k.KeepAlive.Enable || k.UserTimeout > 0 }
+func (k KernelSettings) on() bool { return k.KeepAlive.Enable || k.UserTimeout > 0 }
 
 // DefaultWatchEvery is how often TCP_INFO is read by default: often enough
 // to place a keep-alive probe within a tenth of a second, rarely enough to
@@ -69,11 +69,11 @@ const DefaultWatchEvery = 100 * time.Millisecond
 type Outcome int
 
 const (
-	PeerClosed Outcome = iota // the peer closed the connection (FIN)
-	Stopped                   // the context ended: --duration or a signal
-	Dead                      // the heartbeat declared the peer dead
-	Failed                    // an I/O error: reset, unreachable, or the like
-	KernelDead                // the kernel gave up on the peer (ETIMEDOUT)
+	PeerClosed    Outcome = iota // the peer closed the connection (FIN)
+	Stopped                      // the context ended: --duration or a signal
+	HeartbeatDead                // the heartbeat declared the peer dead
+	Failed                       // an I/O error: reset, unreachable, or the like
+	KernelDead                   // the kernel gave up on the peer (ETIMEDOUT)
 )
 
 func (o Outcome) String() string {
@@ -82,7 +82,7 @@ func (o Outcome) String() string {
 		return "peer closed"
 	case Stopped:
 		return "stopped"
-	case Dead:
+	case HeartbeatDead:
 		return "dead"
 	case Failed:
 		return "failed"
@@ -97,9 +97,9 @@ type Result struct {
 	Outcome Outcome
 	// Err is the I/O error when Outcome is Failed.
 	Err error
-	// Observed and Predicted are, when Outcome is Dead or KernelDead, the
+	// Observed and Predicted are, when Outcome is HeartbeatDead or KernelDead, the
 	// silence at the verdict and the silence the settings imply, both
-	// measured from the last sign of life (Dead) or the last frame received
+	// measured from the last sign of life (HeartbeatDead) or the last frame received
 	// (KernelDead).
 	Observed, Predicted time.Duration
 	// Cause names the mechanism that fired: "heartbeat", "keepalive",

@@ -31,7 +31,7 @@ type received struct {
 type session struct {
 	ev     *event.Writer
 	cfg    probe.Config
-	kernel Kernel
+	kernel KernelSettings
 	// interpreter holds the heartbeat's machine and decides what each
 	// frame means.
 	interpreter
@@ -45,8 +45,8 @@ type session struct {
 	// the machine is given the true one.
 	start, last time.Time
 
-	// probe is our PING, its stamp rewritten for each probe.
-	probe outFrame
+	// probeFrame is our PING, its stamp rewritten for each probe.
+	probeFrame outFrame
 
 	// A PONG that comes while one of our PINGs is with the writer waits in
 	// held until the writer says when that PING left: only then can the
@@ -75,7 +75,7 @@ func newSession(conn net.Conn, opts Options) *session {
 	s := &session{ev: ev, cfg: opts.Probe, kernel: opts.Kernel,
 		interpreter: interpreter{m: probe.New(opts.Probe, start)},
 		start:       start, last: start, lastFrame: start}
-	s.probe.f.SetType(msg.Ping)
+	s.probeFrame.f.SetType(msg.Ping)
 	connected(conn, opts).emit(ev, 0)
 	for _, w := range opts.Warnings {
 		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
@@ -161,7 +161,7 @@ func (s *session) stopped(ctx context.Context, now time.Time) Result {
 // received handles what the reader handed over: a frame, or the end of
 // reading. A PONG is held while one of our PINGs is with the writer.
 func (s *session) received(r received) (Result, bool) {
-	if typ, _ := r.f.Type(); r.err == nil && typ == msg.Pong && s.out.pings > 0 {
+	if typ, _ := r.f.Type(); r.err == nil && typ == msg.Pong && s.out.probes > 0 {
 		s.held = &r
 		return Result{}, false
 	}
@@ -203,11 +203,11 @@ func (s *session) due(now time.Time) (Result, bool) {
 				event.F("missed", st.Missed), event.F("probes", s.cfg.Probes))
 		}
 		if st.Action == probe.Dead {
-			return s.dead(t, st.Silence), true
+			return s.heartbeatVerdict(t, st.Silence), true
 		}
-		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&s.probe.f)
-		s.probe.seq = st.Seq
-		if !s.out.trySend(s.probe) {
+		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&s.probeFrame.f)
+		s.probeFrame.seq = st.Seq
+		if !s.out.trySend(s.probeFrame) {
 			// Never sent, so never answered: the probe runs out on its
 			// schedule and the verdict comes on time.
 			s.m.Dropped(st.Seq)
@@ -222,15 +222,15 @@ func (s *session) due(now time.Time) (Result, bool) {
 	return Result{}, false
 }
 
-// dead gives the heartbeat's verdict at t, after silence without life.
-func (s *session) dead(t, silence time.Duration) Result {
+// heartbeatVerdict gives the heartbeat's verdict at t, after silence without life.
+func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
 	pred := s.cfg.DeadAfter()
 	s.ev.Emit(t, event.Dead,
 		fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
 			plural.Count(s.cfg.Probes, "probe"), silence.Seconds(), pred.Seconds(), float64(silence-pred)/1e6),
 		event.F("cause", "heartbeat"), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
 		event.Secs("last_life_s", s.m.LastLife().Sub(s.start)))
-	return Result{Outcome: Dead, Observed: silence, Predicted: pred, Cause: "heartbeat"}
+	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: "heartbeat"}
 }
 
 // sent handles the writer's report on one frame. A write error ends the
@@ -251,7 +251,7 @@ func (s *session) sent(r sent) (Result, bool) {
 	if s.firstWrite.IsZero() {
 		s.firstWrite = r.at
 	}
-	if s.held != nil && s.out.pings == 0 {
+	if s.held != nil && s.out.probes == 0 {
 		h := *s.held
 		s.held = nil
 		return s.handle(h)
@@ -278,7 +278,7 @@ func (s *session) failed(at time.Time, err error) Result {
 	// reports it only when it gives up).
 	unreachable := errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 	if errors.Is(err, syscall.ETIMEDOUT) || unreachable {
-		return kernelDead(s.ev, s.clock(at), at, s.kernel, s.info, s.lastFrame, s.firstWrite, s.firstRetrans, unreachable)
+		return kernelVerdict(s.ev, s.clock(at), at, s.kernel, s.info, s.lastFrame, s.firstWrite, s.firstRetrans, unreachable)
 	}
 	return fail(s.ev, s.clock(at), err)
 }
