@@ -126,14 +126,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		<-writerDone
 	}()
 
-	if opts.FineTimer {
-		if t := newFDTimer(); t != nil {
-			s.timer = t
-		}
-	}
-	if s.timer == nil {
-		s.timer = newGoTimer()
-	}
+	s.timer = newTimer(opts.FineTimer)
 	defer s.timer.stop()
 	s.rearm()
 
@@ -180,6 +173,17 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 			return res
 		}
 	}
+}
+
+// newTimer is a timerfd when fine is true and the system has one, and Go's
+// timer otherwise.
+func newTimer(fine bool) timer {
+	if fine {
+		if t := newFDTimer(); t != nil {
+			return t
+		}
+	}
+	return newGoTimer()
 }
 
 // ErrMidFrame says the server closed the connection part way through a
