@@ -96,7 +96,7 @@ func runAgainst(t *testing.T, cfg probe.Config, sleep, limit time.Duration, seed
 func TestSlowServerDiesAt19s(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		res, lines := runAgainst(t, probe.DefaultConfig(), 5*time.Second, time.Minute, false)
-		if res.Outcome != Dead || res.Observed != 19*time.Second || res.Predicted != 19*time.Second {
+		if res.Outcome != HeartbeatDead || res.Observed != 19*time.Second || res.Predicted != 19*time.Second {
 			t.Fatalf("result %+v, want dead at exactly 19s", res)
 		}
 		if n := count(lines, "ping"); n != 3 {
@@ -149,7 +149,7 @@ func TestAcceptLate(t *testing.T) {
 	t.Run("sleep 10 dies", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			res, _ := runAgainst(t, cfg, 10*time.Second, time.Minute, false)
-			if res.Outcome != Dead || res.Observed != 19*time.Second {
+			if res.Outcome != HeartbeatDead || res.Observed != 19*time.Second {
 				t.Fatalf("result %+v, want dead at 19s", res)
 			}
 		})
@@ -312,7 +312,7 @@ func TestBadServer(t *testing.T) {
 		})
 		// 1000 unsolicited PONGs at t=0 are no sign of life under the strict
 		// rule: the server is dead 19s after the garbage, its last data.
-		if res.Outcome != Dead || res.Observed != 19*time.Second {
+		if res.Outcome != HeartbeatDead || res.Observed != 19*time.Second {
 			t.Fatalf("result %+v", res)
 		}
 		if n := count(lines, "late_pong"); n != 1000 {

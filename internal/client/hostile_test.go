@@ -40,7 +40,7 @@ func TestServerStopsReading(t *testing.T) {
 		close(stop)
 		served()
 		lines := parse(t, &out)
-		if res.Outcome != Dead || res.Observed != 19*time.Second {
+		if res.Outcome != HeartbeatDead || res.Observed != 19*time.Second {
 			t.Fatalf("result %+v, want dead 19s after the last PING (events %v)", res, lines)
 		}
 		if d := find(lines, "dead"); d["t"] != 29.0 {
@@ -92,7 +92,7 @@ func TestServerStopsReadingLoopback(t *testing.T) {
 	res := Run(ctx, c, Options{Probe: cfg, Events: event.NewWriter(&out, true), FineTimer: true})
 	<-quiet
 	lines := parse(t, &out)
-	if res.Outcome != Dead {
+	if res.Outcome != HeartbeatDead {
 		t.Fatalf("result %+v, want dead; last events %v", res, lines[max(0, len(lines)-5):])
 	}
 	// Loose for -race on a loaded machine; the point is a verdict, on
@@ -126,7 +126,7 @@ func TestPongFloodFromServerThatNeverReads(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		})
-		if res.Outcome != Dead || res.Observed != 19*time.Second {
+		if res.Outcome != HeartbeatDead || res.Observed != 19*time.Second {
 			t.Fatalf("result %+v, want dead at 19s", res)
 		}
 		if count(lines, "pong") != 0 {
@@ -148,7 +148,7 @@ func TestTinyIntervals(t *testing.T) {
 	var out bytes.Buffer
 	res := Run(context.Background(), c, Options{Probe: probe.Config{Idle: 1, Interval: 1, Probes: 3}, Events: event.NewWriter(&out, true)})
 	lines := parse(t, &out)
-	if res.Outcome != Dead || count(lines, "note") != 0 || count(lines, "ping") != 3 {
+	if res.Outcome != HeartbeatDead || count(lines, "note") != 0 || count(lines, "ping") != 3 {
 		t.Fatalf("result %+v, events %v", res, lines)
 	}
 }

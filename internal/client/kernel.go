@@ -13,7 +13,7 @@ import (
 // each keep-alive probe that went out unanswered, and each retransmission of
 // unacknowledged data, so that a class sees the kernel's probes race the
 // application's PINGs.
-func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now sockopt.Info) {
+func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, now sockopt.Info) {
 	// tcpi_probes counts keep-alive probes only while nothing is
 	// unacknowledged; with data outstanding the kernel retransmits instead.
 	if k.KeepAlive.Enable && now.Unacked == 0 {
@@ -32,7 +32,7 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 	}
 }
 
-// kernelDead reports the kernel giving up on the peer (ETIMEDOUT, or
+// kernelVerdict reports the kernel giving up on the peer (ETIMEDOUT, or
 // EHOSTUNREACH when an ICMP error was the last word) and names
 // the mechanism: with data unacknowledged, TCP_USER_TIMEOUT (when set) or
 // the retransmission limit; otherwise keep-alive. The predicted time is
@@ -43,7 +43,7 @@ func reportKernel(ev *event.Writer, t time.Duration, k Kernel, before, now socko
 // few hundred ms after the write (RTO, tail loss probe), so the verdict
 // comes that much later; firstRetrans, when TCP_INFO saw it, is printed so
 // that the difference can be read off.
-func kernelDead(ev *event.Writer, t time.Duration, at time.Time, k Kernel, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time, unreachable bool) Result {
+func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSettings, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time, unreachable bool) Result {
 	observed := at.Sub(lastFrame)
 	cause, pred := "retransmit", time.Duration(0)
 	unacked := info.Unacked > 0 || info.Retransmits > 0

@@ -33,7 +33,7 @@ type sent struct {
 type sender struct {
 	q       chan outFrame
 	reports chan sent
-	pings   int // our PINGs handed over and not yet reported
+	probes  int // our PINGs handed over and not yet reported
 }
 
 // newSender starts the writer on conn. It ends when done is closed (and a
@@ -71,7 +71,7 @@ func (s *sender) trySend(o outFrame) bool {
 	select {
 	case s.q <- o:
 		if o.seq != 0 {
-			s.pings++
+			s.probes++
 		}
 		return true
 	default:
@@ -82,6 +82,6 @@ func (s *sender) trySend(o outFrame) bool {
 // done records the writer's report on one frame.
 func (s *sender) done(r sent) {
 	if r.seq != 0 {
-		s.pings--
+		s.probes--
 	}
 }

@@ -199,7 +199,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		FineTimer:       true,
 	})
 	switch res.Outcome {
-	case client.Dead:
+	case client.HeartbeatDead:
 		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
 	case client.KernelDead:
 		return fmt.Errorf("%w (%s) after %.3fs", cli.ErrKernelDead, res.Cause, res.Observed.Seconds())
@@ -211,8 +211,8 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 
 // setKernel applies the kernel options asked for and reads back what is in
 // effect.
-func setKernel(c *net.TCPConn, opts Options) (client.Kernel, error) {
-	var k client.Kernel
+func setKernel(c *net.TCPConn, opts Options) (client.KernelSettings, error) {
+	var k client.KernelSettings
 	if opts.KeepAlive.Enable {
 		if err := sockopt.SetKeepAlive(c, opts.KeepAlive); err != nil {
 			return k, fmt.Errorf("--keepalive: %w", err)

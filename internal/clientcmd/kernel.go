@@ -69,7 +69,7 @@ func printKernel(w io.Writer, k sockopt.Kernel, jsonOut bool) {
 // describeKernel is the "connected" line's account of the kernel's settings
 // in effect, with the detection time each implies and a warning for each
 // combination that surprises people.
-func describeKernel(k client.Kernel, hb probe.Config, retries2 int) (string, []event.Field, []string) {
+func describeKernel(k client.KernelSettings, hb probe.Config, retries2 int) (string, []event.Field, []string) {
 	var parts, warnings []string
 	fields := []event.Field{event.F("keepalive", k.KeepAlive.Enable)}
 	if ka := k.KeepAlive; ka.Enable {

@@ -38,15 +38,15 @@ func TestDescribeKernelWarnings(t *testing.T) {
 	ka := sockopt.KeepAliveConfig{Enable: true, Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3}
 	for _, tc := range []struct {
 		name string
-		k    client.Kernel
+		k    client.KernelSettings
 		hb   probe.Config
 		want []string // substrings of the warnings, in order
 	}{
-		{"nothing on", client.Kernel{}, probe.Config{}, nil},
-		{"keep-alive with heartbeat", client.Kernel{KeepAlive: ka}, probe.DefaultConfig(), []string{"cannot fire while sent data is unacknowledged"}},
-		{"short user timeout", client.Kernel{KeepAlive: ka, UserTimeout: 12 * time.Second}, probe.Config{}, []string{"one lost keep-alive probe kills the connection, at 15s"}},
-		{"long user timeout", client.Kernel{KeepAlive: ka, UserTimeout: time.Minute}, probe.Config{}, []string{"ignores --keepalive-count and keeps probing until 1m0s"}},
-		{"in between", client.Kernel{KeepAlive: ka, UserTimeout: 20 * time.Second}, probe.Config{}, nil},
+		{"nothing on", client.KernelSettings{}, probe.Config{}, nil},
+		{"keep-alive with heartbeat", client.KernelSettings{KeepAlive: ka}, probe.DefaultConfig(), []string{"cannot fire while sent data is unacknowledged"}},
+		{"short user timeout", client.KernelSettings{KeepAlive: ka, UserTimeout: 12 * time.Second}, probe.Config{}, []string{"one lost keep-alive probe kills the connection, at 15s"}},
+		{"long user timeout", client.KernelSettings{KeepAlive: ka, UserTimeout: time.Minute}, probe.Config{}, []string{"ignores --keepalive-count and keeps probing until 1m0s"}},
+		{"in between", client.KernelSettings{KeepAlive: ka, UserTimeout: 20 * time.Second}, probe.Config{}, nil},
 	} {
 		_, _, warnings := describeKernel(tc.k, tc.hb, 15)
 		if len(warnings) != len(tc.want) {

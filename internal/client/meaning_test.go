@@ -1,0 +1,198 @@
+package client
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/probe"
+)
+
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// after is t0 plus d: the exact times of the interpreter's tests.
+func after(d time.Duration) time.Time { return t0.Add(d) }
+
+// probing returns an interpreter whose machine, started at t0 with the
+// default settings, sent PING #1 at 10s.
+func probing(t *testing.T, cfg probe.Config) *interpreter {
+	t.Helper()
+	in := &interpreter{m: probe.New(cfg, t0)}
+	if st := in.m.Tick(after(10 * time.Second)); st.Action != probe.Ping || st.Seq != 1 {
+		t.Fatalf("tick at 10s: %+v, want PING #1", st)
+	}
+	return in
+}
+
+func pong(stamped bool, seq uint64) *msg.Frame {
+	var f msg.Frame
+	f.SetType(msg.Pong)
+	if stamped {
+		msg.Stamp{Seq: seq, Sent: t0}.Put(&f)
+	}
+	return &f
+}
+
+func frameOf(typ msg.Type) *msg.Frame {
+	var f msg.Frame
+	f.SetType(typ)
+	return &f
+}
+
+// want is an expected event: its name, text and fields.
+func want(name, text string, fields ...event.Field) entry { return entry{name, text, fields} }
+
+func check(t *testing.T, got meaning, events []entry, rearm bool) {
+	t.Helper()
+	if got.rearm != rearm {
+		t.Errorf("rearm %v, want %v", got.rearm, rearm)
+	}
+	if len(got.events) != len(events) {
+		t.Fatalf("events %+v, want %+v", got.events, events)
+	}
+	for i, e := range events {
+		if g := got.events[i]; g.name != e.name || g.text != e.text || !reflect.DeepEqual(g.fields, e.fields) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, g, e)
+		}
+	}
+}
+
+// A PONG for PING #1 (sent at 10s, due by 13s) is in time until 1ns before
+// 13s, and late from 13s on.
+func TestPongInTimeOrLate(t *testing.T) {
+	cfg := probe.DefaultConfig()
+	in := probing(t, cfg)
+	mn := in.frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
+	check(t, mn, []entry{want(event.Pong, "PONG #1, RTT 3s",
+		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second-time.Nanosecond), event.F("echo_seq", uint64(1)))}, true)
+
+	in = probing(t, cfg)
+	mn = in.frame(pong(true, 1), after(13*time.Second))
+	check(t, mn, []entry{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
+		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second), event.F("echo_seq", uint64(1)), event.F("alive", false))}, false)
+	if mn.end || mn.answer {
+		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
+	}
+
+	cfg.AcceptLate = true
+	in = probing(t, cfg)
+	mn = in.frame(pong(true, 2), after(15*time.Second))
+	check(t, mn, []entry{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
+		event.F("seq", uint64(1)), event.Secs("rtt_s", 5*time.Second), event.F("echo_seq", uint64(2)), event.F("alive", true))}, true)
+}
+
+// A PONG before any PING answers nothing and is no life under the strict
+// rule; with the heartbeat off it says nothing about life.
+func TestUnsolicitedPong(t *testing.T) {
+	in := &interpreter{m: probe.New(probe.DefaultConfig(), t0)}
+	check(t, in.frame(pong(false, 0), after(time.Second)), []entry{want(event.LatePong, "PONG received that answers no PING; does not count as life",
+		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+	if !in.m.Deadline().Equal(after(10 * time.Second)) {
+		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.m.Deadline())
+	}
+
+	in = &interpreter{m: probe.New(probe.Config{}, t0)}
+	check(t, in.frame(pong(false, 0), after(time.Second)), []entry{want(event.LatePong, "PONG received that answers no PING",
+		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+}
+
+// A seed-style PONG (type in host byte order, no echo) gets one note of
+// each kind, at the first such PONG only.
+func TestSeedPongNotesOnce(t *testing.T) {
+	in := probing(t, probe.DefaultConfig())
+	seed := func() *msg.Frame {
+		var f msg.Frame
+		copy(f[:4], []byte{2, 0, 0, 0})
+		return &f
+	}
+	hostOrder := want(event.Note, "peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
+		event.F("note", "host_order_pong"))
+	noEcho := want(event.Note, "peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
+		event.F("note", "no_echo"))
+	check(t, in.frame(seed(), after(11*time.Second)), []entry{hostOrder, noEcho,
+		want(event.Pong, "PONG #1, RTT 1s", event.F("seq", uint64(1)), event.Secs("rtt_s", time.Second))}, true)
+
+	if st := in.m.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
+		t.Fatalf("tick at 21s: %+v, want PING #2", st)
+	}
+	check(t, in.frame(seed(), after(21*time.Second+time.Millisecond)), []entry{
+		want(event.Pong, "PONG #2, RTT 1ms", event.F("seq", uint64(2)), event.Secs("rtt_s", time.Millisecond))}, true)
+}
+
+// A server's PING is life and is to be answered with its own data as a
+// PONG; whether it could be is said by serverPing.
+func TestServerPing(t *testing.T) {
+	in := &interpreter{m: probe.New(probe.DefaultConfig(), t0)}
+	f := frameOf(msg.Ping)
+	msg.Stamp{Seq: 7, Sent: t0}.Put(f)
+	mn := in.frame(f, after(4*time.Second))
+	check(t, mn, nil, true)
+	if !mn.answer || mn.seq != 7 || mn.end {
+		t.Fatalf("meaning %+v, want PING #7 to answer", mn)
+	}
+	if typ, _ := f.Type(); typ != msg.Pong {
+		t.Fatalf("answer's type %v, want PONG", typ)
+	}
+	if s, ok := msg.ReadStamp(f); !ok || s.Seq != 7 {
+		t.Fatalf("answer's stamp %+v, %v: want PING #7's echoed", s, ok)
+	}
+	if !in.m.Deadline().Equal(after(14 * time.Second)) {
+		t.Fatalf("deadline %v, want idle restarted to 14s", in.m.Deadline())
+	}
+
+	if mn := in.frame(frameOf(msg.Ping), after(5*time.Second)); !mn.answer || mn.seq != 0 {
+		t.Fatalf("unstamped PING: %+v, want an answer, seq 0", mn)
+	}
+
+	for _, tc := range []struct {
+		answered bool
+		want     entry
+	}{
+		{true, want(event.Data, "PING #7 from the server, answered",
+			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", true))},
+		{false, want(event.Data, "PING #7 from the server, not answered: the server has stopped reading and the send buffer is full",
+			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", false))},
+	} {
+		check(t, meaning{events: []entry{serverPing(7, tc.answered)}}, []entry{tc.want}, false)
+	}
+}
+
+// A warning NOTICE is a note and the run goes on; a closing one ends it as
+// a failure carrying the server's reason. Both are life.
+func TestNotices(t *testing.T) {
+	in := probing(t, probe.DefaultConfig())
+	f := frameOf(msg.Notice)
+	msg.PutNotice(f, msg.Warning, "slow down")
+	mn := in.frame(f, after(11*time.Second))
+	check(t, mn, []entry{want(event.Note, "the server warns: slow down", event.F("note", "server_warning"), event.F("text", "slow down"))}, true)
+	if mn.end || in.m.Probing() {
+		t.Fatalf("after a warning: %+v, probing %v; want the run on, idle", mn, in.m.Probing())
+	}
+
+	msg.PutNotice(f, msg.Closing, "bye")
+	mn = in.frame(f, after(12*time.Second))
+	check(t, mn, []entry{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
+	if !mn.end || mn.result.Outcome != Failed || mn.result.Err == nil || mn.result.Err.Error() != "closed by the server: bye" {
+		t.Fatalf("after a closing notice: %+v", mn)
+	}
+}
+
+// A data frame, known or not, is life in the probing phase too.
+func TestDataFrames(t *testing.T) {
+	for _, tc := range []struct {
+		typ  msg.Type
+		text string
+	}{
+		{msg.Type1, "TYPE1 frame received"},
+		{77, "type 77 frame received, ignored"},
+	} {
+		in := probing(t, probe.DefaultConfig())
+		check(t, in.frame(frameOf(tc.typ), after(12*time.Second)), []entry{want(event.Data, tc.text,
+			event.F("type", uint32(tc.typ)), event.F("name", tc.typ.String()))}, true)
+		if in.m.Probing() || !in.m.Deadline().Equal(after(22*time.Second)) {
+			t.Fatalf("%v: probing %v, deadline %v; want idle to 22s", tc.typ, in.m.Probing(), in.m.Deadline())
+		}
+	}
+}

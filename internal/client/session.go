@@ -1,0 +1,284 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/plural"
+	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// received is one frame from the reader, or the error that ended reading.
+type received struct {
+	f   msg.Frame
+	at  time.Time // when it arrived
+	err error
+}
+
+// session is one connection's state between wake-ups. Run's loop owns it
+// and calls one method per kind of wake-up: received (a frame or the
+// reader's error), due (the heartbeat's timer), sent (the writer's report),
+// tcpInfo (a TCP_INFO reading) and stopped (the context ended). Those that
+// can end the run return its Result and true.
+type session struct {
+	ev     *event.Writer
+	cfg    probe.Config
+	kernel KernelSettings
+	// interpreter holds the heartbeat's machine and decides what each
+	// frame means.
+	interpreter
+	out   *sender
+	timer timer
+
+	// start is the connect; last is the latest time an event was given.
+	// Every event's time comes from one clock that never goes backwards: a
+	// frame is stamped by the reader when it arrives and may reach the
+	// loop after a later event, so its event takes the later time while
+	// the machine is given the true one.
+	start, last time.Time
+
+	// probeFrame is our PING, its stamp rewritten for each probe.
+	probeFrame outFrame
+
+	// A PONG that comes while one of our PINGs is with the writer waits in
+	// held until the writer says when that PING left: only then can the
+	// machine tell an answer from a PONG sent before the PING was. Frames
+	// are handled in order, so reading waits too; a peer that never reads
+	// a PING while it sends PONGs is found dead on time. Nil: none held.
+	held *received
+
+	// What names the cause when the kernel gives up on the peer:
+	// lastFrame is the last frame received (or the connect); firstWrite
+	// the start of the first write since then, zero if none; firstRetrans
+	// when TCP_INFO first showed a retransmission since then, zero if
+	// none; info the last TCP_INFO read, zero if none.
+	lastFrame, firstWrite, firstRetrans time.Time
+	info                                sockopt.Info
+}
+
+// newSession starts the heartbeat at the connect, now, and gives the
+// "connected" event and the warnings.
+func newSession(conn net.Conn, opts Options) *session {
+	ev := opts.Events
+	if ev == nil {
+		ev = event.Discard()
+	}
+	start := time.Now()
+	s := &session{ev: ev, cfg: opts.Probe, kernel: opts.Kernel,
+		interpreter: interpreter{m: probe.New(opts.Probe, start)},
+		start:       start, last: start, lastFrame: start}
+	s.probeFrame.f.SetType(msg.Ping)
+	connected(conn, opts).emit(ev, 0)
+	for _, w := range opts.Warnings {
+		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+	}
+	return s
+}
+
+// connected is the first event: the addresses and the heartbeat's settings.
+func connected(conn net.Conn, opts Options) entry {
+	cfg := opts.Probe
+	fields := []event.Field{
+		event.F("local", conn.LocalAddr().String()),
+		event.F("remote", conn.RemoteAddr().String()),
+		event.F("heartbeat", cfg.Enabled()),
+	}
+	text := fmt.Sprintf("connected to %s from %s; ", conn.RemoteAddr(), conn.LocalAddr())
+	if cfg.Enabled() {
+		rule := "strict: a late PONG does not count"
+		if cfg.AcceptLate {
+			rule = "--accept-late: any frame counts, however late"
+		}
+		text += fmt.Sprintf("heartbeat: dead after %s of silence (idle %s + %d x %s; %s)",
+			fmtDur(cfg.DeadAfter()), fmtDur(cfg.Idle), cfg.Probes, fmtDur(cfg.Interval), rule)
+		fields = append(fields,
+			event.Secs("idle_s", cfg.Idle), event.Secs("interval_s", cfg.Interval),
+			event.F("probes", cfg.Probes), event.F("accept_late", cfg.AcceptLate),
+			event.Secs("predicted_s", cfg.DeadAfter()))
+	} else {
+		text += "heartbeat: off (--probes 0)"
+	}
+	if opts.ConnectedText != "" {
+		text += "; " + opts.ConnectedText
+	}
+	return entry{event.Connected, text, append(fields, opts.ConnectedFields...)}
+}
+
+// readFrames reads whole frames from conn and hands each to frames, until
+// an error (handed over too) or until done is closed; then it closes
+// finished.
+func readFrames(conn net.Conn, frames chan<- received, done <-chan struct{}, finished chan<- struct{}) {
+	defer close(finished)
+	in := &countingReader{r: conn}
+	for {
+		var r received
+		r.err = msg.ReadFrame(in, &r.f)
+		r.at = time.Now()
+		if errors.Is(r.err, msg.ErrShortFrame) {
+			r.err = fmt.Errorf("%w: %d of %d bytes", ErrMidFrame, in.n%msg.FrameSize, msg.FrameSize)
+		}
+		select {
+		case frames <- r:
+		case <-done:
+			return
+		}
+		if r.err != nil {
+			return
+		}
+	}
+}
+
+// clock turns at into an event's time since the connect, never earlier
+// than the last one given.
+func (s *session) clock(at time.Time) time.Duration {
+	if at.After(s.last) {
+		s.last = at
+	}
+	return s.last.Sub(s.start)
+}
+
+// rearm sets the timer to the heartbeat's next deadline.
+func (s *session) rearm() { s.timer.set(s.m.Deadline()) }
+
+// stopped ends the run at now because ctx ended.
+func (s *session) stopped(ctx context.Context, now time.Time) Result {
+	reason := "stopped"
+	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+		reason = cause.Error()
+	}
+	s.ev.Emit(s.clock(now), event.Closed, "closed: "+reason, event.F("reason", reason))
+	return Result{Outcome: Stopped}
+}
+
+// received handles what the reader handed over: a frame, or the end of
+// reading. A PONG is held while one of our PINGs is with the writer.
+func (s *session) received(r received) (Result, bool) {
+	if typ, _ := r.f.Type(); r.err == nil && typ == msg.Pong && s.out.probes > 0 {
+		s.held = &r
+		return Result{}, false
+	}
+	return s.handle(r)
+}
+
+// handle handles one frame, or the reader's error, in its turn.
+func (s *session) handle(r received) (Result, bool) {
+	if r.err != nil {
+		if errors.Is(r.err, io.EOF) {
+			s.ev.Emit(s.clock(r.at), event.Closed, "closed by peer", event.F("reason", "peer closed"))
+			return Result{Outcome: PeerClosed}, true
+		}
+		return s.failed(r.at, r.err), true
+	}
+	s.lastFrame, s.firstWrite, s.firstRetrans = r.at, time.Time{}, time.Time{}
+	t := s.clock(r.at)
+	mn := s.interpreter.frame(&r.f, r.at)
+	if mn.rearm {
+		s.rearm()
+	}
+	for _, l := range mn.events {
+		l.emit(s.ev, t)
+	}
+	if mn.answer {
+		serverPing(mn.seq, s.out.trySend(outFrame{f: r.f})).emit(s.ev, t)
+	}
+	return mn.result, mn.end
+}
+
+// due runs the heartbeat's steps due at now: missed probes, PINGs, the
+// verdict.
+func (s *session) due(now time.Time) (Result, bool) {
+	t := s.clock(now)
+	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
+		if st.Missed > 0 {
+			s.ev.Emit(t, event.Missed,
+				fmt.Sprintf("probe %d/%d missed: no PONG within %s", st.Missed, s.cfg.Probes, fmtDur(s.cfg.Interval)),
+				event.F("missed", st.Missed), event.F("probes", s.cfg.Probes))
+		}
+		if st.Action == probe.Dead {
+			return s.heartbeatVerdict(t, st.Silence), true
+		}
+		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&s.probeFrame.f)
+		s.probeFrame.seq = st.Seq
+		if !s.out.trySend(s.probeFrame) {
+			// Never sent, so never answered: the probe runs out on its
+			// schedule and the verdict comes on time.
+			s.m.Dropped(st.Seq)
+			s.ev.Emit(t, event.Note,
+				fmt.Sprintf("PING #%d not sent: the peer has stopped reading and the send buffer is full", st.Seq),
+				event.F("note", "send_stalled"), event.F("seq", st.Seq))
+			continue
+		}
+		s.ev.Emit(t, event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
+	}
+	s.rearm()
+	return Result{}, false
+}
+
+// heartbeatVerdict gives the heartbeat's verdict at t, after silence without life.
+func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
+	pred := s.cfg.DeadAfter()
+	s.ev.Emit(t, event.Dead,
+		fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
+			plural.Count(s.cfg.Probes, "probe"), silence.Seconds(), pred.Seconds(), float64(silence-pred)/1e6),
+		event.F("cause", "heartbeat"), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
+		event.Secs("last_life_s", s.m.LastLife().Sub(s.start)))
+	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: "heartbeat"}
+}
+
+// sent handles the writer's report on one frame. A write error ends the
+// run; a PING's send time goes to the machine, and a held PONG is handled
+// once none of our PINGs is with the writer.
+func (s *session) sent(r sent) (Result, bool) {
+	s.out.done(r)
+	if r.err != nil {
+		what := "answering the server's PING"
+		if r.seq != 0 {
+			what = fmt.Sprintf("sending PING #%d", r.seq)
+		}
+		return s.failed(time.Now(), fmt.Errorf("%s: %w", what, r.err)), true
+	}
+	if r.seq != 0 {
+		s.m.Sent(r.seq, r.at)
+	}
+	if s.firstWrite.IsZero() {
+		s.firstWrite = r.at
+	}
+	if s.held != nil && s.out.probes == 0 {
+		h := *s.held
+		s.held = nil
+		return s.handle(h)
+	}
+	return Result{}, false
+}
+
+// tcpInfo reports what changed since the last TCP_INFO reading, taken at
+// now.
+func (s *session) tcpInfo(now time.Time, info sockopt.Info) {
+	before := s.info
+	s.info = info
+	reportKernel(s.ev, s.clock(now), s.kernel, before, info)
+	if info.Retransmits > 0 && s.firstRetrans.IsZero() {
+		s.firstRetrans = now
+	}
+}
+
+// failed ends the run on an I/O error at at: the kernel's verdict when it
+// gave up on the peer, otherwise an error.
+func (s *session) failed(at time.Time, err error) Result {
+	// The kernel gave up: ETIMEDOUT, or the ICMP error it last heard (an
+	// established connection keeps ICMP unreachable as a soft error and
+	// reports it only when it gives up).
+	unreachable := errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+	if errors.Is(err, syscall.ETIMEDOUT) || unreachable {
+		return kernelVerdict(s.ev, s.clock(at), at, s.kernel, s.info, s.lastFrame, s.firstWrite, s.firstRetrans, unreachable)
+	}
+	return fail(s.ev, s.clock(at), err)
+}
