@@ -56,7 +56,7 @@ const (
 // todo is one thing to do. Only the fields of its kind are set.
 type todo struct {
 	kind   doKind
-	f      *msg.Frame // sendPong: valid until the next call into the policy
+	f      *msg.Frame // sendPong: the caller's frame or a queue slot, valid until the next PING is queued
 	sev    msg.Severity
 	text   string // sendNotice
 	seq    uint64 // sendPing
@@ -67,8 +67,9 @@ type todo struct {
 }
 
 // effects collects what a call into the policy asks for, in order. The
-// event loop keeps one for every connection and empties it after each
-// call, so that a PING costs no allocation. It also lends the PING queues.
+// event loop keeps one, shared by every connection, and empties it after
+// each call, so that a PING costs no allocation. It also lends the PING
+// queues.
 type effects struct {
 	todo []todo
 	// spareQueues are empty PING queues kept for reuse.
@@ -79,16 +80,16 @@ type effects struct {
 type happens uint8
 
 const (
-	pingReceived    happens = iota // ping
-	pongSent                       // ping, held
-	muted                          // ping: a PING not answered (--fault mute)
-	dataReceived                   // typ: a frame that is neither PING nor PONG
-	clientPong                     // seq, rtt, late: the client's PONG to the server heartbeat
-	told                           // sev, text: a Notice sent that the timeline shows
+	pingReceived    happens = iota // a PING came: ping
+	pongSent                       // its PONG went: ping, dur (how long it was held)
+	muted                          // a PING left unanswered by --fault mute: ping
+	dataReceived                   // a frame the server does not answer: typ
+	clientPong                     // the client's PONG to the server heartbeat: seq, dur (the RTT), late
+	told                           // a Notice sent that the timeline shows: sev, text
 	faultOn                        // --fault takes effect
-	missed                         // n: probe n of the client missed
-	deadByHeartbeat                // silence
-	pingSent                       // seq: the server heartbeat's PING
+	missed                         // probe n of the client's went unanswered: n
+	deadByHeartbeat                // the client is dead: dur (its silence)
+	pingSent                       // the server heartbeat's PING went: seq
 )
 
 // happening is a typed event; the event loop gives it its text and fields.
@@ -435,9 +436,6 @@ func (p *policy) shutdown(e *effects) {
 		p.stop(e, Shutdown, "")
 	}
 }
-
-// leaving reports whether the connection is on its way out.
-func (p *policy) leaving() bool { return p.state == closing || p.state == lingering }
 
 // deadline is the connection's earliest deadline; zero when none is set.
 func (p *policy) deadline() time.Time {
