@@ -39,7 +39,6 @@ type conn struct {
 }
 
 // DeadlineSlot is c's place in the loop's deadlines.
-// DeadlineSlot is c's place in the loop's deadlines.
 func (c *conn) DeadlineSlot() *deadline.Slot { return &c.slot }
 
 // adopt starts serving an accepted descriptor.
