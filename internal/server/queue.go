@@ -56,20 +56,20 @@ func (pq *pingQueue) pop() {
 }
 
 // lendQueue gives a connection an empty queue.
-func (s *srv) lendQueue() *pingQueue {
-	if k := len(s.spareQueues); k > 0 {
-		pq := s.spareQueues[k-1]
-		s.spareQueues = s.spareQueues[:k-1]
+func (e *effects) lendQueue() *pingQueue {
+	if k := len(e.spareQueues); k > 0 {
+		pq := e.spareQueues[k-1]
+		e.spareQueues = e.spareQueues[:k-1]
 		return pq
 	}
 	return new(pingQueue)
 }
 
-// returnQueue takes back a queue a connection no longer needs.
-func (s *srv) returnQueue(pq *pingQueue) {
-	if pq == nil || len(s.spareQueues) >= maxSpareQueues {
+// returnQueue takes back a queue a connection no longer needs; nil is none.
+func (e *effects) returnQueue(pq *pingQueue) {
+	if pq == nil || len(e.spareQueues) >= maxSpareQueues {
 		return
 	}
 	pq.head, pq.n = 0, 0
-	s.spareQueues = append(s.spareQueues, pq)
+	e.spareQueues = append(e.spareQueues, pq)
 }

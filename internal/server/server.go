@@ -187,6 +187,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	defer p.Close()
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, lfd: lfd,
 		rbuf: make([]byte, readFrames*msg.FrameSize), counts: map[Reason]int{}}
+	s.fx.todo = make([]todo, 0, 16)
 	if s.ev == nil {
 		s.ev = event.Discard()
 	}
@@ -286,9 +287,10 @@ type srv struct {
 	timers  deadline.Queue[*conn] // one entry per conn with a deadline
 	rbuf    []byte                // every read lands here first
 	frames  msg.Pool              // lends the partial frames their buffers
-	// spareQueues are empty PING queues kept for reuse.
-	spareQueues []*pingQueue
-	backoff     time.Duration
+	// fx is what a conn's policy asks for, done before the next call
+	// into any policy; it also keeps the spare PING queues.
+	fx      effects
+	backoff time.Duration
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
 	acceptAt time.Time
@@ -515,23 +517,11 @@ func (s *srv) classify(err error) (Reason, string) {
 
 // closeAll ends every connection still open, at shutdown.
 func (s *srv) closeAll() {
+	now := time.Now()
 	for _, c := range s.conns {
-		if c == nil {
-			continue
-		}
-		switch c.state {
-		case lingering: // already told why; it ends for that reason
-			c.finish(c.reason, c.detail)
-		case frozen:
-			c.finish(Shutdown, "frozen by --fault freeze")
-		case closing: // its peer had closed; the server only answered what was queued
-			detail := ""
-			if c.queue != nil {
-				detail = plural.Count(c.queue.n, "PING") + " left unanswered at shutdown"
-			}
-			c.finish(PeerClosed, detail)
-		default:
-			c.finish(Shutdown, "")
+		if c != nil {
+			c.shutdown(&s.fx)
+			c.apply(now)
 		}
 	}
 }
