@@ -12,15 +12,17 @@ import (
 )
 
 func TestPrintKernelDefaults(t *testing.T) {
-	k := sockopt.Kernel{
+	k := sockopt.Defaults{
 		KeepAlive: sockopt.KeepAliveConfig{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9},
 		Retries2:  15,
+		Names:     [3]string{"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"},
+		Source:    "/proc/sys/net/ipv4",
 	}
 	var b bytes.Buffer
 	printKernel(&b, k, false)
 	for _, want := range []string{
 		"net.ipv4.tcp_keepalive_time    7200 s",
-		"dead after 2h11m15s of silence = 7200 + 9 x 75 s",
+		"dead after 2h11m15s of silence = 7200 s + 9 x 75 s",
 		"given up after about 15m24.6s (15 retransmissions",
 	} {
 		if !strings.Contains(b.String(), want) {
