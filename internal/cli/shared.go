@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -105,15 +104,3 @@ func CheckKeepAlive(enable bool, given func(name string) bool) error {
 // listener, stdio, the runtime's poller, an --addr-file) out of the
 // open-file limit when it counts the connections it can hold.
 const ReservedFiles = 32
-
-// MaxConns is how many connections the process's open-file limit allows:
-// Go raises the soft limit to the hard one at start-up on Linux, so this
-// is the hard limit less ReservedFiles. Zero when the limit is unknown or
-// infinite.
-func MaxConns() int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY || lim.Cur > math.MaxInt32 {
-		return 0
-	}
-	return max(int(lim.Cur)-ReservedFiles, 1)
-}

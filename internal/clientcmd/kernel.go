@@ -71,8 +71,11 @@ func printKernel(w io.Writer, k sockopt.Defaults, jsonOut bool) {
 	}
 	fmt.Fprintf(w, "(read from %s)\n", k.Source)
 	fmt.Fprintf(w, "keep-alive, on a socket that turns it on (SO_KEEPALIVE; off by default):\n")
-	fmt.Fprintf(w, "  dead after %s of silence = %s + %d x %s\n",
-		ka.DeadAfter(), seconds(ka.Idle), ka.Count, seconds(ka.Interval))
+	rule := fmt.Sprintf("%s + %d x %s", ka.Idle, ka.Count, ka.Interval)
+	if ka.Idle%time.Second == 0 && ka.Interval%time.Second == 0 {
+		rule = fmt.Sprintf("%d + %d x %d s", int(ka.Idle/time.Second), ka.Count, int(ka.Interval/time.Second))
+	}
+	fmt.Fprintf(w, "  dead after %s of silence = %s\n", ka.DeadAfter(), rule)
 	if k.Retries2 > 0 {
 		fmt.Fprintf(w, "unacknowledged data, without TCP_USER_TIMEOUT:\n")
 		fmt.Fprintf(w, "  given up after about %s (%s, RTO from %s doubling to 120s)\n",

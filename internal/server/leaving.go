@@ -1,3 +1,5 @@
+//go:build linux
+
 package server
 
 // leavingList is the connections on their way out, oldest first: closing

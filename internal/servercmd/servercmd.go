@@ -197,7 +197,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(os.Stderr, "hbserver")
-	return server.Serve(ctx, ln, server.Config{
+	err = server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
 		Events:          events,
 		Probe:           opts.Probe,
@@ -211,6 +211,10 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		Fault:           fault,
 		FaultAfter:      opts.FaultAfter,
 	})
+	if errors.Is(err, server.ErrUnsupportedOS) {
+		return &cli.UsageError{Err: err} // one line, exit 2
+	}
+	return err
 }
 
 // errNotRegular: --addr-file names something that is not a regular file.
