@@ -23,7 +23,6 @@ import (
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Exit codes of both tools (README.md, "Exit codes").
@@ -124,7 +123,11 @@ func signalContext() (ctx context.Context, stop func()) {
 		defer close(ended)
 		select {
 		case sig := <-signals:
-			cancel(fmt.Errorf("%s received", unix.SignalName(sig.(syscall.Signal))))
+			name := "SIGTERM" // the only other one asked for
+			if sig == os.Interrupt {
+				name = "SIGINT"
+			}
+			cancel(fmt.Errorf("%s received", name))
 		case <-done:
 		}
 	}()

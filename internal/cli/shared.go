@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/probe"
-	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
 // The ranges of the flags both tools have, each written once.
@@ -43,13 +41,14 @@ func HeartbeatFlags(fs *pflag.FlagSet, c *probe.Config, who, probesUsage string)
 	fs.BoolVar(&c.AcceptLate, "accept-late", c.AcceptLate, who+"count any frame, however late, as life (the seed client's rule)")
 }
 
-// KernelFlags defines --keepalive and its settings, then --user-timeout,
-// in that order; each applies to every connection.
-func KernelFlags(fs *pflag.FlagSet, ka *sockopt.KeepAliveConfig, userTimeout *time.Duration) {
-	fs.BoolVar(&ka.Enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
-	DurationVar(fs, &ka.Idle, "keepalive-idle", 0, KeepAliveTimes, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
-	DurationVar(fs, &ka.Interval, "keepalive-interval", 0, KeepAliveTimes, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
-	IntVar(fs, &ka.Count, "keepalive-count", 0, KeepAliveCount, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
+// KernelFlags defines --keepalive and its settings (on, idle, interval,
+// count), then --user-timeout, in that order; each applies to every
+// connection. The values are plain so that cli needs no OS package.
+func KernelFlags(fs *pflag.FlagSet, enable *bool, idle, interval *time.Duration, count *int, userTimeout *time.Duration) {
+	fs.BoolVar(enable, "keepalive", false, "turn kernel keep-alive (SO_KEEPALIVE) on")
+	DurationVar(fs, idle, "keepalive-idle", 0, KeepAliveTimes, "TCP_KEEPIDLE, whole seconds (0: the machine's tcp_keepalive_time)")
+	DurationVar(fs, interval, "keepalive-interval", 0, KeepAliveTimes, "TCP_KEEPINTVL, whole seconds (0: tcp_keepalive_intvl)")
+	IntVar(fs, count, "keepalive-count", 0, KeepAliveCount, "TCP_KEEPCNT (0: tcp_keepalive_probes)")
 	DurationVar(fs, userTimeout, "user-timeout", 0, UserTimeout, "TCP_USER_TIMEOUT: drop the connection when sent data stays unacknowledged this long (0: unset)")
 }
 
@@ -91,13 +90,12 @@ func CheckProbe(c probe.Config, given func(name string) bool) error {
 	return Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
 }
 
-// CheckKeepAlive checks the --keepalive flags of either tool.
-func CheckKeepAlive(ka sockopt.KeepAliveConfig, given func(name string) bool) error {
-	if !ka.Enable {
+// CheckKeepAlive checks the --keepalive flags of either tool: without
+// --keepalive its settings are refused. Their ranges are the flags' own
+// (KeepAliveTimes, KeepAliveCount).
+func CheckKeepAlive(enable bool, given func(name string) bool) error {
+	if !enable {
 		return Needs(given, []string{"keepalive-idle", "keepalive-interval", "keepalive-count"}, "--keepalive")
-	}
-	if err := ka.Validate(); err != nil {
-		return &UsageError{Err: err}
 	}
 	return nil
 }
@@ -106,15 +104,3 @@ func CheckKeepAlive(ka sockopt.KeepAliveConfig, given func(name string) bool) er
 // listener, stdio, the runtime's poller, an --addr-file) out of the
 // open-file limit when it counts the connections it can hold.
 const ReservedFiles = 32
-
-// MaxConns is how many connections the process's open-file limit allows:
-// Go raises the soft limit to the hard one at start-up on Linux, so this
-// is the hard limit less ReservedFiles. Zero when the limit is unknown or
-// infinite.
-func MaxConns() int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY || lim.Cur > math.MaxInt32 {
-		return 0
-	}
-	return max(int(lim.Cur)-ReservedFiles, 1)
-}

@@ -16,7 +16,8 @@ import (
 func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, now sockopt.Info) {
 	// tcpi_probes counts keep-alive probes only while nothing is
 	// unacknowledged; with data outstanding the kernel retransmits instead.
-	if k.KeepAlive.Enable && now.Unacked == 0 {
+	// Only Linux counts them (HasProbes): elsewhere no probe is reported.
+	if k.KeepAlive.Enable && now.HasProbes && now.Unacked == 0 {
 		for p := before.Probes + 1; p <= now.Probes; p++ {
 			ev.Emit(t, event.KernelProbe,
 				fmt.Sprintf("kernel keep-alive probe %d/%d unanswered (no data received for %s)",
@@ -65,16 +66,25 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	if pred > 0 {
 		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
 	}
-	text += fmt.Sprintf("; TCP_INFO before: %s out, %s, %s unacked, last data received %s before",
-		plural.Count(int(info.Probes), "keep-alive probe"), plural.Count(int(info.Retransmits), "retransmit"), plural.Count(int(info.Unacked), "segment"), info.LastDataRecv)
+	probes := "keep-alive probes unknown on this OS"
+	if info.HasProbes {
+		probes = plural.Count(int(info.Probes), "keep-alive probe") + " out"
+	}
+	text += fmt.Sprintf("; TCP_INFO before: %s, %s, %s unacked", probes,
+		plural.Count(int(info.Retransmits), "retransmit"), plural.Count(int(info.Unacked), "segment"))
+	if info.HasProbes {
+		text += fmt.Sprintf(", last data received %s before", info.LastDataRecv)
+	}
 	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
 		event.F("unreachable", unreachable)}
 	if !firstRetrans.IsZero() {
 		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())
 		fields = append(fields, event.Secs("first_retransmit_s", firstRetrans.Sub(lastFrame)))
 	}
-	ev.Emit(t, event.Dead, text, append(fields,
-		event.F("tcpi_probes", info.Probes), event.F("tcpi_retransmits", info.Retransmits),
-		event.F("tcpi_unacked", info.Unacked), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))...)
+	fields = append(fields, event.F("tcpi_retransmits", info.Retransmits), event.F("tcpi_unacked", info.Unacked))
+	if info.HasProbes { // elsewhere left out: unknown, not zero
+		fields = append(fields, event.F("tcpi_probes", info.Probes), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
+	}
+	ev.Emit(t, event.Dead, text, fields...)
 	return Result{Outcome: KernelDead, Observed: observed, Predicted: pred, Cause: cause}
 }

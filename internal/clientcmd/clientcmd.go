@@ -4,10 +4,12 @@ package clientcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -125,7 +127,7 @@ timeout, retransmissions).`,
 	cli.IntVar(f, &opts.Conns, "conns", 0, cli.Ints{Min: 1, Max: max(cli.MaxConns(), 1), Zero: "one connection, no load mode"},
 		"load mode: open this many connections, each with the heartbeat; print a status line a second (at most the open-file limit less "+strconv.Itoa(cli.ReservedFiles)+")")
 	cli.FloatVar(f, &opts.Rate, "rate", 1000, rateRange, "load mode: new connections a second (0: as fast as they connect)")
-	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)
+	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
 	cmd.AddCommand(newKernelCmd())
 	return cmd
@@ -137,7 +139,7 @@ func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return err
 	}
-	if err := cli.CheckKeepAlive(opts.KeepAlive, given); err != nil {
+	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
 		return err
 	}
 	if opts.Conns == 0 {
@@ -179,7 +181,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return err
 	}
 	retries2 := 0
-	if k, err := sockopt.ReadKernel(procRoot); err == nil {
+	if k, err := sockopt.ReadDefaults(); err == nil {
 		retries2 = k.Retries2
 	}
 	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
@@ -219,12 +221,21 @@ func setKernel(c *net.TCPConn, opts Options) (client.KernelSettings, error) {
 		}
 	}
 	if opts.UserTimeout > 0 {
-		if err := sockopt.SetUserTimeout(c, opts.UserTimeout); err != nil {
+		err := sockopt.SetUserTimeout(c, opts.UserTimeout)
+		if errors.Is(err, sockopt.ErrUnsupported) {
+			return k, cli.Usagef("--user-timeout: not supported on %s", runtime.GOOS)
+		}
+		if err != nil {
 			return k, fmt.Errorf("--user-timeout: %w", err)
 		}
 	}
 	var err error
-	if k.KeepAlive, err = sockopt.ReadKeepAlive(c); err != nil {
+	k.KeepAlive, err = sockopt.ReadKeepAlive(c)
+	if errors.Is(err, sockopt.ErrUnsupported) {
+		// This OS cannot read them back: what was set is what is known.
+		k.KeepAlive, err = opts.KeepAlive, nil
+	}
+	if err != nil {
 		return k, err
 	}
 	if k.UserTimeout, err = sockopt.UserTimeout(c); err != nil {
@@ -246,6 +257,8 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, events)
 	switch {
+	case errors.Is(err, load.ErrUnsupportedOS):
+		return &cli.UsageError{Err: err} // one line, exit 2
 	case err != nil:
 		return err
 	case sum.Dead > 0:

@@ -1,8 +1,10 @@
 package clientcmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -16,9 +18,6 @@ import (
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
-// procRoot is where the machine's TCP defaults are read.
-const procRoot = "/proc/sys/net/ipv4"
-
 // minRTO is Linux's lowest retransmission timeout (TCP_RTO_MIN), the start
 // of the retransmission give-up estimate.
 const minRTO = 200 * time.Millisecond
@@ -30,7 +29,10 @@ func newKernelCmd() *cobra.Command {
 		Short: "Print the machine's TCP keep-alive and retransmission defaults and what they imply",
 		Args:  cli.Args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := sockopt.ReadKernel(procRoot)
+			k, err := sockopt.ReadDefaults()
+			if errors.Is(err, sockopt.ErrUnsupported) {
+				return fmt.Errorf("the kernel's defaults are not known on %s", runtime.GOOS)
+			}
 			if err != nil {
 				return fmt.Errorf("cannot read the kernel's defaults: %w", err)
 			}
@@ -42,28 +44,53 @@ func newKernelCmd() *cobra.Command {
 	return cmd
 }
 
-func printKernel(w io.Writer, k sockopt.Kernel, jsonOut bool) {
+// printKernel prints the machine's defaults under this OS's names
+// (Linux's sysctls, macOS's and FreeBSD's, Windows' registry values), where
+// they came from, and what they imply. The retransmission give-up is
+// Linux's rule (tcp_retries2), printed only where Retries2 was read.
+func printKernel(w io.Writer, k sockopt.Defaults, jsonOut bool) {
 	ka := k.KeepAlive
 	ka.Enable = true
 	giveUp := sockopt.RetransmitGiveUp(k.Retries2, minRTO)
 	if jsonOut {
 		ev := event.NewWriter(w, true)
-		ev.Emit(0, "kernel", "",
+		fields := []event.Field{
 			event.Secs("tcp_keepalive_time_s", ka.Idle), event.Secs("tcp_keepalive_intvl_s", ka.Interval),
-			event.F("tcp_keepalive_probes", ka.Count), event.F("tcp_retries2", k.Retries2),
-			event.Secs("keepalive_dead_after_s", ka.DeadAfter()), event.Secs("retransmit_give_up_s", giveUp))
+			event.F("tcp_keepalive_probes", ka.Count), event.Secs("keepalive_dead_after_s", ka.DeadAfter())}
+		if k.Retries2 > 0 {
+			fields = append(fields, event.F("tcp_retries2", k.Retries2), event.Secs("retransmit_give_up_s", giveUp))
+		}
+		ev.Emit(0, "kernel", "", fields...)
 		return
 	}
-	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_time    %d s\n", int(ka.Idle/time.Second))
-	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_intvl   %d s\n", int(ka.Interval/time.Second))
-	fmt.Fprintf(w, "net.ipv4.tcp_keepalive_probes  %d\n", ka.Count)
-	fmt.Fprintf(w, "net.ipv4.tcp_retries2          %d\n", k.Retries2)
+	fmt.Fprintf(w, "%-31s%s\n", k.Names[0], seconds(ka.Idle))
+	fmt.Fprintf(w, "%-31s%s\n", k.Names[1], seconds(ka.Interval))
+	fmt.Fprintf(w, "%-31s%d\n", k.Names[2], ka.Count)
+	if k.Retries2 > 0 {
+		fmt.Fprintf(w, "%-31s%d\n", "net.ipv4.tcp_retries2", k.Retries2)
+	}
+	fmt.Fprintf(w, "(read from %s)\n", k.Source)
 	fmt.Fprintf(w, "keep-alive, on a socket that turns it on (SO_KEEPALIVE; off by default):\n")
-	fmt.Fprintf(w, "  dead after %s of silence = %d + %d x %d s\n",
-		ka.DeadAfter(), int(ka.Idle/time.Second), ka.Count, int(ka.Interval/time.Second))
-	fmt.Fprintf(w, "unacknowledged data, without TCP_USER_TIMEOUT:\n")
-	fmt.Fprintf(w, "  given up after about %s (%s, RTO from %s doubling to 120s)\n",
-		giveUp, plural.Count(k.Retries2, "retransmission"), minRTO)
+	rule := fmt.Sprintf("%s + %d x %s", ka.Idle, ka.Count, ka.Interval)
+	if ka.Idle%time.Second == 0 && ka.Interval%time.Second == 0 {
+		rule = fmt.Sprintf("%d + %d x %d s", int(ka.Idle/time.Second), ka.Count, int(ka.Interval/time.Second))
+	}
+	fmt.Fprintf(w, "  dead after %s of silence = %s\n", ka.DeadAfter(), rule)
+	if k.Retries2 > 0 {
+		fmt.Fprintf(w, "unacknowledged data, without TCP_USER_TIMEOUT:\n")
+		fmt.Fprintf(w, "  given up after about %s (%s, RTO from %s doubling to 120s)\n",
+			giveUp, plural.Count(k.Retries2, "retransmission"), minRTO)
+	}
+}
+
+// seconds prints a kernel time as the sysctls have it on Linux ("7200 s"),
+// and as a duration when it is not whole seconds (a BSD or Windows value
+// in milliseconds).
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	}
+	return d.String()
 }
 
 // describeKernel is the "connected" line's account of the kernel's settings

@@ -12,9 +12,11 @@ import (
 )
 
 func TestPrintKernelDefaults(t *testing.T) {
-	k := sockopt.Kernel{
+	k := sockopt.Defaults{
 		KeepAlive: sockopt.KeepAliveConfig{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9},
 		Retries2:  15,
+		Names:     [3]string{"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"},
+		Source:    "/proc/sys/net/ipv4",
 	}
 	var b bytes.Buffer
 	printKernel(&b, k, false)
@@ -58,5 +60,35 @@ func TestDescribeKernelWarnings(t *testing.T) {
 				t.Errorf("%s: warning %q lacks %q", tc.name, warnings[i], w)
 			}
 		}
+	}
+}
+
+// Another OS's defaults: its own names and source, times that need not be
+// whole seconds, and no tcp_retries2 give-up, which is Linux's rule.
+func TestPrintKernelOtherOS(t *testing.T) {
+	k := sockopt.Defaults{
+		KeepAlive: sockopt.KeepAliveConfig{Idle: 2 * time.Hour, Interval: 1500 * time.Millisecond, Count: 10},
+		Names:     [3]string{"KeepAliveTime", "KeepAliveInterval", "probes (fixed)"},
+		Source:    "the registry",
+	}
+	var b bytes.Buffer
+	printKernel(&b, k, false)
+	for _, want := range []string{
+		"KeepAliveTime                  7200 s\n",
+		"KeepAliveInterval              1.5s\n",
+		"(read from the registry)",
+		"dead after 2h0m15s of silence = 2h0m0s + 10 x 1.5s",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "retransmission") {
+		t.Errorf("a retransmission give-up without tcp_retries2:\n%s", b.String())
+	}
+	b.Reset()
+	printKernel(&b, k, true)
+	if strings.Contains(b.String(), "tcp_retries2") || !strings.Contains(b.String(), `"keepalive_dead_after_s":7215`) {
+		t.Errorf("JSON: %s", b.String())
 	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e runs the real hbserver and hbclient binaries against each
 // other over loopback, from the scripts in testdata/ (testscript format).
 package e2e

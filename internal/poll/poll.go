@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package poll is a thin epoll set for one event loop: file descriptors
 // with the readiness they wait for, one timer with nanosecond resolution
 // (a timerfd: epoll_wait's own timeout counts whole milliseconds, too

@@ -1,3 +1,5 @@
+//go:build linux
+
 package server
 
 // connList is a list of connections, oldest first, that a newcomer may end

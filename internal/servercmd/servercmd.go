@@ -141,7 +141,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "a client may send one PING per this on average; "+strconv.Itoa(server.PingStrikes)+" PINGs ahead of that rate close it (0: off)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
-	cli.KernelFlags(f, &opts.KeepAlive, &opts.UserTimeout)
+	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
 	f.BoolVar(&opts.Quiet, "quiet", false, "leave out every per-frame event (PINGs, PONGs, data, rate warnings), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
@@ -169,7 +169,7 @@ func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return err
 	}
-	if err := cli.CheckKeepAlive(opts.KeepAlive, given); err != nil {
+	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
 		return err
 	}
 	if opts.AddrFile != "" {
@@ -197,7 +197,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(os.Stderr, "hbserver")
-	return server.Serve(ctx, ln, server.Config{
+	err = server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
 		Events:          events,
 		Probe:           opts.Probe,
@@ -211,6 +211,10 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		Fault:           fault,
 		FaultAfter:      opts.FaultAfter,
 	})
+	if errors.Is(err, server.ErrUnsupportedOS) {
+		return &cli.UsageError{Err: err} // one line, exit 2
+	}
+	return err
 }
 
 // errNotRegular: --addr-file names something that is not a regular file.

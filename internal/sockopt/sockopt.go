@@ -1,25 +1,32 @@
 // Package sockopt sets and reads back the kernel's liveness options on a
-// live TCP connection (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
-// TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_INFO) and the machine's defaults from
-// /proc/sys, so that the tools print the values in effect rather than the
-// values they asked for.
+// live TCP connection (keep-alive, the user timeout, TCP_INFO) and reads
+// the machine's defaults, so that the tools print the values in effect
+// rather than the values they asked for.
+//
+// This file is the portable API. Each operating system's options live in
+// its own leaf file (sockopt_linux.go, sockopt_darwin.go,
+// sockopt_freebsd.go, sockopt_windows.go, sockopt_other.go for the rest),
+// as in Go's net package: where an OS has no such option, the call fails
+// with ErrUnsupported.
 package sockopt
 
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
+	"net"
+	"runtime"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
+
+// ErrUnsupported means this operating system has no such option, or
+// does not let it be read back. The tools check it with errors.Is and say
+// which flag it concerns.
+var ErrUnsupported = errors.New("sockopt: not supported on " + runtime.GOOS)
 
 // KeepAlive reports whether SO_KEEPALIVE is on for c's socket.
 func KeepAlive(c syscall.Conn) (bool, error) {
-	v, err := getInt(c, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+	v, err := getInt(c, solSocket, soKeepAlive)
 	return v != 0, err
 }
 
@@ -86,7 +93,8 @@ func (k KeepAliveConfig) UserTimeoutWarning(u time.Duration) string {
 }
 
 // The kernel takes keep-alive times in whole seconds, from 1 to 32767
-// (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), and at most 127 probes.
+// (Linux's MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), and at most 127 probes;
+// the tools keep to Linux's ranges on every OS.
 const (
 	maxKeepSecs  = 32767
 	maxKeepCount = 127
@@ -97,180 +105,158 @@ func (k KeepAliveConfig) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"keepalive-idle", k.Idle}, {"keepalive-interval", k.Interval}} {
+	}{{"idle", k.Idle}, {"interval", k.Interval}} {
 		if d.v == 0 {
 			continue
 		}
 		if d.v%time.Second != 0 || d.v < time.Second || d.v > maxKeepSecs*time.Second {
-			return fmt.Errorf("--%s %v: the kernel takes whole seconds from 1 to %d", d.name, d.v, maxKeepSecs)
+			return fmt.Errorf("sockopt: keep-alive %s %v: the kernel takes whole seconds from 1 to %d", d.name, d.v, maxKeepSecs)
 		}
 	}
 	if k.Count < 0 || k.Count > maxKeepCount {
-		return fmt.Errorf("--keepalive-count %d: the kernel takes 1 to %d", k.Count, maxKeepCount)
+		return fmt.Errorf("sockopt: keep-alive count %d: the kernel takes 1 to %d", k.Count, maxKeepCount)
 	}
 	return nil
 }
 
-// SetKeepAlive applies k to c's socket; fields left zero keep the socket's
-// values. It turns SO_KEEPALIVE off when k.Enable is false.
-func SetKeepAlive(c syscall.Conn, k KeepAliveConfig) error {
-	if !k.Enable {
-		return setInt(c, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 0)
+// netConfig is k as Go's net.KeepAliveConfig: a zero field here keeps the
+// socket's value, which net says with -1 (its zero means Go's 15 s).
+func (k KeepAliveConfig) netConfig() net.KeepAliveConfig {
+	keep := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
 	}
-	if err := setInt(c, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1); err != nil {
+	count := k.Count
+	if count == 0 {
+		count = -1
+	}
+	return net.KeepAliveConfig{Enable: k.Enable, Idle: keep(k.Idle), Interval: keep(k.Interval), Count: count}
+}
+
+// SetKeepAlive applies k to c's socket; fields left zero keep the socket's
+// values. It turns SO_KEEPALIVE off when k.Enable is false. A *net.TCPConn
+// is set through Go's net.KeepAliveConfig, which knows each OS's options
+// and units; any other c (a descriptor an event loop owns) through the
+// same options set one by one.
+func SetKeepAlive(c syscall.Conn, k KeepAliveConfig) error {
+	if tc, ok := c.(*net.TCPConn); ok {
+		if err := tc.SetKeepAliveConfig(k.netConfig()); err != nil {
+			return fmt.Errorf("sockopt: %w", err)
+		}
+		return nil
+	}
+	if !k.Enable {
+		return setInt(c, solSocket, soKeepAlive, 0)
+	}
+	if err := setInt(c, solSocket, soKeepAlive, 1); err != nil {
 		return err
 	}
-	if k.Idle > 0 {
-		if err := setInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, int(k.Idle/time.Second)); err != nil {
-			return err
-		}
-	}
-	if k.Interval > 0 {
-		if err := setInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, int(k.Interval/time.Second)); err != nil {
-			return err
-		}
-	}
-	if k.Count > 0 {
-		if err := setInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, k.Count); err != nil {
-			return err
+	for _, o := range []struct{ opt, v int }{
+		{tcpKeepIdle, int(k.Idle / time.Second)}, {tcpKeepIntvl, int(k.Interval / time.Second)}, {tcpKeepCnt, k.Count},
+	} {
+		if o.v > 0 {
+			if err := setInt(c, ipprotoTCP, o.opt, o.v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 // ReadKeepAlive reads c's keep-alive settings back from the kernel. Idle,
-// Interval and Count are read even when keep-alive is off.
+// Interval and Count are read even when keep-alive is off. Windows before
+// 10 version 1709 and the OSes of sockopt_other.go cannot read them back:
+// ErrUnsupported.
 func ReadKeepAlive(c syscall.Conn) (KeepAliveConfig, error) {
 	var k KeepAliveConfig
 	var err error
 	if k.Enable, err = KeepAlive(c); err != nil {
 		return k, err
 	}
-	idle, err := getInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE)
-	if err != nil {
-		return k, err
+	var v [3]int
+	for i, opt := range []int{tcpKeepIdle, tcpKeepIntvl, tcpKeepCnt} {
+		if v[i], err = getInt(c, ipprotoTCP, opt); err != nil {
+			return k, noOption(err)
+		}
 	}
-	intvl, err := getInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL)
-	if err != nil {
-		return k, err
-	}
-	if k.Count, err = getInt(c, unix.IPPROTO_TCP, unix.TCP_KEEPCNT); err != nil {
-		return k, err
-	}
-	k.Idle = time.Duration(idle) * time.Second
-	k.Interval = time.Duration(intvl) * time.Second
+	k.Idle = time.Duration(v[0]) * time.Second
+	k.Interval = time.Duration(v[1]) * time.Second
+	k.Count = v[2]
 	return k, nil
 }
 
-// ErrUserTimeoutUnsupported means the system has no TCP_USER_TIMEOUT.
-var ErrUserTimeoutUnsupported = errors.New("sockopt: TCP_USER_TIMEOUT is not supported on this system")
+// UserTimeoutUnit is the unit this OS's user timeout is set in: a
+// millisecond on Linux (TCP_USER_TIMEOUT), a second on macOS
+// (TCP_RXT_CONNDROPTIME) and Windows (TCP_MAXRT). Zero where the OS has
+// none (FreeBSD, whose TCP_MAXUNACKTIME of version 14 is not confirmed
+// here, and the rest).
+func UserTimeoutUnit() time.Duration { return userTimeoutUnit }
 
-// maxUserTimeout is the largest TCP_USER_TIMEOUT, in milliseconds, that the
-// kernel takes (an int).
-const maxUserTimeout = 1<<31 - 1
-
-// SetUserTimeout sets TCP_USER_TIMEOUT: how long sent data may stay
+// SetUserTimeout sets the user timeout: how long sent data may stay
 // unacknowledged (or the peer's window zero) before the kernel drops the
-// connection with ETIMEDOUT. Zero restores the kernel's retransmission rule
-// (net.ipv4.tcp_retries2).
+// connection with ETIMEDOUT. d must be a whole number of UserTimeoutUnit.
+// Zero restores the kernel's retransmission rule (on Linux
+// net.ipv4.tcp_retries2). ErrUnsupported where the OS has none.
 func SetUserTimeout(c syscall.Conn, d time.Duration) error {
-	ms := d.Milliseconds()
-	if d < 0 || ms > maxUserTimeout || d%time.Millisecond != 0 {
-		return fmt.Errorf("--user-timeout %v: the kernel takes whole milliseconds from 0 to %d", d, maxUserTimeout)
+	unit := UserTimeoutUnit()
+	if unit == 0 {
+		return ErrUnsupported
 	}
-	err := setInt(c, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(ms))
-	if errors.Is(err, unix.ENOPROTOOPT) {
-		return ErrUserTimeoutUnsupported
+	if d < 0 || d%unit != 0 || d/unit > maxUserTimeout {
+		return fmt.Errorf("sockopt: user timeout %v: %s takes whole multiples of %v up to %v",
+			d, runtime.GOOS, unit, maxUserTimeout*unit)
+	}
+	return noOption(setInt(c, ipprotoTCP, userTimeoutOpt, int(d/unit)))
+}
+
+// UserTimeout reads the user timeout back; zero means none is set.
+func UserTimeout(c syscall.Conn) (time.Duration, error) {
+	unit := UserTimeoutUnit()
+	if unit == 0 {
+		return 0, nil // none can be set
+	}
+	v, err := getInt(c, ipprotoTCP, userTimeoutOpt)
+	return time.Duration(v) * unit, noOption(err)
+}
+
+// noOption turns the OS's "no such option" (an older kernel) into
+// ErrUnsupported.
+func noOption(err error) error {
+	if err != nil && errors.Is(err, errNoProtoOpt) {
+		return fmt.Errorf("%w (%w)", ErrUnsupported, err)
 	}
 	return err
 }
 
-// UserTimeout reads TCP_USER_TIMEOUT back; zero means none is set.
-func UserTimeout(c syscall.Conn) (time.Duration, error) {
-	ms, err := getInt(c, unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT)
-	return time.Duration(ms) * time.Millisecond, err
-}
-
-// Info is the part of TCP_INFO that tells how a connection is faring.
+// Info is the part of TCP_INFO (or the OS's equivalent) that tells how a
+// connection is faring. Fields an OS does not give stay zero; HasProbes
+// says whether Probes and LastDataRecv mean anything, so that keep-alive
+// probes are reported as unknown there, never as none.
 type Info struct {
-	State        uint8         // TCP state (1 established, 7 close, ...)
+	State        uint8         // TCP state, Linux's numbering (1 established, 7 close, ...); 0 unknown
 	Probes       int           // keep-alive or zero-window probes sent and unanswered
-	Retransmits  int           // retransmissions of the oldest unacknowledged segment
-	Unacked      int           // segments sent and not yet acknowledged
+	Retransmits  int           // retransmissions of the oldest unacknowledged segment (macOS: of any)
+	Unacked      int           // segments sent and not yet acknowledged (macOS: estimated from the bytes)
 	Backoff      int           // exponential backoff of the retransmission timer
 	RTO          time.Duration // current retransmission timeout
 	LastDataRecv time.Duration // time since data was last received
 	LastAckRecv  time.Duration // time since an ACK was last received
 	TotalRetrans int           // retransmissions over the connection's life
+	HasProbes    bool          // Probes and LastDataRecv are filled in (Linux only)
 }
 
-// TCPInfo reads TCP_INFO.
+// TCPInfo reads the connection's TCP_INFO: Linux's TCP_INFO, macOS's
+// TCP_CONNECTION_INFO; ErrUnsupported elsewhere.
 func TCPInfo(c syscall.Conn) (Info, error) {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return Info{}, fmt.Errorf("sockopt: %w", err)
-	}
-	var ti *unix.TCPInfo
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		ti, serr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil {
-		return Info{}, fmt.Errorf("sockopt: %w", err)
-	}
-	if serr != nil {
-		return Info{}, fmt.Errorf("sockopt: TCP_INFO: %w", serr)
-	}
-	return Info{
-		State:        ti.State,
-		Probes:       int(ti.Probes),
-		Retransmits:  int(ti.Retransmits),
-		Unacked:      int(ti.Unacked),
-		Backoff:      int(ti.Backoff),
-		RTO:          time.Duration(ti.Rto) * time.Microsecond,
-		LastDataRecv: time.Duration(ti.Last_data_recv) * time.Millisecond,
-		LastAckRecv:  time.Duration(ti.Last_ack_recv) * time.Millisecond,
-		TotalRetrans: int(ti.Total_retrans),
-	}, nil
-}
-
-// Kernel is the machine's defaults, from /proc/sys/net/ipv4.
-type Kernel struct {
-	KeepAlive KeepAliveConfig // tcp_keepalive_time, _intvl, _probes (Enable false: off unless asked)
-	Retries2  int             // tcp_retries2: retransmissions before giving up on unacked data
-}
-
-// ReadKernel reads the machine's defaults under root (normally
-// "/proc/sys/net/ipv4").
-func ReadKernel(root string) (Kernel, error) {
-	var k Kernel
-	read := func(name string) (int, error) {
-		b, err := os.ReadFile(root + "/" + name)
-		if err != nil {
-			return 0, fmt.Errorf("sockopt: %w", err)
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			return 0, fmt.Errorf("sockopt: %s/%s: %w", root, name, err)
-		}
-		return n, nil
-	}
-	var err error
-	var t, i int
-	if t, err = read("tcp_keepalive_time"); err != nil {
-		return k, err
-	}
-	if i, err = read("tcp_keepalive_intvl"); err != nil {
-		return k, err
-	}
-	if k.KeepAlive.Count, err = read("tcp_keepalive_probes"); err != nil {
-		return k, err
-	}
-	if k.Retries2, err = read("tcp_retries2"); err != nil {
-		return k, err
-	}
-	k.KeepAlive.Idle = time.Duration(t) * time.Second
-	k.KeepAlive.Interval = time.Duration(i) * time.Second
-	return k, nil
+	var info Info
+	err := control(c, func(fd uintptr) error {
+		var err error
+		info, err = tcpInfo(fd)
+		return err
+	})
+	return info, err
 }
 
 // RetransmitGiveUp estimates how long the kernel retransmits unacknowledged
@@ -290,29 +276,29 @@ func RetransmitGiveUp(retries int, rto time.Duration) time.Duration {
 
 func getInt(c syscall.Conn, level, opt int) (int, error) {
 	var v int
-	err := control(c, func(fd int) error {
+	err := control(c, func(fd uintptr) error {
 		var err error
-		v, err = unix.GetsockoptInt(fd, level, opt)
+		v, err = getsockoptInt(fd, level, opt)
 		return err
 	})
 	return v, err
 }
 
 func setInt(c syscall.Conn, level, opt, v int) error {
-	return control(c, func(fd int) error { return unix.SetsockoptInt(fd, level, opt, v) })
+	return control(c, func(fd uintptr) error { return setsockoptInt(fd, level, opt, v) })
 }
 
-func control(c syscall.Conn, f func(fd int) error) error {
+func control(c syscall.Conn, f func(fd uintptr) error) error {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("sockopt: %w", err)
 	}
 	var ferr error
-	if err := raw.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
+	if err := raw.Control(func(fd uintptr) { ferr = f(fd) }); err != nil {
 		return fmt.Errorf("sockopt: %w", err)
 	}
-	if ferr != nil {
+	if ferr != nil && !errors.Is(ferr, ErrUnsupported) {
 		return fmt.Errorf("sockopt: %w", ferr)
 	}
-	return nil
+	return ferr
 }

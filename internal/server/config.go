@@ -1,0 +1,134 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/probe"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// ErrUnsupportedOS is what Serve returns on an OS it cannot run on yet:
+// the server runs on Linux's epoll only, until the portable backend (a
+// goroutine per connection) is built.
+var ErrUnsupportedOS = errors.New("hbserver runs on Linux only for now: the portable backend is not built yet")
+
+// DefaultWriteTimeout bounds how long a frame may wait for a client that
+// does not read: past it the client is closed, so that it cannot hold a
+// buffer forever.
+const DefaultWriteTimeout = 10 * time.Second
+
+// Config configures Serve.
+type Config struct {
+	// Sleep is the delay before each PONG (the seed server's SLEEP
+	// argument). Zero answers at once; negative is invalid.
+	Sleep time.Duration
+	// Events receives the timeline. Nil discards it.
+	Events *event.Writer
+	// Probe is the server's own heartbeat towards each client. The zero
+	// value (Probes 0) turns it off, as in the seed C server.
+	Probe probe.Config
+	// KeepAlive and UserTimeout are the kernel's detectors, set on every
+	// accepted connection and read back. The zero values leave keep-alive
+	// off and no user timeout, the kernel's defaults.
+	KeepAlive   sockopt.KeepAliveConfig
+	UserTimeout time.Duration
+	// Quiet leaves out every per-frame event (PING received, PONG sent,
+	// data, the server heartbeat's PINGs and the client's PONGs, PINGs
+	// muted by --fault mute, the warning Notices of --min-ping-interval),
+	// which cost more than the frames themselves under load and which a
+	// client controls; connections, closes, notes and totals are still
+	// reported.
+	Quiet bool
+	// WriteTimeout is how long output may wait for a client that does not
+	// read (no byte of it taken) before the client is closed. Zero means
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// StatsEvery, when positive, emits a "stats" event this often: open
+	// connections, goroutines, open files and resident memory.
+	StatsEvery time.Duration
+	// MaxConns is how many connections the server may hold at once. Every
+	// connection that holds a descriptor counts, whatever its state, so
+	// that MaxConns bounds the descriptors too. A newcomer that finds the
+	// server full first ends the oldest connection on its way out (its
+	// peer has sent its FIN, or it was told why it ends), or else the
+	// oldest stalled one (4 PINGs wait and it sent more: no heartbeat does,
+	// and a client that has gone with its FIN behind unread PINGs looks
+	// just so), and takes its place, so clients that have gone never keep
+	// a new one out; only when there is none of either is the newcomer
+	// sent a closing Notice that says so and closed. Being on its way out
+	// itself, the refused newcomer makes the server hold at most
+	// MaxConns+1. Zero means no limit (hbserver's default is what the
+	// open-file limit allows).
+	MaxConns int
+	// FrameTimeout is how long a client may take to finish a frame it has
+	// started; past it the connection is closed, so that one byte at a time
+	// does not hold a connection. Zero means no limit.
+	FrameTimeout time.Duration
+	// MinPingInterval is the rate a client's PINGs must keep: one per
+	// MinPingInterval on average. Each PING moves the client's schedule on
+	// by one interval, from its arrival or from where the schedule stood,
+	// whichever is later. A PING before its place in the schedule is a
+	// strike, warned about with a Notice; its number is how many intervals
+	// (rounded up) the client is ahead. PingStrikes intervals ahead closes
+	// the connection. So a client may slip (a PING early now and then, even
+	// two in a row) and is never closed while it keeps to the rate, but any
+	// sustained rate above it is closed, sooner the faster it is; a pause
+	// earns no credit for a later burst. Zero turns the check off.
+	MinPingInterval time.Duration
+	// Fault makes every connection misbehave, FaultAfter after it was
+	// accepted, for demonstrations. The zero value (NoFault) behaves.
+	Fault      Fault
+	FaultAfter time.Duration
+}
+
+// Fault is a way for the server to fail on purpose.
+type Fault string
+
+// The faults. Each one shows a different detector at work.
+const (
+	NoFault Fault = ""
+	// Mute reads PINGs and never answers: alive for the kernel (it ACKs),
+	// dead for the heartbeat.
+	Mute Fault = "mute"
+	// Freeze stops reading and writing the connection, like a hung
+	// process: the kernel still ACKs until the receive buffer fills.
+	Freeze Fault = "freeze"
+	// ResetConn closes the connection with a RST (SO_LINGER 0).
+	ResetConn Fault = "reset"
+	// CloseConn closes the connection with a FIN.
+	CloseConn Fault = "close"
+)
+
+// Faults lists the valid faults, for flags and errors.
+var Faults = []Fault{Mute, Freeze, ResetConn, CloseConn}
+
+// Reason says why the server ended a connection.
+type Reason string
+
+// The reasons a connection ends.
+const (
+	PeerClosed    Reason = "peer closed"               // clean FIN between frames
+	MidFrame      Reason = "peer closed mid-frame"     // FIN inside a frame
+	Reset         Reason = "reset by peer"             // RST
+	WriteStalled  Reason = "peer does not read"        // a write waited WriteTimeout
+	IOError       Reason = "i/o error"                 // anything else
+	Shutdown      Reason = "server shutting down"      // SIGINT or SIGTERM
+	FaultReset    Reason = "fault reset"               // --fault reset: we sent a RST
+	OverLimit     Reason = "over the connection limit" // --max-conns reached
+	FrameTimeout  Reason = "frame timeout"             // a frame took longer than --frame-timeout
+	PingFlood     Reason = "ping flood"                // PINGs faster than --min-ping-interval
+	KernelDead    Reason = "dead by kernel"            // ETIMEDOUT: keep-alive, user timeout or retransmissions
+	HeartbeatDead Reason = "dead by heartbeat"         // the server's --probes went unanswered
+	FaultClose    Reason = "fault close"               // --fault close: we sent a FIN
+)
+
+// DefaultFrameTimeout is hbserver's --frame-timeout: ten seconds for 1028
+// bytes is generous for any client that is really sending.
+const DefaultFrameTimeout = 10 * time.Second
+
+// PingStrikes is how many intervals ahead of MinPingInterval's schedule a
+// client is closed at: a client that slips (a delayed timer, a retry) is
+// warned, not dropped.
+const PingStrikes = 3

@@ -1,0 +1,6 @@
+package servercmd
+
+import "errors"
+
+// mkfifo: Windows has no named pipes in its file system.
+func mkfifo(string) error { return errors.ErrUnsupported }
