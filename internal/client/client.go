@@ -12,13 +12,13 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"syscall"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -65,46 +65,34 @@ func (k KernelSettings) on() bool { return k.KeepAlive.Enable || k.UserTimeout >
 // cost nothing.
 const DefaultWatchEvery = 100 * time.Millisecond
 
-// Outcome says how a connection ended.
-type Outcome int
+// Outcome says how a connection ended: the load mode's words too.
+type Outcome = peer.End
 
+// The outcomes Run returns.
 const (
-	PeerClosed    Outcome = iota // the peer closed the connection (FIN)
-	Stopped                      // the context ended: --duration or a signal
-	HeartbeatDead                // the heartbeat declared the peer dead
-	Failed                       // an I/O error: reset, unreachable, or the like
-	KernelDead                   // the kernel gave up on the peer (ETIMEDOUT)
+	PeerClosed     = peer.PeerClosed     // the peer closed the connection (FIN)
+	MidFrame       = peer.MidFrame       // the peer closed in the middle of a frame: Err says how much came
+	ClosedByNotice = peer.ClosedByNotice // the server closed with a closing NOTICE: Err carries its reason
+	Stopped        = peer.Stopped        // the context ended: --duration or a signal
+	HeartbeatDead  = peer.HeartbeatDead  // the heartbeat declared the peer dead
+	Failed         = peer.Failed         // an I/O error: reset, unreachable, or the like
+	KernelDead     = peer.KernelDead     // the kernel gave up on the peer (ETIMEDOUT)
 )
-
-func (o Outcome) String() string {
-	switch o {
-	case PeerClosed:
-		return "peer closed"
-	case Stopped:
-		return "stopped"
-	case HeartbeatDead:
-		return "dead"
-	case Failed:
-		return "failed"
-	case KernelDead:
-		return "dead (kernel)"
-	}
-	return fmt.Sprintf("outcome %d", int(o))
-}
 
 // Result is what Run returns.
 type Result struct {
 	Outcome Outcome
-	// Err is the I/O error when Outcome is Failed.
+	// Err is the I/O error when Outcome is Failed, and what the server
+	// said when it is MidFrame or ClosedByNotice.
 	Err error
 	// Observed and Predicted are, when Outcome is HeartbeatDead or KernelDead, the
 	// silence at the verdict and the silence the settings imply, both
 	// measured from the last sign of life (HeartbeatDead) or the last frame received
 	// (KernelDead).
 	Observed, Predicted time.Duration
-	// Cause names the mechanism that fired: "heartbeat", "keepalive",
-	// "user-timeout" or "retransmit" (the kernel's tcp_retries2 rule).
-	Cause string
+	// Cause names the mechanism that fired when Outcome is HeartbeatDead
+	// or KernelDead.
+	Cause peer.Cause
 }
 
 // Run drives conn until the peer closes it, the heartbeat declares it dead,
@@ -203,23 +191,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func fail(ev *event.Writer, t time.Duration, err error) Result {
+// fail reports err, which ends the run as end.
+func fail(ev *event.Writer, t time.Duration, end Outcome, err error) Result {
 	what := err.Error()
 	if errors.Is(err, syscall.ECONNRESET) {
 		what = "connection reset by peer"
 	}
 	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
-	return Result{Outcome: Failed, Err: err}
+	return Result{Outcome: end, Err: err}
 }
 
-// fmtDur prints a setting as the user would type it: 10s, 300ms, 1m30s.
-func fmtDur(d time.Duration) string { return d.String() }
-
-// fmtRTT prints a measured time to the microsecond below a second and to
-// the millisecond above.
-func fmtRTT(d time.Duration) string {
-	if d >= time.Second {
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}
+func fmtDur(d time.Duration) string { return peer.FmtDur(d) }

@@ -184,8 +184,8 @@ func TestPeerCloses(t *testing.T) {
 		want    string
 	}{
 		{"clean", 0, PeerClosed, "closed", "reason", "peer closed"},
-		{"mid-frame", 500, Failed, "error", "error", "closed by the server in the middle of a frame: 500 of 1028 bytes"},
-		{"a frame and a half", msg.FrameSize + 600, Failed, "error", "error", "closed by the server in the middle of a frame: 600 of 1028 bytes"},
+		{"mid-frame", 500, MidFrame, "error", "error", "closed by the server in the middle of a frame: 500 of 1028 bytes"},
+		{"a frame and a half", msg.FrameSize + 600, MidFrame, "error", "error", "closed by the server in the middle of a frame: 600 of 1028 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestPeerCloses(t *testing.T) {
 				if res.Outcome != tc.outcome || l[tc.field] != tc.want || l["t"] != 2.0 {
 					t.Fatalf("result %+v, %s event %v", res, tc.event, l)
 				}
-				if tc.outcome == Failed && (res.Err == nil || res.Err.Error() != tc.want || !errors.Is(res.Err, ErrMidFrame)) {
+				if tc.outcome == MidFrame && (res.Err == nil || res.Err.Error() != tc.want || !errors.Is(res.Err, ErrMidFrame)) {
 					t.Fatalf("error %v, want %q", res.Err, tc.want)
 				}
 			})
@@ -273,7 +273,7 @@ func TestServerNotices(t *testing.T) {
 		var out bytes.Buffer
 		res := Run(context.Background(), c, Options{Probe: probe.DefaultConfig(), Events: event.NewWriter(&out, true)})
 		lines := parse(t, &out)
-		if res.Outcome != Failed || res.Err == nil || res.Err.Error() != "closed by the server: ping flood: allowed one per 100ms" {
+		if res.Outcome != ClosedByNotice || res.Err == nil || res.Err.Error() != "closed by the server: ping flood: allowed one per 100ms" {
 			t.Fatalf("result %+v", res)
 		}
 		if n := find(lines, "note"); n["text"] != "slow down" || n["t"] != 0.0 {
@@ -322,24 +322,4 @@ func TestBadServer(t *testing.T) {
 			t.Fatalf("%d data frames reported, want 4 (3 garbage, 1 unknown)", n)
 		}
 	})
-}
-
-// A late PONG whose RTT is under the interval says why it was late: its
-// PING left after it was due (the old line read "RTT 228µs, over the 1ms
-// interval").
-func TestLateWhy(t *testing.T) {
-	cfg := probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 3}
-	for _, tc := range []struct {
-		a    probe.Answer
-		want string
-	}{
-		{probe.Answer{Seq: 34, Late: true, RTT: 228 * time.Microsecond, SentLate: 800 * time.Microsecond},
-			"after its deadline: the PING left 800µs after it was due (1ms interval)"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 1ms interval"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
-	} {
-		if got := lateWhy(tc.a, cfg); got != tc.want {
-			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
-		}
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -46,16 +47,16 @@ func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, n
 // that the difference can be read off.
 func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSettings, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time, unreachable bool) Result {
 	observed := at.Sub(lastFrame)
-	cause, pred := "retransmit", time.Duration(0)
+	cause, pred := peer.CauseRetransmit, time.Duration(0)
 	unacked := info.Unacked > 0 || info.Retransmits > 0
 	switch {
 	case k.UserTimeout > 0 && (unacked || !k.KeepAlive.Enable):
-		cause, pred = "user-timeout", k.UserTimeout
+		cause, pred = peer.CauseUserTimeout, k.UserTimeout
 		if !firstWrite.IsZero() {
 			pred += firstWrite.Sub(lastFrame)
 		}
 	case k.KeepAlive.Enable && !unacked:
-		cause, pred = "keepalive", k.KeepAlive.DeadAfterWith(k.UserTimeout)
+		cause, pred = peer.CauseKeepAlive, k.KeepAlive.DeadAfterWith(k.UserTimeout)
 	}
 	why := "connection timed out"
 	if unreachable {
@@ -75,7 +76,7 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	if info.HasProbes {
 		text += fmt.Sprintf(", last data received %s before", info.LastDataRecv)
 	}
-	fields := []event.Field{event.F("cause", cause), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
+	fields := []event.Field{event.F("cause", string(cause)), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
 		event.F("unreachable", unreachable)}
 	if !firstRetrans.IsZero() {
 		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())

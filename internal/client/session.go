@@ -11,6 +11,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -32,9 +33,9 @@ type session struct {
 	ev     *event.Writer
 	cfg    probe.Config
 	kernel KernelSettings
-	// interpreter holds the heartbeat's machine and decides what each
-	// frame means.
-	interpreter
+	// in holds the heartbeat's machine and decides what each frame means.
+	in    peer.Interpreter
+	m     *probe.Machine // in.M
 	out   *sender
 	timer timer
 
@@ -73,10 +74,11 @@ func newSession(conn net.Conn, opts Options) *session {
 	}
 	start := time.Now()
 	s := &session{ev: ev, cfg: opts.Probe, kernel: opts.Kernel,
-		interpreter: interpreter{m: probe.New(opts.Probe, start)},
-		start:       start, last: start, lastFrame: start}
+		in:    peer.Interpreter{M: probe.New(opts.Probe, start)},
+		start: start, last: start, lastFrame: start}
+	s.m = s.in.M
 	s.probeFrame.f.SetType(msg.Ping)
-	connected(conn, opts).emit(ev, 0)
+	connected(conn, opts).Emit(ev, 0)
 	for _, w := range opts.Warnings {
 		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
 	}
@@ -84,7 +86,7 @@ func newSession(conn net.Conn, opts Options) *session {
 }
 
 // connected is the first event: the addresses and the heartbeat's settings.
-func connected(conn net.Conn, opts Options) entry {
+func connected(conn net.Conn, opts Options) peer.Event {
 	cfg := opts.Probe
 	fields := []event.Field{
 		event.F("local", conn.LocalAddr().String()),
@@ -109,7 +111,7 @@ func connected(conn net.Conn, opts Options) entry {
 	if opts.ConnectedText != "" {
 		text += "; " + opts.ConnectedText
 	}
-	return entry{event.Connected, text, append(fields, opts.ConnectedFields...)}
+	return peer.Event{Name: event.Connected, Text: text, Fields: append(fields, opts.ConnectedFields...)}
 }
 
 // readFrames reads whole frames from conn and hands each to frames, until
@@ -175,21 +177,27 @@ func (s *session) handle(r received) (Result, bool) {
 			s.ev.Emit(s.clock(r.at), event.Closed, "closed by peer", event.F("reason", "peer closed"))
 			return Result{Outcome: PeerClosed}, true
 		}
+		if errors.Is(r.err, ErrMidFrame) {
+			return fail(s.ev, s.clock(r.at), MidFrame, r.err), true
+		}
 		return s.failed(r.at, r.err), true
 	}
 	s.lastFrame, s.firstWrite, s.firstRetrans = r.at, time.Time{}, time.Time{}
 	t := s.clock(r.at)
-	mn := s.interpreter.frame(&r.f, r.at)
-	if mn.rearm {
+	mn := s.in.Frame(&r.f, r.at)
+	if mn.Rearm {
 		s.rearm()
 	}
-	for _, l := range mn.events {
-		l.emit(s.ev, t)
+	for _, e := range mn.Events(s.cfg) {
+		e.Emit(s.ev, t)
 	}
-	if mn.answer {
-		serverPing(mn.seq, s.out.trySend(outFrame{f: r.f})).emit(s.ev, t)
+	if mn.Reply {
+		peer.ServerPing(mn.Seq, s.out.trySend(outFrame{f: r.f})).Emit(s.ev, t)
 	}
-	return mn.result, mn.end
+	if mn.Ends {
+		return Result{Outcome: mn.End, Err: fmt.Errorf("closed by the server: %s", mn.Text)}, true
+	}
+	return Result{}, false
 }
 
 // due runs the heartbeat's steps due at now: missed probes, PINGs, the
@@ -228,9 +236,9 @@ func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
 	s.ev.Emit(t, event.Dead,
 		fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
 			plural.Count(s.cfg.Probes, "probe"), silence.Seconds(), pred.Seconds(), float64(silence-pred)/1e6),
-		event.F("cause", "heartbeat"), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
+		event.F("cause", string(peer.CauseHeartbeat)), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
 		event.Secs("last_life_s", s.m.LastLife().Sub(s.start)))
-	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: "heartbeat"}
+	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: peer.CauseHeartbeat}
 }
 
 // sent handles the writer's report on one frame. A write error ends the
@@ -280,5 +288,5 @@ func (s *session) failed(at time.Time, err error) Result {
 	if errors.Is(err, syscall.ETIMEDOUT) || unreachable {
 		return kernelVerdict(s.ev, s.clock(at), at, s.kernel, s.info, s.lastFrame, s.firstWrite, s.firstRetrans, unreachable)
 	}
-	return fail(s.ev, s.clock(at), err)
+	return fail(s.ev, s.clock(at), Failed, err)
 }

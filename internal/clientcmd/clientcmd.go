@@ -205,7 +205,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
 	case client.KernelDead:
 		return fmt.Errorf("%w (%s) after %.3fs", cli.ErrKernelDead, res.Cause, res.Observed.Seconds())
-	case client.Failed:
+	case client.Failed, client.MidFrame, client.ClosedByNotice:
 		return fmt.Errorf("connection to %s: %w", addr, cli.OpCause(res.Err))
 	}
 	return nil

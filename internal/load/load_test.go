@@ -49,9 +49,9 @@ func noLeaks(t *testing.T) {
 	})
 }
 
-// peer listens on loopback and runs handle on every connection, each in its
+// fakePeer listens on loopback and runs handle on every connection, each in its
 // own goroutine; everything is closed when the test ends.
-func peer(t *testing.T, handle func(c net.Conn)) string {
+func fakePeer(t *testing.T, handle func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,7 +117,7 @@ func run(t *testing.T, addr string, conns int, cfg probe.Config, d time.Duration
 // PINGs sent and their round trips measured.
 func TestAllAlive(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, echo)
+	addr := fakePeer(t, echo)
 	cfg := probe.Config{Idle: 20 * time.Millisecond, Interval: 200 * time.Millisecond, Probes: 3}
 	sum, err, _ := run(t, addr, 200, cfg, 600*time.Millisecond)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestAllAlive(t *testing.T) {
 // not at its duration.
 func TestFrozenServerAllDead(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, hold)
+	addr := fakePeer(t, hold)
 	cfg := probe.Config{Idle: 50 * time.Millisecond, Interval: 30 * time.Millisecond, Probes: 2}
 	sum, err, took := run(t, addr, 300, cfg, 10*time.Second)
 	if err != nil {
@@ -168,13 +168,13 @@ func TestFrozenServerAllDead(t *testing.T) {
 func TestClosedAndReset(t *testing.T) {
 	noLeaks(t)
 	cfg := probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}
-	closer := peer(t, func(c net.Conn) { c.Close() })
+	closer := fakePeer(t, func(c net.Conn) { c.Close() })
 	sum, err, _ := run(t, closer, 50, cfg, 5*time.Second)
 	checkCounts(t, sum)
 	if err != nil || sum.Closed != 50 || sum.Alive != 0 || sum.Failed != 0 {
 		t.Fatalf("closing server: %+v %v", sum, err)
 	}
-	resetter := peer(t, func(c net.Conn) {
+	resetter := fakePeer(t, func(c net.Conn) {
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()
 	})
@@ -190,7 +190,7 @@ func TestClosedAndReset(t *testing.T) {
 func TestServerPingAndNotice(t *testing.T) {
 	noLeaks(t)
 	echoed := make(chan bool, 1)
-	addr := peer(t, func(c net.Conn) {
+	addr := fakePeer(t, func(c net.Conn) {
 		var f msg.Frame
 		f.SetType(msg.Ping)
 		msg.Stamp{Seq: 7, Sent: time.Now()}.Put(&f)

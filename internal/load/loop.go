@@ -13,6 +13,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -53,10 +54,10 @@ type loop struct {
 type conn struct {
 	slot      deadline.Slot
 	fd        int
-	up        bool      // the handshake is done
-	ended     bool      // given up on; closed at the end of the pass
-	connectBy time.Time // while !up: when the handshake must be done
-	m         *probe.Machine
+	up        bool             // the handshake is done
+	ended     bool             // given up on; closed at the end of the pass
+	connectBy time.Time        // while !up: when the handshake must be done
+	core      peer.Interpreter // its heartbeat (core.M) and what each frame means
 	interest  uint32
 
 	in  msg.Partial // a frame's first bytes, until the rest arrives
@@ -186,7 +187,7 @@ func (l *loop) connectFailed(c *conn, err error) { l.fail(c, fmt.Errorf("connect
 func (l *loop) connected(c *conn, now time.Time) {
 	c.up = true
 	c.connectBy = time.Time{}
-	c.m = probe.New(l.cfg.Probe, now)
+	c.core = peer.Interpreter{M: probe.New(l.cfg.Probe, now)}
 	l.tally.up.Add(1)
 	l.tally.alive.Add(1)
 	l.watch(c, poll.In)
@@ -219,7 +220,7 @@ func (l *loop) schedule(c *conn) {
 	case !c.up:
 		at = c.connectBy
 	default:
-		at = c.m.Deadline()
+		at = c.core.M.Deadline()
 	}
 	l.due.Set(c, at)
 }
@@ -271,8 +272,11 @@ func (l *loop) read(c *conn) {
 		l.fail(c, err)
 		return
 	case n == 0:
-		l.tally.closedBy(had > 0, nil)
-		l.end(c)
+		end := peer.PeerClosed
+		if had > 0 {
+			end = peer.MidFrame
+		}
+		l.ended(c, end, "")
 		return
 	}
 	data := buf[:had+n]
@@ -285,39 +289,16 @@ func (l *loop) read(c *conn) {
 	}
 }
 
-// frame handles one whole frame received at at. As in the single
-// connection mode, every frame is a sign of life, a PONG only if in time.
+// frame handles one whole frame received at at: what it means is the
+// client's meaning (peer.Interpreter), counted.
 func (l *loop) frame(c *conn, f *msg.Frame, at time.Time) {
-	typ, _ := f.Type()
-	switch typ {
-	case msg.Pong:
-		a := c.m.Pong(at)
-		if a.Late || a.Seq == 0 {
-			l.tally.late.Add(1)
-		} else {
-			l.tally.pongs.Add(1)
-			l.tally.rtt(a.RTT)
-		}
-	case msg.Ping:
-		// The server's own heartbeat: answer at once, echoing.
-		c.m.Frame(at)
-		f.SetType(msg.Pong)
+	mn := c.core.Frame(f, at)
+	l.tally.frame(mn)
+	switch {
+	case mn.Ends:
+		l.ended(c, mn.End, mn.Text)
+	case mn.Reply:
 		l.send(c, f[:])
-	case msg.Notice:
-		// A closing NOTICE is the server's close, with its reason; a
-		// warning, like any frame but a PONG, is a sign of life.
-		sev, reason := msg.ReadNotice(f)
-		if sev == msg.Closing {
-			l.tally.closedBy(false, &reason)
-			l.end(c)
-			return
-		}
-		if sev == msg.Warning {
-			l.tally.warnings.Add(1)
-		}
-		c.m.Frame(at)
-	default:
-		c.m.Frame(at)
 	}
 }
 
@@ -378,16 +359,15 @@ func (l *loop) expire() {
 
 // tick does what c's heartbeat asks for at now: PINGs or the verdict.
 func (l *loop) tick(c *conn, now time.Time) {
-	for st := c.m.Tick(now); st.Action != probe.Wait; st = c.m.Tick(now) {
+	for st := c.core.M.Tick(now); st.Action != probe.Wait; st = c.core.M.Tick(now) {
 		if st.Action == probe.Dead {
+			end := peer.HeartbeatDead
 			if neverAccepted(c.fd) {
-				l.tally.neverAccepted.Add(1)
+				end = peer.NeverAccepted
 			} else {
 				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
-				l.tally.dead.Add(1)
 			}
-			l.tally.alive.Add(-1)
-			l.end(c)
+			l.ended(c, end, "")
 			return
 		}
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&l.ping)
@@ -423,11 +403,18 @@ func (l *loop) fail(c *conn, err error) {
 	if c.ended {
 		return
 	}
-	if c.up {
-		l.tally.failed.Add(1)
-		l.tally.alive.Add(-1)
-	} else {
+	if !c.up {
 		l.tally.connectError(err)
+		l.end(c)
+		return
+	}
+	l.ended(c, peer.Failed, "")
+}
+
+// ended counts how c, which was up, ended, and takes it out of the loop.
+func (l *loop) ended(c *conn, end peer.End, reason string) {
+	if !c.ended {
+		l.tally.ended(end, reason)
 	}
 	l.end(c)
 }

@@ -82,7 +82,7 @@ func TestServerFullNotice(t *testing.T) {
 	noLeaks(t)
 	const reason = "server full\n   9.999  DEAD"
 	var accepted atomic.Int32
-	addr := peer(t, func(c net.Conn) {
+	addr := fakePeer(t, func(c net.Conn) {
 		if accepted.Add(1) <= 5 {
 			echo(c)
 			return
@@ -116,7 +116,7 @@ func TestServerFullNotice(t *testing.T) {
 // said to be mid-frame.
 func TestClosedMidFrame(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, func(c net.Conn) {
+	addr := fakePeer(t, func(c net.Conn) {
 		c.Write(make([]byte, 100))
 		c.Close()
 	})
@@ -134,7 +134,7 @@ func TestClosedMidFrame(t *testing.T) {
 // heartbeat's idle time: each is a sign of life and none is a PONG.
 func TestWarningIsLifeNotPong(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, func(c net.Conn) {
+	addr := fakePeer(t, func(c net.Conn) {
 		go io.Copy(io.Discard, c)
 		var f msg.Frame
 		msg.PutNotice(&f, msg.Warning, "slow down")
@@ -214,7 +214,7 @@ func TestNeverAccepted(t *testing.T) {
 // tenth.
 func TestNoFigureIsNull(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, hold)
+	addr := fakePeer(t, hold)
 	// The heartbeat is slower than the run: no PONG, no verdict.
 	pc := probe.Config{Idle: 10 * time.Second, Interval: time.Second, Probes: 3}
 	cfg := Config{Addr: addr, Conns: 3, Rate: math.NaN(), Probe: pc, Every: 50 * time.Millisecond}
@@ -251,7 +251,7 @@ func TestNoFigureIsNull(t *testing.T) {
 // predicted_s is null, not 0.
 func TestHeartbeatOff(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, hold)
+	addr := fakePeer(t, hold)
 	cfg := Config{Addr: addr, Conns: 2, Probe: probe.Config{Probes: 0}}
 	sum, out := runOut(t, cfg, 100*time.Millisecond, true)
 	if sum.Alive != 2 || sum.Pings != 0 {
@@ -269,7 +269,7 @@ func TestHeartbeatOff(t *testing.T) {
 // pending, so that the summary's counts add up to the connections asked for.
 func TestPending(t *testing.T) {
 	noLeaks(t)
-	addr := peer(t, echo)
+	addr := fakePeer(t, echo)
 	cfg := Config{Addr: addr, Conns: 100, Rate: 20, Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 3}}
 	sum, out := runOut(t, cfg, 200*time.Millisecond, false)
 	// 20 a second for 0.2 s: 4 or 5 opened, the rest pending.
@@ -306,7 +306,7 @@ func TestPerSecond(t *testing.T) {
 func TestUnsolicitedPongsCounted(t *testing.T) {
 	noLeaks(t)
 	const conns, pongs = 3, 100
-	addr := peer(t, func(c net.Conn) {
+	addr := fakePeer(t, func(c net.Conn) {
 		var f msg.Frame
 		f.SetType(msg.Pong)
 		for i := 0; i < pongs; i++ {

@@ -1,6 +1,8 @@
 package load
 
 import (
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/peer"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,22 +45,46 @@ func (t *tally) connectError(err error) {
 	t.mu.Unlock()
 }
 
-// closedBy counts a connection the server closed: mid-frame when part of a
-// frame had arrived, and with the reason of its closing NOTICE when reason
-// is not nil.
-func (t *tally) closedBy(midFrame bool, reason *string) {
-	t.closed.Add(1)
+// ended counts a connection that was up and has ended as end; reason is a
+// closing NOTICE's. Each ending has one count: the server closed it
+// (between frames, mid-frame or with a NOTICE), the heartbeat found it dead
+// or never accepted, or an I/O error ended it.
+func (t *tally) ended(end peer.End, reason string) {
 	t.alive.Add(-1)
-	if midFrame {
-		t.closedMidFrame.Add(1)
+	switch end {
+	case peer.PeerClosed, peer.MidFrame, peer.ClosedByNotice:
+		t.closed.Add(1)
+	case peer.HeartbeatDead:
+		t.dead.Add(1)
+	case peer.NeverAccepted:
+		t.neverAccepted.Add(1)
+	default: // Failed; the kernel's verdicts are errors here too
+		t.failed.Add(1)
 	}
-	if reason != nil {
+	switch end {
+	case peer.MidFrame:
+		t.closedMidFrame.Add(1)
+	case peer.ClosedByNotice:
 		t.closedNotices.Add(1)
 		t.mu.Lock()
 		if t.firstCloseReason == "" {
-			t.firstCloseReason = *reason
+			t.firstCloseReason = reason
 		}
 		t.mu.Unlock()
+	}
+}
+
+// frame counts what one received frame meant: a PONG in time, with its
+// RTT, a late or unsolicited PONG, or a warning NOTICE.
+func (t *tally) frame(mn peer.Meaning) {
+	switch {
+	case mn.InTime():
+		t.pongs.Add(1)
+		t.rtt(mn.Answer.RTT)
+	case mn.Type == msg.Pong:
+		t.late.Add(1)
+	case mn.Warning():
+		t.warnings.Add(1)
 	}
 }
 

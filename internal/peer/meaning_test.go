@@ -1,4 +1,4 @@
-package client
+package peer
 
 import (
 	"reflect"
@@ -17,10 +17,10 @@ func after(d time.Duration) time.Time { return t0.Add(d) }
 
 // probing returns an interpreter whose machine, started at t0 with the
 // default settings, sent PING #1 at 10s.
-func probing(t *testing.T, cfg probe.Config) *interpreter {
+func probing(t *testing.T, cfg probe.Config) *Interpreter {
 	t.Helper()
-	in := &interpreter{m: probe.New(cfg, t0)}
-	if st := in.m.Tick(after(10 * time.Second)); st.Action != probe.Ping || st.Seq != 1 {
+	in := &Interpreter{M: probe.New(cfg, t0)}
+	if st := in.M.Tick(after(10 * time.Second)); st.Action != probe.Ping || st.Seq != 1 {
 		t.Fatalf("tick at 10s: %+v, want PING #1", st)
 	}
 	return in
@@ -42,18 +42,23 @@ func frameOf(typ msg.Type) *msg.Frame {
 }
 
 // want is an expected event: its name, text and fields.
-func want(name, text string, fields ...event.Field) entry { return entry{name, text, fields} }
+func want(name, text string, fields ...event.Field) Event { return Event{name, text, fields} }
 
-func check(t *testing.T, got meaning, events []entry, rearm bool) {
+func check(t *testing.T, in *Interpreter, got Meaning, events []Event, rearm bool) {
 	t.Helper()
-	if got.rearm != rearm {
-		t.Errorf("rearm %v, want %v", got.rearm, rearm)
+	if got.Rearm != rearm {
+		t.Errorf("rearm %v, want %v", got.Rearm, rearm)
 	}
-	if len(got.events) != len(events) {
-		t.Fatalf("events %+v, want %+v", got.events, events)
+	checkEvents(t, got.Events(in.M.Config()), events)
+}
+
+func checkEvents(t *testing.T, got, events []Event) {
+	t.Helper()
+	if len(got) != len(events) {
+		t.Fatalf("events %+v, want %+v", got, events)
 	}
 	for i, e := range events {
-		if g := got.events[i]; g.name != e.name || g.text != e.text || !reflect.DeepEqual(g.fields, e.fields) {
+		if g := got[i]; g.Name != e.Name || g.Text != e.Text || !reflect.DeepEqual(g.Fields, e.Fields) {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, g, e)
 		}
 	}
@@ -64,37 +69,40 @@ func check(t *testing.T, got meaning, events []entry, rearm bool) {
 func TestPongInTimeOrLate(t *testing.T) {
 	cfg := probe.DefaultConfig()
 	in := probing(t, cfg)
-	mn := in.frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
-	check(t, mn, []entry{want(event.Pong, "PONG #1, RTT 3s",
+	mn := in.Frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
+	check(t, in, mn, []Event{want(event.Pong, "PONG #1, RTT 3s",
 		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second-time.Nanosecond), event.F("echo_seq", uint64(1)))}, true)
+	if !mn.InTime() {
+		t.Fatal("a PONG 1ns before its deadline is not in time")
+	}
 
 	in = probing(t, cfg)
-	mn = in.frame(pong(true, 1), after(13*time.Second))
-	check(t, mn, []entry{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
+	mn = in.Frame(pong(true, 1), after(13*time.Second))
+	check(t, in, mn, []Event{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
 		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second), event.F("echo_seq", uint64(1)), event.F("alive", false))}, false)
-	if mn.end || mn.answer {
+	if mn.Ends || mn.Reply || mn.InTime() {
 		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
 	}
 
 	cfg.AcceptLate = true
 	in = probing(t, cfg)
-	mn = in.frame(pong(true, 2), after(15*time.Second))
-	check(t, mn, []entry{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
+	mn = in.Frame(pong(true, 2), after(15*time.Second))
+	check(t, in, mn, []Event{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
 		event.F("seq", uint64(1)), event.Secs("rtt_s", 5*time.Second), event.F("echo_seq", uint64(2)), event.F("alive", true))}, true)
 }
 
 // A PONG before any PING answers nothing and is no life under the strict
 // rule; with the heartbeat off it says nothing about life.
 func TestUnsolicitedPong(t *testing.T) {
-	in := &interpreter{m: probe.New(probe.DefaultConfig(), t0)}
-	check(t, in.frame(pong(false, 0), after(time.Second)), []entry{want(event.LatePong, "PONG received that answers no PING; does not count as life",
+	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []Event{want(event.LatePong, "PONG received that answers no PING; does not count as life",
 		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
-	if !in.m.Deadline().Equal(after(10 * time.Second)) {
-		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.m.Deadline())
+	if !in.M.Deadline().Equal(after(10 * time.Second)) {
+		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.M.Deadline())
 	}
 
-	in = &interpreter{m: probe.New(probe.Config{}, t0)}
-	check(t, in.frame(pong(false, 0), after(time.Second)), []entry{want(event.LatePong, "PONG received that answers no PING",
+	in = &Interpreter{M: probe.New(probe.Config{}, t0)}
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []Event{want(event.LatePong, "PONG received that answers no PING",
 		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
 }
 
@@ -111,25 +119,25 @@ func TestSeedPongNotesOnce(t *testing.T) {
 		event.F("note", "host_order_pong"))
 	noEcho := want(event.Note, "peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
 		event.F("note", "no_echo"))
-	check(t, in.frame(seed(), after(11*time.Second)), []entry{hostOrder, noEcho,
+	check(t, in, in.Frame(seed(), after(11*time.Second)), []Event{hostOrder, noEcho,
 		want(event.Pong, "PONG #1, RTT 1s", event.F("seq", uint64(1)), event.Secs("rtt_s", time.Second))}, true)
 
-	if st := in.m.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
+	if st := in.M.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
 		t.Fatalf("tick at 21s: %+v, want PING #2", st)
 	}
-	check(t, in.frame(seed(), after(21*time.Second+time.Millisecond)), []entry{
+	check(t, in, in.Frame(seed(), after(21*time.Second+time.Millisecond)), []Event{
 		want(event.Pong, "PONG #2, RTT 1ms", event.F("seq", uint64(2)), event.Secs("rtt_s", time.Millisecond))}, true)
 }
 
 // A server's PING is life and is to be answered with its own data as a
-// PONG; whether it could be is said by serverPing.
+// PONG; whether it could be is said by ServerPing.
 func TestServerPing(t *testing.T) {
-	in := &interpreter{m: probe.New(probe.DefaultConfig(), t0)}
+	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
 	f := frameOf(msg.Ping)
 	msg.Stamp{Seq: 7, Sent: t0}.Put(f)
-	mn := in.frame(f, after(4*time.Second))
-	check(t, mn, nil, true)
-	if !mn.answer || mn.seq != 7 || mn.end {
+	mn := in.Frame(f, after(4*time.Second))
+	check(t, in, mn, nil, true)
+	if !mn.Reply || mn.Seq != 7 || mn.Ends {
 		t.Fatalf("meaning %+v, want PING #7 to answer", mn)
 	}
 	if typ, _ := f.Type(); typ != msg.Pong {
@@ -138,43 +146,43 @@ func TestServerPing(t *testing.T) {
 	if s, ok := msg.ReadStamp(f); !ok || s.Seq != 7 {
 		t.Fatalf("answer's stamp %+v, %v: want PING #7's echoed", s, ok)
 	}
-	if !in.m.Deadline().Equal(after(14 * time.Second)) {
-		t.Fatalf("deadline %v, want idle restarted to 14s", in.m.Deadline())
+	if !in.M.Deadline().Equal(after(14 * time.Second)) {
+		t.Fatalf("deadline %v, want idle restarted to 14s", in.M.Deadline())
 	}
 
-	if mn := in.frame(frameOf(msg.Ping), after(5*time.Second)); !mn.answer || mn.seq != 0 {
+	if mn := in.Frame(frameOf(msg.Ping), after(5*time.Second)); !mn.Reply || mn.Seq != 0 {
 		t.Fatalf("unstamped PING: %+v, want an answer, seq 0", mn)
 	}
 
 	for _, tc := range []struct {
 		answered bool
-		want     entry
+		want     Event
 	}{
 		{true, want(event.Data, "PING #7 from the server, answered",
 			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", true))},
 		{false, want(event.Data, "PING #7 from the server, not answered: the server has stopped reading and the send buffer is full",
 			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", false))},
 	} {
-		check(t, meaning{events: []entry{serverPing(7, tc.answered)}}, []entry{tc.want}, false)
+		checkEvents(t, []Event{ServerPing(7, tc.answered)}, []Event{tc.want})
 	}
 }
 
 // A warning NOTICE is a note and the run goes on; a closing one ends it as
-// a failure carrying the server's reason. Both are life.
+// ClosedByNotice, with the server's reason. Both are life.
 func TestNotices(t *testing.T) {
 	in := probing(t, probe.DefaultConfig())
 	f := frameOf(msg.Notice)
 	msg.PutNotice(f, msg.Warning, "slow down")
-	mn := in.frame(f, after(11*time.Second))
-	check(t, mn, []entry{want(event.Note, "the server warns: slow down", event.F("note", "server_warning"), event.F("text", "slow down"))}, true)
-	if mn.end || in.m.Probing() {
-		t.Fatalf("after a warning: %+v, probing %v; want the run on, idle", mn, in.m.Probing())
+	mn := in.Frame(f, after(11*time.Second))
+	check(t, in, mn, []Event{want(event.Note, "the server warns: slow down", event.F("note", "server_warning"), event.F("text", "slow down"))}, true)
+	if mn.Ends || mn.Text != "slow down" || !mn.Warning() || in.M.Probing() {
+		t.Fatalf("after a warning: %+v, probing %v; want the run on, idle", mn, in.M.Probing())
 	}
 
 	msg.PutNotice(f, msg.Closing, "bye")
-	mn = in.frame(f, after(12*time.Second))
-	check(t, mn, []entry{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
-	if !mn.end || mn.result.Outcome != Failed || mn.result.Err == nil || mn.result.Err.Error() != "closed by the server: bye" {
+	mn = in.Frame(f, after(12*time.Second))
+	check(t, in, mn, []Event{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
+	if !mn.Ends || mn.End != ClosedByNotice || mn.Text != "bye" || mn.Warning() {
 		t.Fatalf("after a closing notice: %+v", mn)
 	}
 }
@@ -189,10 +197,30 @@ func TestDataFrames(t *testing.T) {
 		{77, "type 77 frame received, ignored"},
 	} {
 		in := probing(t, probe.DefaultConfig())
-		check(t, in.frame(frameOf(tc.typ), after(12*time.Second)), []entry{want(event.Data, tc.text,
+		check(t, in, in.Frame(frameOf(tc.typ), after(12*time.Second)), []Event{want(event.Data, tc.text,
 			event.F("type", uint32(tc.typ)), event.F("name", tc.typ.String()))}, true)
-		if in.m.Probing() || !in.m.Deadline().Equal(after(22*time.Second)) {
-			t.Fatalf("%v: probing %v, deadline %v; want idle to 22s", tc.typ, in.m.Probing(), in.m.Deadline())
+		if in.M.Probing() || !in.M.Deadline().Equal(after(22*time.Second)) {
+			t.Fatalf("%v: probing %v, deadline %v; want idle to 22s", tc.typ, in.M.Probing(), in.M.Deadline())
+		}
+	}
+}
+
+// A late PONG whose RTT is under the interval says why it was late: its
+// PING left after it was due (the old line read "RTT 228µs, over the 1ms
+// interval").
+func TestLateWhy(t *testing.T) {
+	cfg := probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 3}
+	for _, tc := range []struct {
+		a    probe.Answer
+		want string
+	}{
+		{probe.Answer{Seq: 34, Late: true, RTT: 228 * time.Microsecond, SentLate: 800 * time.Microsecond},
+			"after its deadline: the PING left 800µs after it was due (1ms interval)"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 1ms interval"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
+	} {
+		if got := lateWhy(tc.a, cfg); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
 		}
 	}
 }
