@@ -257,8 +257,6 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) e
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, events)
 	switch {
-	case errors.Is(err, load.ErrUnsupportedOS):
-		return &cli.UsageError{Err: err} // one line, exit 2
 	case err != nil:
 		return err
 	case sum.Dead > 0:

@@ -1,16 +1,10 @@
 package load
 
 import (
-	"errors"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
-
-// ErrUnsupportedOS is what Run returns on an OS it cannot run on yet: the
-// load mode runs on Linux's epoll only, until the portable backend (a
-// goroutine per connection) is built.
-var ErrUnsupportedOS = errors.New("the load mode runs on Linux only for now: the portable backend is not built yet")
 
 // Config is a load run's settings.
 type Config struct {

@@ -1,5 +1,3 @@
-//go:build linux
-
 // Package load is hbclient's load mode: many connections to one server, each
 // running the heartbeat, paced as they open, with one status line a second
 // and a summary at the end.
@@ -20,9 +18,7 @@ import (
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/plural"
-	"github.com/heartbeat/heartbeat/internal/poll"
 )
 
 // maxTotalSamples bounds the RTT samples kept for the summary's percentiles.
@@ -30,25 +26,21 @@ const maxTotalSamples = 1 << 22
 
 // Run opens the connections and drives them until ctx ends, printing status
 // lines and the summary to ev. The connections are driven by one event loop
-// (see loop); this goroutine only prints. The error is one that stops the
-// whole run: an address that does not resolve, or the loop's own failure.
+// on Linux (loop.go), by a goroutine per connection elsewhere or with the
+// build tag portable (portable.go); this goroutine only prints. The error is
+// one that stops the whole run: an address that does not resolve, or the
+// loop's own failure.
 func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 	every := cfg.Every
 	if every <= 0 {
 		every = time.Second
 	}
-	sa, domain, err := sockaddr(cfg.Addr)
+	var t tally
+	start := time.Now()
+	loopDone, detect, err := drive(ctx, cfg, &t, start)
 	if err != nil {
 		return Summary{}, err
 	}
-	p, err := poll.New()
-	if err != nil {
-		return Summary{}, fmt.Errorf("load: %w", err)
-	}
-	defer p.Close()
-
-	var t tally
-	start := time.Now()
 	rate := cfg.rate()
 	heartbeat := "heartbeat off"
 	if cfg.Probe.Enabled() {
@@ -58,14 +50,6 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 	ev.Emit(0, "load", fmt.Sprintf("load: %s to %s at %s, %s", plural.Count(cfg.Conns, "connection"), cfg.Addr, rateText(rate), heartbeat),
 		event.F("conns", cfg.Conns), event.F("addr", cfg.Addr), event.F("rate", rate),
 		optSecs("predicted_s", cfg.Probe.DeadAfter(), cfg.Probe.Enabled()))
-
-	l := &loop{cfg: cfg, sa: sa, domain: domain, p: p, tally: &t, start: start,
-		rbuf: make([]byte, readFrames*msg.FrameSize)}
-	l.ping.SetType(msg.Ping)
-	woken := make(chan struct{})
-	stopWake := context.AfterFunc(ctx, func() { p.Wake(); close(woken) })
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- l.run(func() bool { return ctx.Err() != nil }) }()
 
 	var all []time.Duration
 	status := time.NewTicker(every)
@@ -94,19 +78,17 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 					optSecs("rtt_p50_s", p50, rttOK), optSecs("rtt_p99_s", p99, rttOK)})...)
 		}
 	}
-	if !stopWake() && ctx.Err() != nil {
-		<-woken // the wake-up is under way; p stays open until it is done
-	}
 	all = append(all, t.drain()...)
 	s := t.counts()
 	s.Conns, s.Elapsed = cfg.Conns, time.Since(start)
 	s.Pending = s.Conns - s.Connected - s.ConnectErrors
 	s.RTT50, s.RTT99 = percentiles(all)
-	s.DetectErr50, s.DetectErr99 = percentiles(l.detect)
-	if len(l.detect) > 0 {
-		s.DetectErrMax = slices.Max(l.detect)
+	d := detect()
+	s.DetectErr50, s.DetectErr99 = percentiles(d)
+	if len(d) > 0 {
+		s.DetectErrMax = slices.Max(d)
 	}
-	emitSummary(ev, s, len(all) > 0, len(l.detect) > 0)
+	emitSummary(ev, s, len(all) > 0, len(d) > 0)
 	return s, err
 }
 
@@ -243,6 +225,20 @@ func percentiles(d []time.Duration) (p50, p99 time.Duration) {
 	slices.Sort(d)
 	rank := func(p int) time.Duration { return d[min(len(d)-1, (len(d)*p+99)/100-1)] }
 	return rank(50), rank(99)
+}
+
+// openAt is when connection i (from zero) of a run that started at start
+// is due to open.
+func (c Config) openAt(start time.Time, i int) time.Time {
+	r := c.rate()
+	if r == 0 {
+		return start
+	}
+	at := float64(i) / r * float64(time.Second)
+	if at >= math.MaxInt64 {
+		return start.Add(math.MaxInt64) // centuries away: never, in effect
+	}
+	return start.Add(time.Duration(at))
 }
 
 // rate is how many connections open a second; zero: as fast as they

@@ -1,11 +1,11 @@
-//go:build linux
+//go:build linux && !portable
 
 package load
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"time"
 
@@ -89,6 +89,35 @@ func sockaddr(addr string) (unix.Sockaddr, int, error) {
 	return sa, unix.AF_INET6, nil
 }
 
+// drive starts the event loop on the connections of a run; done receives
+// its error once it has stopped, and detect is then every verdict's
+// distance from its predicted instant.
+func drive(ctx context.Context, cfg Config, t *tally, start time.Time) (done <-chan error, detect func() []time.Duration, err error) {
+	sa, domain, err := sockaddr(cfg.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := poll.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load: %w", err)
+	}
+	l := &loop{cfg: cfg, sa: sa, domain: domain, p: p, tally: t, start: start,
+		rbuf: make([]byte, readFrames*msg.FrameSize)}
+	l.ping.SetType(msg.Ping)
+	woken := make(chan struct{})
+	stopWake := context.AfterFunc(ctx, func() { p.Wake(); close(woken) })
+	loopDone := make(chan error, 1)
+	go func() {
+		err := l.run(func() bool { return ctx.Err() != nil })
+		if !stopWake() && ctx.Err() != nil {
+			<-woken // the wake-up is under way; p stays open until it is done
+		}
+		p.Close()
+		loopDone <- err
+	}()
+	return loopDone, func() []time.Duration { return l.detect }, nil
+}
+
 // run drives the connections until stop reports true after a wake-up, or
 // until every connection has been opened and has ended.
 func (l *loop) run(stop func() bool) error {
@@ -122,7 +151,7 @@ func (l *loop) run(stop func() bool) error {
 func (l *loop) nextWake() time.Time {
 	at := l.due.Next()
 	if l.opened < l.cfg.Conns {
-		open := l.openAt(l.opened)
+		open := l.cfg.openAt(l.start, l.opened)
 		if at.IsZero() || open.Before(at) {
 			at = open
 		}
@@ -130,22 +159,9 @@ func (l *loop) nextWake() time.Time {
 	return at
 }
 
-// openAt is when connection i (from zero) is due to open.
-func (l *loop) openAt(i int) time.Time {
-	r := l.cfg.rate()
-	if r == 0 {
-		return l.start
-	}
-	at := float64(i) / r * float64(time.Second)
-	if at >= math.MaxInt64 {
-		return l.start.Add(math.MaxInt64) // centuries away: never, in effect
-	}
-	return l.start.Add(time.Duration(at))
-}
-
 // open starts the handshakes that are due.
 func (l *loop) open(now time.Time) {
-	for n := 0; n < openBatch && l.opened < l.cfg.Conns && !now.Before(l.openAt(l.opened)); n++ {
+	for n := 0; n < openBatch && l.opened < l.cfg.Conns && !now.Before(l.cfg.openAt(l.start, l.opened)); n++ {
 		l.opened++
 		l.dial(now)
 	}
@@ -188,8 +204,7 @@ func (l *loop) connected(c *conn, now time.Time) {
 	c.up = true
 	c.connectBy = time.Time{}
 	c.core = peer.Interpreter{M: probe.New(l.cfg.Probe, now)}
-	l.tally.up.Add(1)
-	l.tally.alive.Add(1)
+	l.tally.connected()
 	l.watch(c, poll.In)
 	l.schedule(c)
 }
@@ -362,7 +377,7 @@ func (l *loop) tick(c *conn, now time.Time) {
 	for st := c.core.M.Tick(now); st.Action != probe.Wait; st = c.core.M.Tick(now) {
 		if st.Action == probe.Dead {
 			end := peer.HeartbeatDead
-			if neverAccepted(c.fd) {
+			if neverAccepted(uintptr(c.fd)) {
 				end = peer.NeverAccepted
 			} else {
 				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
@@ -373,28 +388,16 @@ func (l *loop) tick(c *conn, now time.Time) {
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&l.ping)
 		if l.send(c, l.ping[:]) {
 			l.tally.pings.Add(1)
+		} else if !c.ended {
+			// Never sent, so never answered: the probe runs out on its
+			// schedule, as in the single connection mode.
+			c.core.M.Dropped(st.Seq)
 		}
 		if c.ended {
 			return
 		}
 	}
 	l.schedule(c)
-}
-
-// neverAccepted reports whether the server's kernel never took connection
-// fd, though the handshake looked done to us: when the server's accept
-// queue is full, Linux (tcp_abort_on_overflow 0) drops the handshake's last
-// ACK and every segment after it, so we hold an established connection
-// that the server has never seen. Its TCP_INFO shows it: nothing ever
-// received and nothing acknowledged but the SYN (tcpi_bytes_acked 1), which
-// no live server that accepted the connection can show once PINGs are out
-// (its kernel acknowledges them even when the program is frozen). A host
-// that vanished right after the handshake looks the same. When TCP_INFO
-// cannot be read the connection counts as accepted: a doubt is a death.
-func neverAccepted(fd int) bool {
-	const tcpEstablished = 1 // TCP_ESTABLISHED, linux/tcp_states.h
-	ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	return err == nil && ti.State == tcpEstablished && ti.Bytes_received == 0 && ti.Bytes_acked <= 1 && ti.Unacked > 0
 }
 
 // fail ends c on an error: a connect error before the handshake is done,

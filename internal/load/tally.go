@@ -45,6 +45,13 @@ func (t *tally) connectError(err error) {
 	t.mu.Unlock()
 }
 
+// connected counts a handshake that succeeded: the connection is up and
+// alive.
+func (t *tally) connected() {
+	t.up.Add(1)
+	t.alive.Add(1)
+}
+
 // ended counts a connection that was up and has ended as end; reason is a
 // closing NOTICE's. Each ending has one count: the server closed it
 // (between frames, mid-frame or with a NOTICE), the heartbeat found it dead
