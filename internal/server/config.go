@@ -1,18 +1,12 @@
 package server
 
 import (
-	"errors"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
-
-// ErrUnsupportedOS is what Serve returns on an OS it cannot run on yet:
-// the server runs on Linux's epoll only, until the portable backend (a
-// goroutine per connection) is built.
-var ErrUnsupportedOS = errors.New("hbserver runs on Linux only for now: the portable backend is not built yet")
 
 // DefaultWriteTimeout bounds how long a frame may wait for a client that
 // does not read: past it the client is closed, so that it cannot hold a

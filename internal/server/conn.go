@@ -1,9 +1,8 @@
-//go:build linux
+//go:build linux && !portable
 
 package server
 
 import (
-	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -11,7 +10,6 @@ import (
 	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
-	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
 )
 
@@ -62,48 +60,12 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 		return
 	}
 	c.interest = poll.In
-	// Room for the newcomer: the ones leaving first, then the stalled
-	// (a refused newcomer lingering makes MaxConns+1, so one may not do).
-	for s.over() && (s.leaving.head != nil || s.stalled.head != nil) {
-		if s.leaving.head != nil {
-			s.leaving.head.evict(now)
-		} else {
-			s.stalled.head.evict(now)
-		}
-	}
-	if s.over() {
-		c.policy.refuse(&s.fx, fmt.Sprintf("server full: %s open, the limit (--max-conns); try again later", plural.Count(s.cfg.MaxConns, "connection")), now)
-		c.apply(now)
+	if !s.makeRoom(c, now) {
 		s.schedule(c)
 		return
 	}
-	text, kernelFields, err := s.setKernel(fd)
-	if err != nil {
-		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
-	}
-	s.ev.Emit(s.since(), event.Connected, c.tag()+"connected"+text, c.fields(kernelFields...)...)
-	c.start(now)
+	s.greet(c, fdConn(fd), now)
 	s.schedule(c)
-}
-
-// over reports whether the server holds more than MaxConns connections,
-// a newcomer included (the rule is Config.MaxConns's).
-func (s *srv) over() bool {
-	return s.cfg.MaxConns > 0 && s.open.Load() > int64(s.cfg.MaxConns)
-}
-
-// evict ends a connection on its way out, or a stalled one, to make room
-// for a newcomer.
-func (c *conn) evict(now time.Time) {
-	c.policy.evict(&c.s.fx)
-	c.apply(now)
-}
-
-func (c *conn) tag() string { return fmt.Sprintf("[#%d %s] ", c.id, c.peer) }
-
-// fields are the connection's event fields, then fs.
-func (c *conn) fields(fs ...event.Field) []event.Field {
-	return append([]event.Field{event.F("conn", c.id), event.F("peer", c.peer)}, fs...)
 }
 
 // ready handles what the poller reported for the conn.
@@ -153,16 +115,7 @@ func (c *conn) watch() {
 		if c.reads() {
 			want |= poll.In
 		}
-		// A full queue puts the conn on the stalled list, which a
-		// newcomer to a full server may end: its FIN may be stuck behind
-		// PINGs not read yet, more than the receive buffer holds.
-		full := c.queue != nil && c.queue.full()
-		switch {
-		case full && c.list == nil:
-			c.s.stalled.push(c)
-		case !full && c.list == &c.s.stalled:
-			c.s.stalled.remove(c)
-		}
+		c.markStalled()
 	}
 	if c.out != nil {
 		want |= poll.Out
@@ -211,48 +164,6 @@ func (c *conn) read(now time.Time) {
 	c.partial(len(data), whole || had == 0, now)
 }
 
-// apply does what the policy asked for, in order, and tells it what came
-// of each write, which may ask for more.
-func (c *conn) apply(now time.Time) {
-	fx := &c.s.fx
-	for i := 0; i < len(fx.todo); i++ {
-		t := fx.todo[i]
-		switch t.kind {
-		case sendPong:
-			c.send(t.f[:], now, i)
-		case sendNotice:
-			var f msg.Frame
-			msg.PutNotice(&f, t.sev, t.text)
-			c.send(f[:], now, i)
-		case sendPing:
-			var f msg.Frame
-			f.SetType(msg.Ping)
-			msg.Stamp{Seq: t.seq, Sent: t.at}.Put(&f)
-			c.send(f[:], now, i)
-		case report:
-			c.report(&t.what)
-		case leave:
-			c.s.leaving.push(c)
-		case startLinger:
-			if c.out != nil {
-				c.shutWant = true
-			} else {
-				unix.Shutdown(c.fd, unix.SHUT_WR)
-			}
-		case freeze:
-			c.s.p.Remove(c.fd)
-			c.interest = 0
-		case discardIn:
-			c.discard()
-		case end:
-			c.finish(t.reason, t.detail)
-		}
-	}
-	clear(fx.todo) // no frame or text stays reachable
-	fx.todo = fx.todo[:0]
-	c.watch()
-}
-
 // send writes b, or keeps what the socket does not take for later, and
 // tells the policy. A write that fails ends the connection: what the
 // policy asked for after it (todo i) is not done.
@@ -276,6 +187,21 @@ func (c *conn) send(b []byte, now time.Time, i int) {
 		c.out = append([]byte(nil), b[n:]...)
 	}
 	c.sent(&c.s.fx, len(c.out), true, true, now)
+}
+
+// shutWrite sends a FIN once the output that waits is out.
+func (c *conn) shutWrite() {
+	if c.out != nil {
+		c.shutWant = true
+	} else {
+		unix.Shutdown(c.fd, unix.SHUT_WR)
+	}
+}
+
+// stopIO stops watching the connection: it is neither read nor written.
+func (c *conn) stopIO() {
+	c.s.p.Remove(c.fd)
+	c.interest = 0
 }
 
 // flush writes the output that waits, when the socket takes it.
@@ -310,13 +236,6 @@ func (c *conn) drain(now time.Time) {
 	}
 }
 
-// fail ends the connection for a failed read, or a write of what waited.
-func (c *conn) fail(err error, now time.Time) {
-	reason, detail := c.s.classify(err)
-	c.policy.fail(&c.s.fx, reason, detail)
-	c.apply(now)
-}
-
 // nextDeadline is the conn's earliest deadline; zero when none is set.
 func (c *conn) nextDeadline() time.Time { return c.deadline() }
 
@@ -337,63 +256,6 @@ func (c *conn) discard() {
 	}
 }
 
-// report gives a happening its text and fields, and emits it.
-func (c *conn) report(h *happening) {
-	s := c.s
-	switch h.what {
-	case pingReceived:
-		s.ev.Emit(s.since(), event.Ping, c.tag()+h.ping.label()+" received", c.pingFields(&h.ping)...)
-	case pongSent:
-		s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG sent for %s, %s after the PING arrived", c.tag(), h.ping.label(), h.dur.Round(time.Microsecond)),
-			append(c.pingFields(&h.ping), event.Secs("held_s", h.dur))...)
-	case muted:
-		s.ev.Emit(s.since(), event.Note, c.tag()+h.ping.label()+" not answered (--fault mute)", append(c.pingFields(&h.ping), event.F("note", "muted"))...)
-	case dataReceived:
-		s.ev.Emit(s.since(), event.Data, fmt.Sprintf("%s%v frame received%s", c.tag(), h.typ, ignored(h.typ)),
-			c.fields(event.F("type", uint32(h.typ)), event.F("name", h.typ.String()))...)
-	case clientPong:
-		fs := c.fields(event.F("seq", h.seq), event.Secs("rtt_s", h.dur), event.F("received", true))
-		if h.late {
-			s.ev.Emit(s.since(), event.LatePong, fmt.Sprintf("%slate PONG #%d from the client, RTT %s", c.tag(), h.seq, h.dur.Round(time.Microsecond)), fs...)
-		} else {
-			s.ev.Emit(s.since(), event.Pong, fmt.Sprintf("%sPONG #%d from the client, RTT %s", c.tag(), h.seq, h.dur.Round(time.Microsecond)), fs...)
-		}
-	case told:
-		s.ev.Emit(s.since(), event.Note, c.tag()+"told the client: "+h.text,
-			c.fields(event.F("note", "notice"), event.F("severity", int(h.sev)), event.F("text", h.text))...)
-	case faultOn:
-		s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), s.cfg.Fault),
-			c.fields(event.F("note", "fault"), event.F("fault", string(s.cfg.Fault)))...)
-	case missed:
-		s.ev.Emit(s.since(), event.Missed, fmt.Sprintf("%sprobe %d/%d of the client missed", c.tag(), h.n, s.cfg.Probe.Probes),
-			c.fields(event.F("missed", h.n), event.F("probes", s.cfg.Probe.Probes))...)
-	case deadByHeartbeat:
-		cfg := s.cfg.Probe
-		pred := cfg.DeadAfter()
-		s.ev.Emit(s.since(), event.Dead,
-			fmt.Sprintf("%sDEAD (heartbeat): client reaped, %s unanswered; observed %.3fs, predicted %.3fs",
-				c.tag(), plural.Count(cfg.Probes, "probe"), h.dur.Seconds(), pred.Seconds()),
-			c.fields(event.F("cause", "heartbeat"), event.Secs("observed_s", h.dur), event.Secs("predicted_s", pred))...)
-	case pingSent:
-		s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", c.tag(), h.seq),
-			c.fields(event.F("seq", h.seq), event.F("sent", true))...)
-	}
-}
-
-func (p *pingInfo) label() string {
-	if !p.stamped {
-		return "PING"
-	}
-	return fmt.Sprintf("PING #%d", p.seq)
-}
-
-func (c *conn) pingFields(p *pingInfo) []event.Field {
-	if !p.stamped {
-		return c.fields()
-	}
-	return c.fields(event.F("seq", p.seq))
-}
-
 // finish closes the connection and reports why.
 func (c *conn) finish(reason Reason, detail string) {
 	s := c.s
@@ -406,14 +268,5 @@ func (c *conn) finish(reason Reason, detail string) {
 	s.timers.Set(c, time.Time{})
 	c.in.Release(&s.frames)
 	c.out = nil
-	s.counts[reason]++
-	s.open.Add(-1)
-	if c.list != nil {
-		c.list.remove(c)
-	}
-	text := c.tag() + "closed: " + string(reason)
-	if detail != "" {
-		text += " (" + detail + ")"
-	}
-	s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", string(reason)))...)
+	s.closed(c, reason, detail)
 }

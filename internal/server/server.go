@@ -1,23 +1,11 @@
-//go:build linux
+//go:build linux && !portable
 
-// Package server is hbserver's core: it accepts any number of clients and
-// answers each PING with a PONG after a fixed delay, as the seed C server
-// does, but for every client at once.
-//
-// One goroutine serves every connection: an event loop over an epoll set
+// This file is the epoll backend, hbserver's on Linux:
+// one goroutine serves every connection: an event loop over an epoll set
 // (package poll) with one timer for all deadlines. A connection costs a few
 // hundred bytes while it is quiet, not a goroutine stack and a frame
 // buffer, and a PING costs one read and one write, as in a C epoll server.
-//
-// Per connection the PINGs are answered serially, like the C server's loop
-// of recv, sleep, send: a PING that arrives during a delay waits its turn.
-// The PONG echoes the PING's data, so a client can check which PING it
-// answers. TYPE1, TYPE2 and unknown types are reported and otherwise ignored.
-//
-// Example:
-//
-//	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-//	err := server.Serve(ctx, ln, server.Config{Sleep: 5 * time.Second, Events: w})
+
 package server
 
 import (
@@ -25,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -37,24 +23,12 @@ import (
 	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
-	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
-	"github.com/heartbeat/heartbeat/internal/procstat"
-	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
-// Serve accepts connections on ln until ctx ends, then closes every
-// connection and ln and returns nil. It returns an error only when
-// accepting or polling fails for good. ln must be a TCP listener.
-func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
-	defer ln.Close()
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	tl, ok := ln.(*net.TCPListener)
-	if !ok {
-		return fmt.Errorf("server: needs a TCP listener, not %T", ln)
-	}
+// serve is Serve on the epoll loop.
+func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
+	ln := tl
 	lfd, err := rawFD(tl)
 	if err != nil {
 		return err
@@ -77,9 +51,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
 	defer p.Remove(lfd)
-	s.ev.Emit(0, event.Listening,
-		fmt.Sprintf("listening on %s; each PING is answered after %s; %s", ln.Addr(), cfg.Sleep, limitText(cfg.MaxConns)),
-		event.F("addr", ln.Addr().String()), event.Secs("sleep_s", cfg.Sleep), event.F("max_conns", cfg.MaxConns))
+	s.listening(ln.Addr())
 	s.warnKernel()
 
 	stop := context.AfterFunc(ctx, p.Wake)
@@ -93,16 +65,6 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	wg.Wait()
 	s.report()
 	return err
-}
-
-// limitText says the connection limit in effect, which hbserver may have
-// derived from the open-file limit without the user asking: the first
-// sign of it should not be a client refused.
-func limitText(maxConns int) string {
-	if maxConns == 0 {
-		return "no limit on connections (--max-conns 0)"
-	}
-	return fmt.Sprintf("at most %s open at once (--max-conns)", plural.Count(maxConns, "connection"))
 }
 
 // rawFD is the listener's descriptor, which the event loop accepts on
@@ -178,8 +140,6 @@ type srv struct {
 	acceptAt time.Time
 }
 
-func (s *srv) since() time.Duration { return time.Since(s.start) }
-
 // run is the event loop: it waits for readiness or a deadline, handles
 // them and sets the timer for the next deadline, until ctx ends.
 func (s *srv) run(ctx context.Context) error {
@@ -253,14 +213,9 @@ func (s *srv) acceptReady(now time.Time) error {
 			return nil
 		case err == unix.ECONNABORTED || err == unix.EINTR:
 			continue
-		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
-			// Out of file descriptors and the like pass: wait and retry,
-			// as net/http does, rather than stop serving.
-			s.backoff = min(max(2*s.backoff, 5*time.Millisecond), time.Second)
-			s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+s.backoff.String(),
-				event.F("error", err.Error()))
+		case outOfResources(err):
 			s.p.Modify(s.lfd, 0)
-			s.acceptAt = now.Add(s.backoff)
+			s.acceptAt = now.Add(s.backOff(err))
 			return nil
 		case err != nil:
 			return fmt.Errorf("accept: %w", err)
@@ -281,25 +236,6 @@ func peerString(sa unix.Sockaddr) string {
 	return "?"
 }
 
-// stats emits a "stats" event every StatsEvery until ctx ends.
-func (s *srv) stats(ctx context.Context) {
-	t := time.NewTicker(s.cfg.StatsEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		open := s.open.Load()
-		p := procstat.Read()
-		g := runtime.NumGoroutine()
-		s.ev.Emit(s.since(), event.Stats,
-			fmt.Sprintf("stats: %s open, %s, %s, RSS %d KiB", plural.Count(int(open), "connection"), plural.Count(g, "goroutine"), plural.Count(int(p.OpenFiles), "open file"), p.RSSKiB),
-			event.F("conns", open), event.F("goroutines", g), event.F("open_files", p.OpenFiles), event.F("rss_kib", p.RSSKiB))
-	}
-}
-
 // fdConn lets package sockopt work on a descriptor the loop owns.
 type fdConn int
 
@@ -308,30 +244,9 @@ func (c fdConn) Control(f func(fd uintptr)) error      { f(uintptr(c)); return n
 func (c fdConn) Read(func(fd uintptr) bool) error      { return errors.ErrUnsupported }
 func (c fdConn) Write(func(fd uintptr) bool) error     { return errors.ErrUnsupported }
 
-// applyKernel sets the kernel options on fd and reads back what is in
-// effect (the kernel's defaults fill what was not given).
-func (s *srv) applyKernel(fd int) (sockopt.KeepAliveConfig, time.Duration, error) {
-	c := fdConn(fd)
-	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
-		return sockopt.KeepAliveConfig{}, 0, err
-	}
-	if s.cfg.UserTimeout > 0 {
-		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
-			return sockopt.KeepAliveConfig{}, 0, err
-		}
-	}
-	ka, err := sockopt.ReadKeepAlive(c)
-	if err != nil {
-		return ka, 0, err
-	}
-	ut, err := sockopt.UserTimeout(c)
-	return ka, ut, err
-}
-
-// warnKernel says once, at the start, when the kernel options combine in a
-// way that surprises (the rule is sockopt's, which hbclient warns with
-// too). It reads the options back from a socket that is never connected,
-// so the kernel's defaults for what was not given count.
+// warnKernel warns, once, of kernel options that combine in a way that
+// surprises (see warnOn), reading them back from a socket that is never
+// connected, so that the kernel's defaults for what was not given count.
 func (s *srv) warnKernel() {
 	if !s.cfg.KeepAlive.Enable || s.cfg.UserTimeout == 0 {
 		return
@@ -341,60 +256,7 @@ func (s *srv) warnKernel() {
 		return // each connection's line still says what is in effect
 	}
 	defer unix.Close(fd)
-	ka, ut, err := s.applyKernel(fd)
-	if w := ka.UserTimeoutWarning(ut); err == nil && w != "" {
-		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
-	}
-}
-
-// setKernel applies the kernel options to an accepted connection and reads
-// back what is in effect, for the "connected" event.
-func (s *srv) setKernel(fd int) (string, []event.Field, error) {
-	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
-		return "", nil, nil
-	}
-	ka, ut, err := s.applyKernel(fd)
-	if err != nil {
-		return "", nil, err
-	}
-	var text string
-	fields := []event.Field{event.F("keepalive", ka.Enable)}
-	if ka.Enable {
-		text += fmt.Sprintf("; kernel keep-alive: dead after %s of silence (idle %s, interval %s, count %d; read back)",
-			ka.DeadAfterWith(ut), ka.Idle, ka.Interval, ka.Count)
-		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
-			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(ut)))
-	}
-	if ut > 0 {
-		text += fmt.Sprintf("; user timeout %s (read back)", ut)
-		fields = append(fields, event.Secs("user_timeout_s", ut))
-	}
-	return text, fields, nil
-}
-
-// kernelCause names the kernel's detector that gave up: with keep-alive on
-// and no user timeout, keep-alive; with a user timeout, it (it also bounds
-// keep-alive); otherwise the retransmission limit.
-func (s *srv) kernelCause(err error) string {
-	cause := "retransmit"
-	switch {
-	case s.cfg.UserTimeout > 0:
-		cause = "user-timeout"
-	case s.cfg.KeepAlive.Enable:
-		cause = "keepalive"
-	}
-	return cause + ": " + err.Error()
-}
-
-// classify names why a read or write failed.
-func (s *srv) classify(err error) (Reason, string) {
-	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return Reset, ""
-	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return KernelDead, s.kernelCause(err)
-	}
-	return IOError, err.Error()
+	s.warnOn(fdConn(fd))
 }
 
 // closeAll ends every connection still open, at shutdown.
@@ -406,35 +268,4 @@ func (s *srv) closeAll() {
 			c.apply(now)
 		}
 	}
-}
-
-// report emits the totals: connections served and closes per reason,
-// each count before its reason ("3 over the connection limit"), so that a
-// count is not read as part of the reason.
-func (s *srv) report() {
-	total := 0
-	reasons := make([]Reason, 0, len(s.counts))
-	byReason := map[string]int{}
-	for r, n := range s.counts {
-		total += n
-		reasons = append(reasons, r)
-		byReason[string(r)] = n
-	}
-	slices.Sort(reasons)
-	text := fmt.Sprintf("stopped after serving %s", plural.Count(total, "connection"))
-	for i, r := range reasons {
-		sep := ", "
-		if i == 0 {
-			sep = "; closed: "
-		}
-		text += fmt.Sprintf("%s%d %s", sep, s.counts[r], r)
-	}
-	s.ev.Emit(s.since(), event.Stopped, text, event.F("connections", total), event.F("closed", byReason))
-}
-
-func ignored(t msg.Type) string {
-	if t.Known() {
-		return ""
-	}
-	return ", ignored"
 }

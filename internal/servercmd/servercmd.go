@@ -211,9 +211,6 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 		Fault:           fault,
 		FaultAfter:      opts.FaultAfter,
 	})
-	if errors.Is(err, server.ErrUnsupportedOS) {
-		return &cli.UsageError{Err: err} // one line, exit 2
-	}
 	return err
 }
 

@@ -1,0 +1,112 @@
+package server
+
+// This file is what both backends (the epoll loop, server.go; the
+// goroutine per connection, portable.go) share of the kernel: the options
+// set on each accepted connection and what a failed read or write means.
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/sockopt"
+)
+
+// applyKernel sets the kernel options on c and reads back what is in
+// effect (the kernel's defaults fill what was not given).
+func (s *srv) applyKernel(c syscall.Conn) (sockopt.KeepAliveConfig, time.Duration, error) {
+	if err := sockopt.SetKeepAlive(c, s.cfg.KeepAlive); err != nil {
+		return sockopt.KeepAliveConfig{}, 0, err
+	}
+	if s.cfg.UserTimeout > 0 {
+		if err := sockopt.SetUserTimeout(c, s.cfg.UserTimeout); err != nil {
+			return sockopt.KeepAliveConfig{}, 0, err
+		}
+	}
+	ka, err := sockopt.ReadKeepAlive(c)
+	if err != nil {
+		return ka, 0, err
+	}
+	ut, err := sockopt.UserTimeout(c)
+	return ka, ut, err
+}
+
+// setKernel applies the kernel options to an accepted connection and reads
+// back what is in effect, for the "connected" event.
+func (s *srv) setKernel(c syscall.Conn) (string, []event.Field, error) {
+	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
+		return "", nil, nil
+	}
+	ka, ut, err := s.applyKernel(c)
+	if err != nil {
+		return "", nil, err
+	}
+	var text string
+	fields := []event.Field{event.F("keepalive", ka.Enable)}
+	if ka.Enable {
+		text += fmt.Sprintf("; kernel keep-alive: dead after %s of silence (idle %s, interval %s, count %d; read back)",
+			ka.DeadAfterWith(ut), ka.Idle, ka.Interval, ka.Count)
+		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
+			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(ut)))
+	}
+	if ut > 0 {
+		text += fmt.Sprintf("; user timeout %s (read back)", ut)
+		fields = append(fields, event.Secs("user_timeout_s", ut))
+	}
+	return text, fields, nil
+}
+
+// kernelCause names the kernel's detector that gave up: with keep-alive on
+// and no user timeout, keep-alive; with a user timeout, it (it also bounds
+// keep-alive); otherwise the retransmission limit.
+func (s *srv) kernelCause(err error) string {
+	cause := "retransmit"
+	switch {
+	case s.cfg.UserTimeout > 0:
+		cause = "user-timeout"
+	case s.cfg.KeepAlive.Enable:
+		cause = "keepalive"
+	}
+	return cause + ": " + err.Error()
+}
+
+// classify names why a read or write failed.
+func (s *srv) classify(err error) (Reason, string) {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return Reset, ""
+	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return KernelDead, s.kernelCause(err)
+	}
+	return IOError, err.Error()
+}
+
+// warnOn says once, at the start, when the kernel options combine in a
+// way that surprises (the rule is sockopt's, which hbclient warns with
+// too), as read back from c, where they are set.
+func (s *srv) warnOn(c syscall.Conn) {
+	ka, ut, err := s.applyKernel(c)
+	if w := ka.UserTimeoutWarning(ut); err == nil && w != "" {
+		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+	}
+}
+
+// outOfResources reports whether accepting failed for want of file
+// descriptors or memory, which pass: the server waits and retries, as
+// net/http does, rather than stop serving.
+func outOfResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
+
+// backOff says that accepting failed with err and returns how long to
+// wait before the next try: twice as long as the last time, from 5 ms
+// up to a second.
+func (s *srv) backOff(err error) time.Duration {
+	s.backoff = min(max(2*s.backoff, 5*time.Millisecond), time.Second)
+	s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+s.backoff.String(),
+		event.F("error", err.Error()))
+	return s.backoff
+}
