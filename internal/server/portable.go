@@ -149,6 +149,9 @@ type conn struct {
 	spare    []byte
 	inflight int
 	shutWant bool // send a FIN once the output is out (lingering)
+	// closeLater says the connection has ended with output still waiting
+	// (a closing Notice, say): the writer sends it, then closes.
+	closeLater bool
 }
 
 // adopt starts serving an accepted connection at now.
@@ -228,6 +231,7 @@ func (c *conn) writeLoop() {
 			c.cond.Wait()
 		}
 		if c.state == closed {
+			c.closeWhenSent()
 			return
 		}
 		b := c.out
@@ -237,6 +241,7 @@ func (c *conn) writeLoop() {
 		s.mu.Lock()
 		c.spare, c.inflight = b[:0], 0
 		if c.state == closed {
+			c.closeWhenSent()
 			return
 		}
 		now := time.Now()
@@ -313,15 +318,45 @@ func (c *conn) expire() {
 // waiting then (the policy does not take frames), so nothing else reads.
 func (c *conn) discard() { discardUnread(c.nc) }
 
-// finish closes the connection and reports why.
+// finish closes the connection and reports why. Output that still waits
+// (a closing Notice the writer has not sent yet) goes first, as on the
+// event loop, which has written it by now: the writer sends it and
+// closes, within lingerFor.
 func (c *conn) finish(reason Reason, detail string) {
-	if reason == FaultReset {
+	switch {
+	case reason == FaultReset:
 		c.nc.SetLinger(0) // close sends a RST
+		c.nc.Close()
+	case len(c.out) > 0 || c.inflight > 0:
+		c.closeLater = true
+		c.nc.SetWriteDeadline(time.Now().Add(lingerFor))
+	default:
+		c.nc.Close() // which ends a read under way
 	}
-	c.nc.Close() // which ends a read or write under way
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 	delete(c.s.conns, c)
-	c.out = nil
 	c.s.closed(c, reason, detail)
+	c.cond.Broadcast()
+}
+
+// closeWhenSent, in the writer, sends what waits of an ended connection
+// and closes it, when finish left that to it. It is called with s.mu held
+// and returns with it held.
+func (c *conn) closeWhenSent() {
+	if !c.closeLater {
+		return
+	}
+	c.closeLater = false
+	b := c.out
+	c.out = nil
+	c.s.mu.Unlock()
+	if len(b) > 0 {
+		c.nc.Write(b)
+	}
+	c.nc.Close()
+	c.s.mu.Lock()
 }
 
 // closeAll ends every connection still open, at shutdown.
