@@ -5,10 +5,9 @@ package main
 import (
 	"os"
 
-	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/clientcmd"
 )
 
 func main() {
-	os.Exit(cli.Main(clientcmd.NewCmd(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(clientcmd.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -218,3 +218,22 @@ func TestRangeWords(t *testing.T) {
 		}
 	}
 }
+
+// A heartbeat setting out of range is named by its flag, from probe's
+// RangeError (not from its text), as bad usage.
+func TestCheckProbeNamesTheFlag(t *testing.T) {
+	given := func(string) bool { return true }
+	for _, tc := range []struct {
+		cfg  probe.Config
+		want string
+	}{
+		{probe.Config{Probes: 3, Interval: time.Second}, "--idle must be positive (got 0s)"},
+		{probe.Config{Probes: 3, Idle: time.Second, Interval: -time.Millisecond}, "--interval must be positive (got -1ms)"},
+	} {
+		err := CheckProbe(tc.cfg, given)
+		var usage *UsageError
+		if !errors.As(err, &usage) || err.Error() != tc.want {
+			t.Errorf("%+v: %v, want usage error %q", tc.cfg, err, tc.want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -86,8 +85,12 @@ func CheckProbe(c probe.Config, given func(name string) bool) error {
 		return Usagef("--idle %v + --probes %d x --interval %v: longer than %s, the longest wait there is",
 			c.Idle, c.Probes, c.Interval, showMax(MaxDuration))
 	}
-	// "probe: idle must be positive (got 0s)" -> "--idle must be positive (got 0s)"
-	return Usagef("--%s", strings.TrimPrefix(err.Error(), "probe: "))
+	// Each setting's flag has the setting's name (HeartbeatFlags).
+	var bad *probe.RangeError
+	if errors.As(err, &bad) {
+		return Usagef("--%s %s (got %v)", bad.Setting, bad.Rule, bad.Got)
+	}
+	return &UsageError{err}
 }
 
 // CheckKeepAlive checks the --keepalive flags of either tool: without

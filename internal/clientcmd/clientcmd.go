@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"runtime"
 	"strconv"
 	"time"
@@ -55,6 +54,13 @@ type Options struct {
 
 // NewCmd returns the hbclient command.
 func NewCmd() *cobra.Command { return newCmd(false) }
+
+// Main runs hbclient with args (os.Args[1:]) and returns its exit code: it
+// is the whole program, which cmd/hbclient and the end-to-end tests both
+// run.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return cli.Main(NewCmd(), args, stdout, stderr)
+}
 
 // Ranges of hbclient's own flags.
 var (
@@ -115,7 +121,7 @@ timeout, retransmissions).`,
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
-			return run(cmd.Context(), opts, cmd.OutOrStdout())
+			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
@@ -153,13 +159,13 @@ func (opts Options) validate(given func(name string) bool) error {
 	return nil
 }
 
-func run(ctx context.Context, opts Options, stdout io.Writer) error {
+func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	if opts.Conns > 0 {
-		return runLoad(ctx, opts, addr, stdout)
+		return runLoad(ctx, opts, addr, stdout, stderr)
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.CloseReporting(os.Stderr, "hbclient")
+	defer events.CloseReporting(stderr, "hbclient")
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
@@ -245,14 +251,14 @@ func setKernel(c *net.TCPConn, opts Options) (client.KernelSettings, error) {
 }
 
 // runLoad is the load mode.
-func runLoad(ctx context.Context, opts Options, addr string, stdout io.Writer) error {
+func runLoad(ctx context.Context, opts Options, addr string, stdout, stderr io.Writer) error {
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
 		defer cancel()
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.CloseReporting(os.Stderr, "hbclient")
+	defer events.CloseReporting(stderr, "hbclient")
 	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, events)

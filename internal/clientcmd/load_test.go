@@ -63,7 +63,7 @@ func TestLoadAllClosedByNoticeExits1(t *testing.T) {
 		opts := Options{Host: host, Port: port, Conns: 5, Duration: 300 * time.Millisecond,
 			Probe: probe.Config{Idle: 10 * time.Second, Interval: time.Second, Probes: 3}}
 		var out bytes.Buffer
-		err := run(context.Background(), opts, &out)
+		err := run(context.Background(), opts, &out, io.Discard)
 		if got := cli.Code(err); got != tc.code {
 			t.Fatalf("%d kept: exit %d (%v), want %d; output:\n%s", tc.keep, got, err, tc.code, out.String())
 		}

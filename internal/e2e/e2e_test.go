@@ -15,17 +15,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/clientcmd"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/servercmd"
@@ -33,11 +30,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"hbclient": func() { os.Exit(cli.Main(clientcmd.NewCmd(), os.Args[1:], os.Stdout, os.Stderr)) },
-		"hbserver": func() {
-			signal.Ignore(syscall.SIGPIPE)
-			os.Exit(cli.Main(servercmd.NewCmd(), os.Args[1:], os.Stdout, os.Stderr))
-		},
+		"hbclient": func() { os.Exit(clientcmd.Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"hbserver": func() { os.Exit(servercmd.Main(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 

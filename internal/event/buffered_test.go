@@ -163,6 +163,11 @@ func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
 		if want := "event: output blocked: 2 event lines not written within 500ms"; err.Error() != want {
 			t.Fatalf("Close: %q, want %q", err, want)
 		}
+		// The numbers come apart, for a tool to say in its own words.
+		var lost *BlockedError
+		if !errors.As(err, &lost) || *lost != (BlockedError{Unwritten: 2, Wait: CloseWait}) {
+			t.Fatalf("Close: %#v, want a BlockedError of 2 lines", err)
+		}
 		w.Emit(time.Second, Note, "after Close")
 		if w.Dropped() != 1 {
 			t.Fatalf("a line after Close: dropped %d, want 1", w.Dropped())

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -265,8 +264,33 @@ func (w *Writer) drain() {
 }
 
 // ErrBlocked is Close's error when the output took no more lines within
-// CloseWait.
-var ErrBlocked = errors.New("event: output blocked")
+// CloseWait; the error is a *BlockedError, which says how many.
+var ErrBlocked = errors.New("event: " + blocked)
+
+const blocked = "output blocked"
+
+// A BlockedError says what Close left unwritten when the output took no
+// more lines within Wait. errors.Is matches it to ErrBlocked.
+type BlockedError struct {
+	Unwritten int64         // event lines not written, the "dropped" line among them
+	Dropped   int64         // lines dropped before Close, when the buffer was full
+	Wait      time.Duration // how long Close waited: CloseWait
+}
+
+func (e *BlockedError) Error() string { return "event: " + e.lost() }
+
+func (e *BlockedError) Unwrap() error { return ErrBlocked }
+
+// lost says what was lost, without the package's name, for a tool to say
+// after its own.
+func (e *BlockedError) lost() string {
+	s := fmt.Sprintf("%s: %d event lines not written within %s", blocked, e.Unwritten, e.Wait)
+	if e.Dropped > 0 {
+		// The "dropped" line that says so may be among the unwritten.
+		s += fmt.Sprintf(", %d dropped before", e.Dropped)
+	}
+	return s
+}
 
 var newline = []byte{'\n'}
 
@@ -304,12 +328,7 @@ func (w *Writer) Close() error {
 		// A line in a write under way may be partly out; it counts as
 		// not written.
 		n := int64(bytes.Count(w.pending, newline)) + w.writing
-		err := fmt.Errorf("%w: %d event lines not written within %s", ErrBlocked, n, CloseWait)
-		if w.total > 0 {
-			// The "dropped" line that says so may be among them.
-			err = fmt.Errorf("%w, %d dropped before", err, w.total)
-		}
-		return err
+		return &BlockedError{Unwritten: n, Dropped: w.total, Wait: CloseWait}
 	}
 	return w.Err()
 }
@@ -319,8 +338,9 @@ func (w *Writer) Close() error {
 // unwritten, after "prog: ". Other errors are not worth a line there: the
 // output was closed on purpose.
 func (w *Writer) CloseReporting(stderr io.Writer, prog string) {
-	if err := w.Close(); errors.Is(err, ErrBlocked) {
-		fmt.Fprintf(stderr, "%s: %s\n", prog, strings.TrimPrefix(err.Error(), "event: "))
+	var lost *BlockedError
+	if err := w.Close(); errors.As(err, &lost) {
+		fmt.Fprintf(stderr, "%s: %s\n", prog, lost.lost())
 	}
 }
 

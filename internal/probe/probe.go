@@ -37,11 +37,48 @@ func DefaultConfig() Config {
 	return Config{Idle: DefaultIdle, Interval: DefaultInterval, Probes: DefaultProbes}
 }
 
-// Errors from Validate.
+// A RangeError is a setting of Config out of its range. errors.Is matches
+// it to the sentinel of its setting (ErrProbes, ErrIdle, ErrInterval), and
+// its fields let a caller say it in its own words: the tools name the flag
+// ("--idle must be positive (got 0s)"), which probe does not know.
+type RangeError struct {
+	// Setting is the Config field, in lower case: "probes", "idle" or
+	// "interval".
+	Setting string
+	// Rule is what the setting must be: "must be positive".
+	Rule string
+	// Got is the value given; nil in the sentinels, which stand for every
+	// value that breaks the rule.
+	Got any
+}
+
+func (e *RangeError) Error() string {
+	if e.Got == nil {
+		return "probe: " + e.Setting + " " + e.Rule
+	}
+	return fmt.Sprintf("probe: %s %s (got %v)", e.Setting, e.Rule, e.Got)
+}
+
+// Is reports whether target is the sentinel of e's setting and rule, so
+// that errors.Is(err, ErrIdle) holds for every idle out of range.
+func (e *RangeError) Is(target error) bool {
+	t, ok := target.(*RangeError)
+	return ok && t.Got == nil && t.Setting == e.Setting && t.Rule == e.Rule
+}
+
+// with returns the error of sentinel e for the value got.
+func (e *RangeError) with(got any) error {
+	err := *e
+	err.Got = got
+	return &err
+}
+
+// Errors from Validate. Those of one setting are RangeErrors; their Got is
+// nil here.
 var (
-	ErrProbes   = errors.New("probe: probes must not be negative")
-	ErrIdle     = errors.New("probe: idle must be positive")
-	ErrInterval = errors.New("probe: interval must be positive")
+	ErrProbes   = &RangeError{Setting: "probes", Rule: "must not be negative"}
+	ErrIdle     = &RangeError{Setting: "idle", Rule: "must be positive"}
+	ErrInterval = &RangeError{Setting: "interval", Rule: "must be positive"}
 	// ErrTooLong: Idle + Probes x Interval, the time to a verdict, does not
 	// fit a time.Duration (about 292 years), so DeadAfter would wrap.
 	ErrTooLong = errors.New("probe: idle + probes x interval is longer than the longest duration")
@@ -51,13 +88,13 @@ var (
 func (c Config) Validate() error {
 	switch {
 	case c.Probes < 0:
-		return fmt.Errorf("%w (got %d)", ErrProbes, c.Probes)
+		return ErrProbes.with(c.Probes)
 	case c.Probes == 0:
 		return nil // the heartbeat is off; its times do not matter
 	case c.Idle <= 0:
-		return fmt.Errorf("%w (got %v)", ErrIdle, c.Idle)
+		return ErrIdle.with(c.Idle)
 	case c.Interval <= 0:
-		return fmt.Errorf("%w (got %v)", ErrInterval, c.Interval)
+		return ErrInterval.with(c.Interval)
 	case time.Duration(c.Probes) > (math.MaxInt64-c.Idle)/c.Interval:
 		return fmt.Errorf("%w (got %v + %d x %v)", ErrTooLong, c.Idle, c.Probes, c.Interval)
 	}
@@ -76,13 +113,15 @@ func (c Config) DeadAfter() time.Duration {
 	return c.Idle + time.Duration(c.Probes)*c.Interval
 }
 
-// Action is what the caller must do after Tick.
+// Action is what the caller must do after Tick. Each value names the
+// caller's next step, nothing else: the frame it sends is msg.Ping, and the
+// events that report the steps are event.Ping and event.Dead.
 type Action uint8
 
 const (
 	Wait Action = iota // nothing is due before Deadline
 	Ping               // send PING number Step.Seq now
-	Dead               // the peer is dead: stop and report it
+	Dead               // the peer is declared dead: stop and report it
 )
 
 func (a Action) String() string {

@@ -32,3 +32,35 @@ func TestValidateTooLong(t *testing.T) {
 		}
 	}
 }
+
+// A setting out of range is a RangeError that names the setting, its rule
+// and the value, so that the tools can say it with their flag's name
+// without cutting the text; errors.Is still matches its sentinel, and no
+// other one.
+func TestValidateNamesTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		cfg      Config
+		sentinel error
+		want     RangeError
+		text     string
+	}{
+		{Config{Probes: -1}, ErrProbes, RangeError{"probes", "must not be negative", -1}, "probe: probes must not be negative (got -1)"},
+		{Config{Probes: 1, Interval: time.Second}, ErrIdle, RangeError{"idle", "must be positive", time.Duration(0)}, "probe: idle must be positive (got 0s)"},
+		{Config{Probes: 1, Idle: time.Second, Interval: -time.Second}, ErrInterval, RangeError{"interval", "must be positive", -time.Second}, "probe: interval must be positive (got -1s)"},
+	} {
+		err := tc.cfg.Validate()
+		var got *RangeError
+		if !errors.As(err, &got) || *got != tc.want {
+			t.Errorf("%+v: Validate() = %#v, want %#v", tc.cfg, err, tc.want)
+			continue
+		}
+		if err.Error() != tc.text {
+			t.Errorf("%+v: Validate() says %q, want %q", tc.cfg, err, tc.text)
+		}
+		for _, other := range []error{ErrProbes, ErrIdle, ErrInterval, ErrTooLong} {
+			if errors.Is(err, other) != (other == tc.sentinel) {
+				t.Errorf("%+v: errors.Is(%v, %v) = %v", tc.cfg, err, other, !(other == tc.sentinel))
+			}
+		}
+	}
+}

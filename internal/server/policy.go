@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/msg"
@@ -515,7 +514,7 @@ func (p *policy) expire(e *effects, now time.Time) {
 // gone never fill MaxConns.
 func (p *policy) peerClosed(e *effects, now time.Time) {
 	if p.held > 0 {
-		p.stop(e, MidFrame, fmt.Sprintf("%s (%d of %d bytes)", strings.TrimPrefix(msg.ErrShortFrame.Error(), "msg: "), p.held, msg.FrameSize))
+		p.stop(e, MidFrame, fmt.Sprintf("stream ended in the middle of a frame (%d of %d bytes)", p.held, msg.FrameSize))
 		return
 	}
 	if p.queue == nil && p.pending == 0 && p.unsent == 0 {

@@ -11,9 +11,11 @@ import (
 	"math"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,6 +62,15 @@ type Options struct {
 
 // NewCmd returns the hbserver command.
 func NewCmd() *cobra.Command { return newCmd(false) }
+
+// Main runs hbserver with args (os.Args[1:]) and returns its exit code: it
+// is the whole program, which cmd/hbserver and the end-to-end tests both
+// run. A closed stdout (hbserver | head -1) must not kill the server: with
+// SIGPIPE ignored, writes fail with EPIPE and the timeline stops instead.
+func Main(args []string, stdout, stderr io.Writer) int {
+	signal.Ignore(syscall.SIGPIPE)
+	return cli.Main(NewCmd(), args, stdout, stderr)
+}
 
 // Ranges of hbserver's own arguments and flags.
 var (
@@ -126,7 +137,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
-			return run(cmd.Context(), opts, cmd.OutOrStdout())
+			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
@@ -180,7 +191,7 @@ func (opts Options) validate(given func(name string) bool) error {
 	return nil
 }
 
-func run(ctx context.Context, opts Options, stdout io.Writer) error {
+func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: accepted connections keep the kernel's default, off.
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -196,7 +207,7 @@ func run(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
-	defer events.CloseReporting(os.Stderr, "hbserver")
+	defer events.CloseReporting(stderr, "hbserver")
 	err = server.Serve(ctx, ln, server.Config{
 		Sleep:           opts.Sleep,
 		Events:          events,
