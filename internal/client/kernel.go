@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/event"
@@ -26,11 +27,25 @@ func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, n
 				event.F("probe", p), event.F("count", k.KeepAlive.Count), event.Secs("last_data_recv_s", now.LastDataRecv))
 		}
 	}
+	// Where the OS does not count retransmissions (Windows) Retransmits
+	// stays zero and none is reported; what it does not give of the rest
+	// is left out, not shown as zero.
 	for r := before.Retransmits + 1; r <= now.Retransmits; r++ {
-		ev.Emit(t, event.KernelRetransmit,
-			fmt.Sprintf("kernel retransmission %d of unacknowledged data (%s unacked, RTO %s)",
-				r, plural.Count(int(now.Unacked), "segment"), now.RTO),
-			event.F("retransmit", r), event.F("unacked", now.Unacked), event.Secs("rto_s", now.RTO))
+		var detail []string
+		fields := []event.Field{event.F("retransmit", r)}
+		if now.Has(sockopt.FieldUnacked) {
+			detail = append(detail, plural.Count(now.Unacked, "segment")+" unacked")
+			fields = append(fields, event.F("unacked", now.Unacked))
+		}
+		if now.Has(sockopt.FieldRTO) {
+			detail = append(detail, fmt.Sprintf("RTO %s", now.RTO))
+			fields = append(fields, event.Secs("rto_s", now.RTO))
+		}
+		text := fmt.Sprintf("kernel retransmission %d of unacknowledged data", r)
+		if len(detail) > 0 {
+			text += " (" + strings.Join(detail, ", ") + ")"
+		}
+		ev.Emit(t, event.KernelRetransmit, text, fields...)
 	}
 }
 
@@ -67,12 +82,19 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	if pred > 0 {
 		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
 	}
-	probes := "keep-alive probes unknown on this OS"
+	// What this OS's TCP_INFO does not give is said unknown or left out,
+	// never shown as zero.
+	before := []string{"keep-alive probes unknown on this OS"}
 	if info.HasProbes {
-		probes = plural.Count(int(info.Probes), "keep-alive probe") + " out"
+		before[0] = plural.Count(int(info.Probes), "keep-alive probe") + " out"
 	}
-	text += fmt.Sprintf("; TCP_INFO before: %s, %s, %s unacked", probes,
-		plural.Count(int(info.Retransmits), "retransmit"), plural.Count(int(info.Unacked), "segment"))
+	if info.Has(sockopt.FieldRetransmits) {
+		before = append(before, plural.Count(int(info.Retransmits), "retransmit"))
+	}
+	if info.Has(sockopt.FieldUnacked) {
+		before = append(before, plural.Count(int(info.Unacked), "segment")+" unacked")
+	}
+	text += "; TCP_INFO before: " + strings.Join(before, ", ")
 	if info.HasProbes {
 		text += fmt.Sprintf(", last data received %s before", info.LastDataRecv)
 	}
@@ -82,7 +104,12 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())
 		fields = append(fields, event.Secs("first_retransmit_s", firstRetrans.Sub(lastFrame)))
 	}
-	fields = append(fields, event.F("tcpi_retransmits", info.Retransmits), event.F("tcpi_unacked", info.Unacked))
+	if info.Has(sockopt.FieldRetransmits) {
+		fields = append(fields, event.F("tcpi_retransmits", info.Retransmits))
+	}
+	if info.Has(sockopt.FieldUnacked) {
+		fields = append(fields, event.F("tcpi_unacked", info.Unacked))
+	}
 	if info.HasProbes { // elsewhere left out: unknown, not zero
 		fields = append(fields, event.F("tcpi_probes", info.Probes), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
 	}

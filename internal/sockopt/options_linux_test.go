@@ -57,4 +57,9 @@ func TestTCPInfo(t *testing.T) {
 	if info.State != 1 || info.Probes != 0 || info.Unacked != 0 || info.RTO <= 0 {
 		t.Fatalf("TCP_INFO of an established idle connection: %+v", info)
 	}
+	// Linux gives every field: a zero here is a zero, not an unknown.
+	if !info.HasProbes || !info.Has(FieldState|FieldProbes|FieldRetransmits|FieldUnacked|FieldBackoff|FieldRTO|
+		FieldLastDataRecv|FieldLastAckRecv|FieldTotalRetrans) {
+		t.Fatalf("Linux's TCP_INFO marks fields unknown: %+v", info)
+	}
 }

@@ -231,24 +231,27 @@ func noOption(err error) error {
 }
 
 // Info is the part of TCP_INFO (or the OS's equivalent) that tells how a
-// connection is faring. Fields an OS does not give stay zero; HasProbes
-// says whether Probes and LastDataRecv mean anything, so that keep-alive
-// probes are reported as unknown there, never as none.
+// connection is faring. Fields an OS does not give stay zero; Filled says
+// which ones it gives, so that what is unknown is reported as unknown,
+// never as none. HasProbes says the same of Probes and LastDataRecv
+// together.
 type Info struct {
 	State        uint8         // TCP state, Linux's numbering (1 established, 7 close, ...); 0 unknown
 	Probes       int           // keep-alive or zero-window probes sent and unanswered
-	Retransmits  int           // retransmissions of the oldest unacknowledged segment (macOS: of any)
-	Unacked      int           // segments sent and not yet acknowledged (macOS: estimated from the bytes)
+	Retransmits  int           // retransmissions of the oldest unacknowledged segment (macOS, FreeBSD: of any, over the connection's life)
+	Unacked      int           // segments sent and not yet acknowledged (macOS, Windows: estimated from the bytes)
 	Backoff      int           // exponential backoff of the retransmission timer
 	RTO          time.Duration // current retransmission timeout
 	LastDataRecv time.Duration // time since data was last received
 	LastAckRecv  time.Duration // time since an ACK was last received
 	TotalRetrans int           // retransmissions over the connection's life
 	HasProbes    bool          // Probes and LastDataRecv are filled in (Linux only)
+	Filled       Fields        // the fields this OS fills in; zero: none
 }
 
-// TCPInfo reads the connection's TCP_INFO: Linux's TCP_INFO, macOS's
-// TCP_CONNECTION_INFO; ErrUnsupported elsewhere.
+// TCPInfo reads the connection's TCP_INFO: Linux's and FreeBSD's
+// TCP_INFO, macOS's TCP_CONNECTION_INFO, Windows' SIO_TCP_INFO;
+// ErrUnsupported elsewhere.
 func TCPInfo(c syscall.Conn) (Info, error) {
 	var info Info
 	err := control(c, func(fd uintptr) error {

@@ -35,6 +35,7 @@ func tcpInfo(fd uintptr) (Info, error) {
 		Unacked:      segments(int(ci.Snd_sbbytes), int(ci.Maxseg)),
 		RTO:          time.Duration(ci.Rto) * time.Millisecond,
 		TotalRetrans: int(ci.Txretransmitpackets),
+		Filled:       FieldState | FieldRetransmits | FieldUnacked | FieldRTO | FieldTotalRetrans,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package sockopt
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,10 +20,17 @@ const (
 	maxUserTimeout  = 0
 )
 
-// tcpInfo: FreeBSD's TCP_INFO has no struct in golang.org/x/sys, and its
-// layout changes between releases (FreeBSD 15 changed it); not read yet.
-func tcpInfo(uintptr) (Info, error) {
-	return Info{}, fmt.Errorf("TCP_INFO: %w", ErrUnsupported)
+// tcpInfo reads TCP_INFO into freebsdTCPInfo (golang.org/x/sys has the
+// option's number but no struct and no helper), through getsockopt itself.
+func tcpInfo(fd uintptr) (Info, error) {
+	var raw freebsdTCPInfo
+	n := uint32(unsafe.Sizeof(raw)) // socklen_t
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&raw)), uintptr(unsafe.Pointer(&n)), 0)
+	if errno != 0 {
+		return Info{}, fmt.Errorf("TCP_INFO: %w", errno)
+	}
+	return raw.info(int(n))
 }
 
 // ReadDefaults reads the sysctls net.inet.tcp.keepidle, keepintvl (both

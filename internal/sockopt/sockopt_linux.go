@@ -34,6 +34,8 @@ func tcpInfo(fd uintptr) (Info, error) {
 		LastAckRecv:  time.Duration(ti.Last_ack_recv) * time.Millisecond,
 		TotalRetrans: int(ti.Total_retrans),
 		HasProbes:    true,
+		Filled: FieldState | FieldProbes | FieldRetransmits | FieldUnacked | FieldBackoff | FieldRTO |
+			FieldLastDataRecv | FieldLastAckRecv | FieldTotalRetrans,
 	}, nil
 }
 

@@ -1,8 +1,10 @@
 package sockopt
 
 import (
+	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
@@ -34,10 +36,27 @@ func setsockoptInt(fd uintptr, level, opt, v int) error {
 	return windows.SetsockoptInt(windows.Handle(fd), level, opt, v)
 }
 
-// tcpInfo: Windows has SIO_TCP_INFO (TCP_INFO_v0, from Windows 10 version
-// 1703), which golang.org/x/sys does not define; not read yet.
-func tcpInfo(uintptr) (Info, error) {
-	return Info{}, fmt.Errorf("SIO_TCP_INFO: %w", ErrUnsupported)
+// sioTCPInfo is SIO_TCP_INFO (mstcpip.h: _WSAIORW(IOC_VENDOR, 39)), which
+// golang.org/x/sys does not define.
+const sioTCPInfo = windows.IOC_INOUT | windows.IOC_VENDOR | 39
+
+// tcpInfo reads TCP_INFO_v0 through WSAIoctl(SIO_TCP_INFO), asking for
+// version 0. WSAEOPNOTSUPP, no such control code (Windows before 10
+// version 1703), is ErrUnsupported.
+func tcpInfo(fd uintptr) (Info, error) {
+	var version uint32 // DWORD: 0 asks for TCP_INFO_v0
+	var raw windowsTCPInfo
+	var n uint32
+	err := windows.WSAIoctl(windows.Handle(fd), sioTCPInfo,
+		(*byte)(unsafe.Pointer(&version)), uint32(unsafe.Sizeof(version)),
+		(*byte)(unsafe.Pointer(&raw)), uint32(unsafe.Sizeof(raw)), &n, nil, 0)
+	switch {
+	case errors.Is(err, windows.WSAEOPNOTSUPP):
+		return Info{}, fmt.Errorf("SIO_TCP_INFO: %w (%w)", ErrUnsupported, err)
+	case err != nil:
+		return Info{}, fmt.Errorf("SIO_TCP_INFO: %w", err)
+	}
+	return raw.info(int(n))
 }
 
 // ReadDefaults reads KeepAliveTime and KeepAliveInterval from the
