@@ -95,7 +95,7 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 		before = append(before, plural.Count(int(info.Unacked), "segment")+" unacked")
 	}
 	text += "; TCP_INFO before: " + strings.Join(before, ", ")
-	if info.HasProbes {
+	if info.Has(sockopt.FieldLastDataRecv) {
 		text += fmt.Sprintf(", last data received %s before", info.LastDataRecv)
 	}
 	fields := []event.Field{event.F("cause", string(cause)), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
@@ -110,8 +110,12 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	if info.Has(sockopt.FieldUnacked) {
 		fields = append(fields, event.F("tcpi_unacked", info.Unacked))
 	}
-	if info.HasProbes { // elsewhere left out: unknown, not zero
-		fields = append(fields, event.F("tcpi_probes", info.Probes), event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
+	// Elsewhere left out: unknown, not zero.
+	if info.HasProbes {
+		fields = append(fields, event.F("tcpi_probes", info.Probes))
+	}
+	if info.Has(sockopt.FieldLastDataRecv) {
+		fields = append(fields, event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
 	}
 	ev.Emit(t, event.Dead, text, fields...)
 	return Result{Outcome: KernelDead, Observed: observed, Predicted: pred, Cause: cause}

@@ -41,12 +41,12 @@ func TestKernelReportsOnlyFilledFields(t *testing.T) {
 		{"linux", linux, []string{"kernel retransmission 1 of unacknowledged data (2 segments unacked, RTO 204ms)",
 			`"unacked":2`, `"rto_s":0.204`, "1 retransmit, 2 segments unacked", `"tcpi_retransmits":1`, `"tcpi_unacked":2`}, nil},
 		{"freebsd", freebsd, []string{"kernel retransmission 1 of unacknowledged data (RTO 204ms)", `"rto_s":0.204`,
-			"keep-alive probes unknown on this OS, 1 retransmit\n", `"tcpi_retransmits":1`},
+			"keep-alive probes unknown on this OS, 1 retransmit, last data received 3s before\n", `"tcpi_retransmits":1`, `"tcpi_last_data_recv_s":3`},
 			[]string{`"unacked"`, "segments unacked", `"tcpi_unacked"`}},
 		{"windows", windows, []string{"keep-alive probes unknown on this OS, 2 segments unacked\n", `"tcpi_unacked":2`},
-			[]string{"kernel_retransmit", "retransmit,", `"tcpi_retransmits"`}},
+			[]string{"kernel_retransmit", "retransmit,", `"tcpi_retransmits"`, "last data received", `"tcpi_last_data_recv_s"`}},
 	} {
-		info := sockopt.Info{Unacked: 2, RTO: 204 * time.Millisecond, Filled: tc.filled}
+		info := sockopt.Info{Unacked: 2, RTO: 204 * time.Millisecond, LastDataRecv: 3 * time.Second, Filled: tc.filled}
 		if tc.filled&sockopt.FieldRetransmits != 0 {
 			info.Retransmits = 1
 		}
