@@ -457,3 +457,12 @@ func (l *Loop) Dial(a Addr, h Handler) (c *Conn, err error) {
 
 // ErrReset is the error of a connection the peer reset.
 var ErrReset error = unix.ECONNRESET
+
+// Handler is the handler of descriptor fd; nil when fd is not one of the
+// loop's connections.
+func (l *Loop) Handler(fd int) Handler {
+	if fd < 0 || fd >= len(l.conns) || l.conns[fd] == nil {
+		return nil
+	}
+	return l.conns[fd].h
+}
