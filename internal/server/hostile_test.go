@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/evloop"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -26,17 +27,22 @@ func loop(t *testing.T, cfg Config) *srv {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	p, err := poll.New()
+	p, err := evloop.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &srv{cfg: cfg, ev: event.Discard(), start: time.Now(), p: p,
-		rbuf: make([]byte, readFrames*msg.FrameSize), counts: map[Reason]int{}}
+	s := &srv{cfg: cfg, ev: event.Discard(), start: time.Now(), p: p, counts: map[Reason]int{}}
 	t.Cleanup(func() {
 		s.closeAll()
 		p.Close()
 	})
 	return s
+}
+
+// conn is the conn of descriptor fd; nil when none.
+func (s *srv) conn(fd int) *conn {
+	c, _ := s.p.Handler(fd).(*conn)
+	return c
 }
 
 // pair adopts one end of a socketpair as a client's connection at now and
@@ -50,7 +56,7 @@ func pair(t *testing.T, s *srv, now time.Time) (*conn, int) {
 	peer := fds[1]
 	t.Cleanup(func() { unix.Close(peer) })
 	s.adopt(fds[0], "pair", now)
-	return s.conns[fds[0]], peer
+	return s.conn(fds[0]), peer
 }
 
 // pings writes n PINGs on the client's end, each with its number in the
@@ -72,7 +78,7 @@ func pings(t *testing.T, fd int, n int) {
 // nothing).
 func (c *conn) readable(now time.Time) {
 	for range 100 {
-		if c.state == closed || c.interest&poll.In == 0 {
+		if c.state == closed || c.io.Interest()&poll.In == 0 {
 			return
 		}
 		c.ready(poll.In, now)
@@ -163,16 +169,10 @@ func (s *srv) step(t *testing.T, now time.Time) {
 	if err := s.p.SetTimer(time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	ready, _, _, err := s.p.Wait()
-	if err != nil {
+	if _, err := s.p.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range ready {
-		if c := s.conns[r.FD]; c != nil {
-			c.ready(r.Events, now)
-			s.schedule(c)
-		}
-	}
+	s.p.Dispatch(now)
 }
 
 // peerReads reads what the client's end holds: the frames' types, and
@@ -222,8 +222,8 @@ func TestPipeliningIsBounded(t *testing.T) {
 	perConn := (int64(ms.HeapAlloc) - int64(before)) / conns
 	t.Logf("heap a connection, %d PINGs pipelined against SLEEP 1h: %d bytes", each, perConn)
 	for _, c := range cs {
-		if c.queue == nil || c.queue.n != maxQueued || c.interest&poll.In != 0 || c.interest&poll.RdHup == 0 {
-			t.Fatalf("queue %v, interest %#x: want %d PINGs queued and only the FIN watched", c.queue, c.interest, maxQueued)
+		if c.queue == nil || c.queue.n != maxQueued || c.io.Interest()&poll.In != 0 || c.io.Interest()&poll.RdHup == 0 {
+			t.Fatalf("queue %v, interest %#x: want %d PINGs queued and only the FIN watched", c.queue, c.io.Interest(), maxQueued)
 		}
 	}
 	if perConn > 8<<10 {
@@ -236,8 +236,8 @@ func TestPipeliningIsBounded(t *testing.T) {
 		t.Fatalf("a PONG sent before its SLEEP: %d queued", c.queue.n)
 	}
 	c.expire(t0.Add(time.Hour))
-	if c.queue.n != maxQueued-1 || c.interest&poll.In == 0 {
-		t.Fatalf("after the first PONG: %d queued, interest %#x", c.queue.n, c.interest)
+	if c.queue.n != maxQueued-1 || c.io.Interest()&poll.In == 0 {
+		t.Fatalf("after the first PONG: %d queued, interest %#x", c.queue.n, c.io.Interest())
 	}
 }
 
@@ -320,7 +320,7 @@ func TestGoneWhileQueueFull(t *testing.T) {
 	c, peer := pair(t, s, t0)
 	pings(t, peer, 10)
 	c.readable(t0)
-	if c.interest&poll.In != 0 {
+	if c.io.Interest()&poll.In != 0 {
 		t.Fatal("still reading with a full queue")
 	}
 	unix.Shutdown(peer, unix.SHUT_WR) // its FIN
@@ -371,7 +371,7 @@ func TestOutputIsBounded(t *testing.T) {
 	s := loop(t, Config{Probe: probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 1000}})
 	t0 := time.Unix(1000, 0)
 	c, peer := pair(t, s, t0)
-	for i := 0; c.out == nil; i++ { // PINGs whose PONGs the client never reads
+	for i := 0; !c.io.Waiting(); i++ { // PINGs whose PONGs the client never reads
 		if i == 1000 {
 			t.Fatal("the socket never filled")
 		}
@@ -379,11 +379,11 @@ func TestOutputIsBounded(t *testing.T) {
 		c.readable(t0)
 	}
 	for i := 1; c.state != closed; i++ {
-		if len(c.out) > maxOut {
-			t.Fatalf("%d bytes of output wait", len(c.out))
+		if c.io.Pending() > maxOut {
+			t.Fatalf("%d bytes of output wait", c.io.Pending())
 		}
 		if i == 100 {
-			t.Fatalf("still open with %d bytes waiting", len(c.out))
+			t.Fatalf("still open with %d bytes waiting", c.io.Pending())
 		}
 		c.expire(t0.Add(time.Duration(i) * time.Millisecond))
 	}
@@ -404,8 +404,8 @@ func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
 	}
 	unix.Close(fds[1])
 	s.adopt(fds[0], "gone", t0)
-	if s.conns[fds[0]] != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.timers.Next() != (time.Time{}) {
-		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.timers.Next())
+	if s.conn(fds[0]) != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.p.Next() != (time.Time{}) {
+		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.p.Next())
 	}
 }
 
@@ -421,11 +421,7 @@ func TestClosingConnsStayWithinMaxConns(t *testing.T) {
 	good, _ := pair(t, s, t0)
 	held := func() int {
 		n := 0
-		for _, c := range s.conns {
-			if c != nil {
-				n++
-			}
-		}
+		s.p.Each(func(evloop.Handler) { n++ })
 		return n
 	}
 	for i := range ghosts {

@@ -10,20 +10,16 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/heartbeat/heartbeat/internal/deadline"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/msg"
-	"github.com/heartbeat/heartbeat/internal/poll"
+	"github.com/heartbeat/heartbeat/internal/evloop"
 )
 
 // serve is Serve on the epoll loop.
@@ -36,21 +32,20 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	if err := capBuffers(lfd); err != nil {
 		return err
 	}
-	p, err := poll.New()
+	p, err := evloop.New()
 	if err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
 	defer p.Close()
-	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, lfd: lfd,
-		rbuf: make([]byte, readFrames*msg.FrameSize), counts: map[Reason]int{}}
+	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, counts: map[Reason]int{}}
 	s.fx.todo = make([]todo, 0, 16)
 	if s.ev == nil {
 		s.ev = event.Discard()
 	}
-	if err := p.Add(lfd, poll.In); err != nil {
+	if err := p.Listen(lfd, s.acceptReady); err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
-	defer p.Remove(lfd)
+	defer p.StopListening()
 	s.listening(ln.Addr())
 	s.warnKernel()
 
@@ -102,11 +97,11 @@ func capBuffers(lfd int) error {
 	return nil
 }
 
-// readFrames is the size of the buffer every read lands in, in frames. A
-// read of frames takes no more than the connection's PING queue has room
-// for (maxQueued), so that a client that floods does not starve others;
-// reads that drop what a closing client sent take the whole buffer.
-const readFrames = 16
+// readFrames is the most frames a read takes: no more than the
+// connection's PING queue has room for (maxQueued) either, so that a
+// client that floods does not starve others; reads that drop what a
+// closing client sent take the loop's whole buffer.
+const readFrames = evloop.ReadFrames
 
 // srv is the event loop's state. Only the loop's goroutine touches it,
 // except open, which the stats goroutine reads.
@@ -114,10 +109,8 @@ type srv struct {
 	cfg   Config
 	ev    *event.Writer
 	start time.Time
-	p     *poll.Poller
-	lfd   int
+	p     *evloop.Loop // the descriptors, their deadlines and their I/O
 
-	conns []*conn // by file descriptor
 	// open is how many connections hold a descriptor, whatever their
 	// state: what MaxConns bounds.
 	open    atomic.Int64
@@ -128,9 +121,6 @@ type srv struct {
 	stalled connList
 	nextID  uint64
 	counts  map[Reason]int
-	timers  deadline.Queue[*conn] // one entry per conn with a deadline
-	rbuf    []byte                // every read lands here first
-	frames  msg.Pool              // lends the partial frames their buffers
 	// fx is what a conn's policy asks for, done before the next call
 	// into any policy; it also keeps the spare PING queues.
 	fx      effects
@@ -138,111 +128,70 @@ type srv struct {
 	// acceptAt is when accepting resumes after running out of file
 	// descriptors; zero while accepting.
 	acceptAt time.Time
+	// acceptErr is an accept's failure, which ends the loop.
+	acceptErr error
 }
 
 // run is the event loop: it waits for readiness or a deadline, handles
 // them and sets the timer for the next deadline, until ctx ends.
 func (s *srv) run(ctx context.Context) error {
 	for {
-		ready, woke, _, err := s.p.Wait()
+		woke, err := s.p.Wait()
 		if err != nil {
 			return fmt.Errorf("server: epoll: %w", err)
 		}
 		if woke && ctx.Err() != nil {
 			return nil
 		}
-		now := time.Now()
-		for _, r := range ready {
-			if r.FD == s.lfd {
-				if err := s.acceptReady(now); err != nil {
-					return err
-				}
-				continue
-			}
-			if r.FD < len(s.conns) && s.conns[r.FD] != nil {
-				c := s.conns[r.FD]
-				c.ready(r.Events, now)
-				s.schedule(c)
-			}
+		s.p.Dispatch(time.Now())
+		if s.acceptErr != nil {
+			return s.acceptErr
 		}
-		// Read the clock again: handling a full batch can take long
-		// enough for a deadline to pass meanwhile.
-		s.expire(time.Now())
-		if err := s.p.SetTimer(s.nextWake()); err != nil {
+		s.expire()
+		if err := s.p.SetTimer(s.acceptAt); err != nil {
 			return fmt.Errorf("server: timer: %w", err)
 		}
 	}
 }
 
-// expire handles every deadline that has passed.
-func (s *srv) expire(now time.Time) {
-	if !s.acceptAt.IsZero() && !now.Before(s.acceptAt) { // the accept back-off is over
+// expire handles every deadline that has passed, each at its own reading
+// of the clock: handling a full batch can take long enough for a deadline
+// to pass meanwhile.
+func (s *srv) expire() {
+	if !s.acceptAt.IsZero() && !time.Now().Before(s.acceptAt) { // the accept back-off is over
 		s.acceptAt = time.Time{}
-		s.p.Modify(s.lfd, poll.In)
+		s.p.PauseAccepting(false)
 	}
-	for c, ok := s.timers.Due(now); ok; c, ok = s.timers.Due(now) {
-		c.expire(now)
-		s.schedule(c)
-	}
+	s.p.Expire()
 }
 
-// nextWake is when the loop must wake up: the earliest deadline of any
-// connection, or the end of the accept back-off.
-func (s *srv) nextWake() time.Time {
-	at := s.timers.Next()
-	if !s.acceptAt.IsZero() && (at.IsZero() || s.acceptAt.Before(at)) {
-		at = s.acceptAt
-	}
-	return at
-}
-
-// schedule keeps c's place in the timers at its next deadline.
+// schedule keeps c's place in the loop's deadlines at its next deadline.
 func (s *srv) schedule(c *conn) {
 	if c.state == closed {
 		return
 	}
-	s.timers.Set(c, c.nextDeadline())
+	c.io.SetDeadline(c.nextDeadline())
 }
 
 // acceptReady accepts the connections waiting, a bounded number at a time.
-func (s *srv) acceptReady(now time.Time) error {
+func (s *srv) acceptReady(now time.Time) {
 	for range 64 {
-		fd, sa, err := unix.Accept4(s.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, peer, err := s.p.Accept()
 		switch {
-		case err == unix.EAGAIN:
-			return nil
-		case err == unix.ECONNABORTED || err == unix.EINTR:
-			continue
+		case err == evloop.ErrWouldBlock:
+			return
 		case outOfResources(err):
-			s.p.Modify(s.lfd, 0)
+			s.p.PauseAccepting(true)
 			s.acceptAt = now.Add(s.backOff(err))
-			return nil
+			return
 		case err != nil:
-			return fmt.Errorf("accept: %w", err)
+			s.acceptErr = fmt.Errorf("accept: %w", err)
+			return
 		}
 		s.backoff = 0
-		s.adopt(fd, peerString(sa), now)
+		s.adopt(fd, peer, now)
 	}
-	return nil
 }
-
-func peerString(sa unix.Sockaddr) string {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
-	case *unix.SockaddrInet6:
-		return (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
-	}
-	return "?"
-}
-
-// fdConn lets package sockopt work on a descriptor the loop owns.
-type fdConn int
-
-func (c fdConn) SyscallConn() (syscall.RawConn, error) { return c, nil }
-func (c fdConn) Control(f func(fd uintptr)) error      { f(uintptr(c)); return nil }
-func (c fdConn) Read(func(fd uintptr) bool) error      { return errors.ErrUnsupported }
-func (c fdConn) Write(func(fd uintptr) bool) error     { return errors.ErrUnsupported }
 
 // warnKernel warns, once, of kernel options that combine in a way that
 // surprises (see warnOn), reading them back from a socket that is never
@@ -256,16 +205,15 @@ func (s *srv) warnKernel() {
 		return // each connection's line still says what is in effect
 	}
 	defer unix.Close(fd)
-	s.warnOn(fdConn(fd))
+	s.warnOn(evloop.FDConn(fd))
 }
 
 // closeAll ends every connection still open, at shutdown.
 func (s *srv) closeAll() {
 	now := time.Now()
-	for _, c := range s.conns {
-		if c != nil {
-			c.shutdown(&s.fx)
-			c.apply(now)
-		}
-	}
+	s.p.Each(func(h evloop.Handler) {
+		c := h.(*conn)
+		c.shutdown(&s.fx)
+		c.apply(now)
+	})
 }
