@@ -126,3 +126,13 @@ const DefaultFrameTimeout = 10 * time.Second
 // client is closed at: a client that slips (a delayed timer, a retry) is
 // warned, not dropped.
 const PingStrikes = 3
+
+// sockBuf is the send and receive buffer asked for each accepted socket
+// (set once on the listener on Linux, on each connection elsewhere);
+// the kernel doubles it for its bookkeeping, so each holds about 16 KiB,
+// room for several frames. Left to itself the kernel grows a buffer to
+// megabytes (tcp_wmem, tcp_rmem) for a client that sends PINGs and never
+// reads its PONGs, and that memory is the kernel's, outside the server's
+// bounds: 200 such clients pinned 1.5 GB. A heartbeat needs one frame each
+// way at a time.
+const sockBuf = 8 << 10

@@ -410,11 +410,13 @@ func (p *policy) end(e *effects, reason Reason, detail string) {
 // for the reason it was told, a closing one with its remaining PINGs
 // unanswered, a stalled one (a full queue, more unread) with them too.
 func (p *policy) evict(e *effects) {
+	// What the peer sent and nobody read goes first, so that the close is
+	// a FIN: a RST could destroy the Notice a lingering one was sent.
+	e.do(todo{kind: discardIn})
 	if p.state == lingering {
 		p.stop(e, p.reason, p.detail)
 		return
 	}
-	e.do(todo{kind: discardIn})
 	if p.state == closing {
 		p.stop(e, OverLimit, "its peer had closed; ended early for a newcomer")
 		return

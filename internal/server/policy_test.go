@@ -436,7 +436,7 @@ func TestPolicyEvict(t *testing.T) {
 	k = newSocket(Config{Fault: CloseConn}, t0)
 	k.step(t, step{0, "tick", "fault; leave; linger", lingerFor})
 	k.p.evict(&k.fx)
-	if got := k.apply(t0); got != "end: fault close" {
+	if got := k.apply(t0); got != "discard; end: fault close" {
 		t.Fatalf("lingering, evicted: %s", got)
 	}
 	// Stalled: a full queue, the rest unread.

@@ -149,6 +149,9 @@ type conn struct {
 	spare    []byte
 	inflight int
 	shutWant bool // send a FIN once the output is out (lingering)
+	// reading is set while the reader is in a Read, outside the mutex:
+	// discard must not read then (it would wait for that Read to end).
+	reading bool
 	// closeLater says the connection has ended with output still waiting
 	// (a closing Notice, say): the writer sends it, then closes.
 	closeLater bool
@@ -159,6 +162,10 @@ func (s *srv) adopt(nc *net.TCPConn, wg *sync.WaitGroup, now time.Time) {
 	s.nextID++
 	c := &conn{policy: policy{cfg: &s.cfg}, s: s, nc: nc, id: s.nextID, peer: nc.RemoteAddr().String()}
 	c.cond = sync.NewCond(&s.mu)
+	// The kernel's buffers capped, as on the event loop (see sockBuf): a
+	// client that never reads holds kilobytes of them, not megabytes.
+	nc.SetReadBuffer(sockBuf)
+	nc.SetWriteBuffer(sockBuf)
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
 	wg.Go(c.readLoop)
@@ -189,9 +196,11 @@ func (c *conn) readLoop() {
 		if c.state == lingering {
 			buf = f[:]
 		}
+		c.reading = true
 		s.mu.Unlock()
 		n, err := c.nc.Read(buf)
 		s.mu.Lock()
+		c.reading = false
 		now := time.Now()
 		switch {
 		case c.state == closed:
@@ -316,7 +325,12 @@ func (c *conn) expire() {
 // never read, so that closing sends a FIN: closing with bytes unread sends
 // a RST, which can destroy the PONGs still on their way. The reader is
 // waiting then (the policy does not take frames), so nothing else reads.
-func (c *conn) discard() { discardUnread(c.nc) }
+func (c *conn) discard() {
+	if c.reading {
+		return // a Read is under way (a lingering conn's reader drains too)
+	}
+	discardUnread(c.nc)
+}
 
 // finish closes the connection and reports why. Output that still waits
 // (a closing Notice the writer has not sent yet) goes first, as on the

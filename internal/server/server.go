@@ -76,15 +76,6 @@ func rawFD(ln *net.TCPListener) (int, error) {
 	return fd, nil
 }
 
-// sockBuf is the send and receive buffer asked for each accepted socket;
-// the kernel doubles it for its bookkeeping, so each holds about 16 KiB,
-// room for several frames. Left to itself the kernel grows a buffer to
-// megabytes (tcp_wmem, tcp_rmem) for a client that sends PINGs and never
-// reads its PONGs, and that memory is the kernel's, outside the server's
-// bounds: 200 such clients pinned 1.5 GB. A heartbeat needs one frame each
-// way at a time.
-const sockBuf = 8 << 10
-
 // capBuffers sets sockBuf on the listening socket, which each accepted
 // socket inherits (on Linux), so that accepting costs no extra system call.
 // A buffer set by hand is also left alone by the kernel's autotuning.
