@@ -28,14 +28,10 @@ import (
 
 // serve is Serve with a goroutine per connection.
 func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
-	ln := tl
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), counts: map[Reason]int{}, conns: map[*conn]struct{}{}}
-	if s.ev == nil {
-		s.ev = event.Discard()
-	}
-	s.listening(ln.Addr())
-	s.warnKernel(ln.Addr())
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	s.listening(tl.Addr())
+	s.warnKernel(tl.Addr())
+	stop := context.AfterFunc(ctx, func() { tl.Close() })
 	defer stop()
 	var wg sync.WaitGroup
 	if cfg.StatsEvery > 0 {

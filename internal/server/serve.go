@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+
+	"github.com/heartbeat/heartbeat/internal/event"
 )
 
 // Serve accepts connections on ln until ctx ends, then closes every
@@ -14,6 +16,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	defer ln.Close()
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.Events == nil {
+		cfg.Events = event.Discard()
 	}
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {

@@ -24,7 +24,6 @@ import (
 
 // serve is Serve on the epoll loop.
 func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
-	ln := tl
 	lfd, err := rawFD(tl)
 	if err != nil {
 		return err
@@ -39,14 +38,11 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	defer p.Close()
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, counts: map[Reason]int{}}
 	s.fx.todo = make([]todo, 0, 16)
-	if s.ev == nil {
-		s.ev = event.Discard()
-	}
 	if err := p.Listen(lfd, s.acceptReady); err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
 	defer p.StopListening()
-	s.listening(ln.Addr())
+	s.listening(tl.Addr())
 	s.warnKernel()
 
 	stop := context.AfterFunc(ctx, p.Wake)
