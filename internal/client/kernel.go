@@ -18,8 +18,8 @@ import (
 func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, now sockopt.Info) {
 	// tcpi_probes counts keep-alive probes only while nothing is
 	// unacknowledged; with data outstanding the kernel retransmits instead.
-	// Only Linux counts them (HasProbes): elsewhere no probe is reported.
-	if k.KeepAlive.Enable && now.HasProbes && now.Unacked == 0 {
+	// Only Linux counts them (FieldProbes): elsewhere no probe is reported.
+	if k.KeepAlive.Enable && now.Has(sockopt.FieldProbes) && now.Unacked == 0 {
 		for p := before.Probes + 1; p <= now.Probes; p++ {
 			ev.Emit(t, event.KernelProbe,
 				fmt.Sprintf("kernel keep-alive probe %d/%d unanswered (no data received for %s)",
@@ -85,7 +85,7 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	// What this OS's TCP_INFO does not give is said unknown or left out,
 	// never shown as zero.
 	before := []string{"keep-alive probes unknown on this OS"}
-	if info.HasProbes {
+	if info.Has(sockopt.FieldProbes) {
 		before[0] = plural.Count(int(info.Probes), "keep-alive probe") + " out"
 	}
 	if info.Has(sockopt.FieldRetransmits) {
@@ -111,7 +111,7 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 		fields = append(fields, event.F("tcpi_unacked", info.Unacked))
 	}
 	// Elsewhere left out: unknown, not zero.
-	if info.HasProbes {
+	if info.Has(sockopt.FieldProbes) {
 		fields = append(fields, event.F("tcpi_probes", info.Probes))
 	}
 	if info.Has(sockopt.FieldLastDataRecv) {

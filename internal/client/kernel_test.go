@@ -19,9 +19,13 @@ func TestReportKernelProbesOnlyWhereCounted(t *testing.T) {
 		want int
 	}{{false, 0}, {true, 2}} {
 		var out bytes.Buffer
-		reportKernel(event.NewWriter(&out, true), 0, k, sockopt.Info{HasProbes: tc.has}, sockopt.Info{Probes: 2, HasProbes: tc.has})
+		var filled sockopt.Fields
+		if tc.has {
+			filled = sockopt.FieldProbes
+		}
+		reportKernel(event.NewWriter(&out, true), 0, k, sockopt.Info{Filled: filled}, sockopt.Info{Probes: 2, Filled: filled})
 		if got := strings.Count(out.String(), `"event":"kernel_probe"`); got != tc.want {
-			t.Errorf("HasProbes %v: %d kernel_probe events, want %d:\n%s", tc.has, got, tc.want, out.String())
+			t.Errorf("probes counted %v: %d kernel_probe events, want %d:\n%s", tc.has, got, tc.want, out.String())
 		}
 	}
 }

@@ -40,7 +40,7 @@ func TestFreeBSDTCPInfo(t *testing.T) {
 	if got != want {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
-	if got.Has(FieldProbes) || got.Has(FieldUnacked) || got.HasProbes {
+	if got.Has(FieldProbes) || got.Has(FieldUnacked) || got.Has(FieldLastAckRecv) {
 		t.Fatalf("FreeBSD counts no keep-alive probes and no unacknowledged segments: %+v", got)
 	}
 	if _, err := raw.info(132); err == nil {

@@ -233,8 +233,7 @@ func noOption(err error) error {
 // Info is the part of TCP_INFO (or the OS's equivalent) that tells how a
 // connection is faring. Fields an OS does not give stay zero; Filled says
 // which ones it gives, so that what is unknown is reported as unknown,
-// never as none. HasProbes says the same of Probes and LastDataRecv
-// together.
+// never as none.
 type Info struct {
 	State        uint8         // TCP state, Linux's numbering (1 established, 7 close, ...); 0 unknown
 	Probes       int           // keep-alive or zero-window probes sent and unanswered
@@ -245,7 +244,6 @@ type Info struct {
 	LastDataRecv time.Duration // time since data was last received
 	LastAckRecv  time.Duration // time since an ACK was last received
 	TotalRetrans int           // retransmissions over the connection's life
-	HasProbes    bool          // Probes and LastDataRecv are filled in (Linux only)
 	Filled       Fields        // the fields this OS fills in; zero: none
 }
 

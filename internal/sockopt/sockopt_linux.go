@@ -33,7 +33,6 @@ func tcpInfo(fd uintptr) (Info, error) {
 		LastDataRecv: time.Duration(ti.Last_data_recv) * time.Millisecond,
 		LastAckRecv:  time.Duration(ti.Last_ack_recv) * time.Millisecond,
 		TotalRetrans: int(ti.Total_retrans),
-		HasProbes:    true,
 		Filled: FieldState | FieldProbes | FieldRetransmits | FieldUnacked | FieldBackoff | FieldRTO |
 			FieldLastDataRecv | FieldLastAckRecv | FieldTotalRetrans,
 	}, nil
