@@ -288,6 +288,8 @@ func Args(min, max int, names string) cobra.PositionalArgs {
 var (
 	errFormat = errors.New("give seconds (5, 0.5) or a Go duration (250ms, 1m30s)")
 	errRange  = errors.New("out of range")
+	// errTooSmall is a positive duration below a nanosecond.
+	errTooSmall = errors.New("positive but below 1ns, which would read as 0")
 )
 
 // ParseDuration reads a bare number of seconds ("5", "0.5") or a Go
@@ -298,6 +300,9 @@ var (
 func ParseDuration(s string) (time.Duration, error) {
 	negative := fmt.Errorf("%w: must not be negative", errRange)
 	tooLarge := fmt.Errorf("%w: at most %s", errRange, showMax(MaxDuration))
+	// Below a nanosecond a duration is 0, which for most flags means "off"
+	// or "no limit": a positive value must not quietly turn into that.
+	tooSmall := fmt.Errorf("%w: %w", errRange, errTooSmall)
 	var d time.Duration
 	if f, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		switch {
@@ -319,10 +324,22 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		return 0, tooLarge
 	}
+	if d == 0 && nonzero(s) {
+		return 0, tooSmall // "1e-10", "1e-999", "0.5ns"
+	}
 	if d < 0 {
 		return 0, negative
 	}
 	return d, nil
+}
+
+// nonzero reports whether s, a number of seconds or a Go duration, has a
+// digit other than 0 before any exponent: it asks for more than nothing.
+func nonzero(s string) bool {
+	if i := strings.IndexAny(s, "eE"); i >= 0 && !strings.ContainsAny(s, "hmsuµn") {
+		s = s[:i]
+	}
+	return strings.ContainsAny(s, "123456789")
 }
 
 // ParsePort reads the PORT argument, min to 65535: a client needs a real

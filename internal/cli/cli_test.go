@@ -33,6 +33,13 @@ func TestParseDuration(t *testing.T) {
 		{"NaN", 0, true},
 		{"1e300", 0, true},
 		{"5 s", 0, true},
+		// A positive value below 1ns would read as 0 ("off", "no limit").
+		{"0.0000000001", 0, true},
+		{"1e-999", 0, true},
+		{"0.5ns", 0, true},
+		{"0e1", 0, false},
+		{"0s", 0, false},
+		{"1ns", time.Nanosecond, false},
 	} {
 		got, err := ParseDuration(tc.in)
 		if (err != nil) != tc.bad || got != tc.want {

@@ -72,7 +72,10 @@ func (r Durations) String() string {
 // number too large for a duration is out of range, not malformed.
 func (r Durations) Parse(s string) (time.Duration, error) {
 	d, err := ParseDuration(s)
-	if err != nil && !errors.Is(err, errFormat) {
+	switch {
+	case errors.Is(err, errTooSmall):
+		return 0, fmt.Errorf("%v: %s", errTooSmall, r)
+	case err != nil && !errors.Is(err, errFormat):
 		return 0, errors.New(r.String()) // negative or too large
 	}
 	if err == nil {
