@@ -96,6 +96,8 @@ type Writer struct {
 	last   time.Duration // t of the last line
 	line   []byte        // the line being formatted, reused
 	failed error
+	taps   []func(jsonLine []byte) // see Tap
+	tapped []byte                  // the JSON line for taps, reused
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -141,13 +143,19 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.failed != nil {
-		return
-	}
 	if t < w.last {
 		t = w.last
 	}
 	w.last = t
+	if len(w.taps) > 0 {
+		w.tapped = appendJSONLine(w.tapped[:0], t, name, fields)
+		for _, tap := range w.taps {
+			tap(w.tapped)
+		}
+	}
+	if w.failed != nil {
+		return
+	}
 	if !w.buffered {
 		w.line = w.appendLine(w.line[:0], t, name, text, fields)
 		_, w.failed = w.out.Write(w.line)
@@ -170,6 +178,19 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 		return
 	}
 	w.dropped = 0
+}
+
+// Tap makes the Writer call f with the JSON line of every event emitted
+// from now on (newline included), in order, whether the Writer writes text
+// or JSON and even after its output failed: a live view or a picture of
+// the run sees every event. f is called with the Writer's lock held, so it
+// must copy what it keeps and return at once; it must not emit. The line
+// is valid only during the call. Taps are for events as they happen: the
+// "dropped" lines that say what the output lost do not reach them.
+func (w *Writer) Tap(f func(jsonLine []byte)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.taps = append(w.taps, f)
 }
 
 // queue adds a line for the drainer if it fits, and wakes the drainer.
@@ -206,6 +227,11 @@ func (w *Writer) appendLine(b []byte, t time.Duration, name, text string, fields
 		b = appendText(b, text)
 		return append(b, '\n')
 	}
+	return appendJSONLine(b, t, name, fields)
+}
+
+// appendJSONLine appends the event's JSON line, newline included.
+func appendJSONLine(b []byte, t time.Duration, name string, fields []Field) []byte {
 	b = append(b, `{"t":`...)
 	b = appendJSONFloat(b, Seconds(t))
 	b = append(b, `,"event":`...)
