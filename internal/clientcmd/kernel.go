@@ -118,7 +118,7 @@ func describeKernel(k client.KernelSettings, hb probe.Config, retries2 int) (str
 	if k.UserTimeout > 0 {
 		parts = append(parts, fmt.Sprintf("user timeout: unacknowledged data dropped after %s (TCP_USER_TIMEOUT, read back)", k.UserTimeout))
 		fields = append(fields, event.Secs("user_timeout_s", k.UserTimeout))
-		if w := k.KeepAlive.UserTimeoutWarning(k.UserTimeout); w != "" {
+		if w := cli.UserTimeoutWarning(k.KeepAlive.UserTimeoutEffect(k.UserTimeout)); w != "" {
 			warnings = append(warnings, w)
 		}
 	} else if retries2 > 0 {

@@ -28,6 +28,11 @@ type Config struct {
 	// off and no user timeout, the kernel's defaults.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
+	// UserTimeoutWarning words how UserTimeout changes keep-alive's
+	// verdict when it surprises, for the warning said once at the start
+	// ("" says nothing); the words name the tool's flags, so they are the
+	// tool's. Nil leaves the warning out.
+	UserTimeoutWarning func(sockopt.UserTimeoutEffect) string
 	// Quiet leaves out every per-frame event (PING received, PONG sent,
 	// data, the server heartbeat's PINGs and the client's PONGs, PINGs
 	// muted by --fault mute, the warning Notices of --min-ping-interval),

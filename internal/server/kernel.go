@@ -85,10 +85,14 @@ func (s *srv) classify(err error) (Reason, string) {
 
 // warnOn says once, at the start, when the kernel options combine in a
 // way that surprises (the rule is sockopt's, which hbclient warns with
-// too), as read back from c, where they are set.
+// too, in the words of Config.UserTimeoutWarning), as read back from c,
+// where they are set.
 func (s *srv) warnOn(c syscall.Conn) {
+	if s.cfg.UserTimeoutWarning == nil {
+		return
+	}
 	ka, ut, err := s.applyKernel(c)
-	if w := ka.UserTimeoutWarning(ut); err == nil && w != "" {
+	if w := s.cfg.UserTimeoutWarning(ka.UserTimeoutEffect(ut)); err == nil && w != "" {
 		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
 	}
 }

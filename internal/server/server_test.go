@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -338,11 +339,14 @@ func TestServerKernelOptionsReadBack(t *testing.T) {
 	h := startWith(t, Config{
 		KeepAlive:   sockopt.KeepAliveConfig{Enable: true, Idle: 4 * time.Second, Interval: 2 * time.Second, Count: 3},
 		UserTimeout: 1500 * time.Millisecond,
+		UserTimeoutWarning: func(e sockopt.UserTimeoutEffect) string {
+			return fmt.Sprintf("%d %v %v %v", e.Kind, e.UserTimeout, e.Bound, e.DeadAfter)
+		},
 	})
 	// The pairing surprises, and is said once at the start, as hbclient
 	// says it (the old server said nothing).
 	w := h.wait(func(l line) bool { return l["event"] != "listening" })
-	if w["note"] != "warning" || !strings.HasPrefix(asString(w["warning"]), "--user-timeout 1.5s is shorter than keep-alive idle + interval (6s)") {
+	if w["note"] != "warning" || asString(w["warning"]) != "1 1.5s 6s 6s" {
 		t.Fatalf("first event after listening %v, want the warning", w)
 	}
 	dial(t, h.addr)

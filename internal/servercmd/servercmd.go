@@ -209,18 +209,19 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbserver")
 	err = server.Serve(ctx, ln, server.Config{
-		Sleep:           opts.Sleep,
-		Events:          events,
-		Probe:           opts.Probe,
-		MaxConns:        opts.MaxConns,
-		StatsEvery:      opts.StatsEvery,
-		Quiet:           opts.Quiet,
-		FrameTimeout:    opts.FrameTimeout,
-		MinPingInterval: opts.MinPingInterval,
-		KeepAlive:       opts.KeepAlive,
-		UserTimeout:     opts.UserTimeout,
-		Fault:           fault,
-		FaultAfter:      opts.FaultAfter,
+		Sleep:              opts.Sleep,
+		Events:             events,
+		Probe:              opts.Probe,
+		MaxConns:           opts.MaxConns,
+		StatsEvery:         opts.StatsEvery,
+		Quiet:              opts.Quiet,
+		FrameTimeout:       opts.FrameTimeout,
+		MinPingInterval:    opts.MinPingInterval,
+		KeepAlive:          opts.KeepAlive,
+		UserTimeout:        opts.UserTimeout,
+		UserTimeoutWarning: cli.UserTimeoutWarning,
+		Fault:              fault,
+		FaultAfter:         opts.FaultAfter,
 	})
 	return err
 }

@@ -110,3 +110,27 @@ func TestDeadAfterWithUserTimeout(t *testing.T) {
 		}
 	}
 }
+
+// The facts both tools word their warning from: which surprise, against
+// what, and when keep-alive then gives up.
+func TestUserTimeoutEffect(t *testing.T) {
+	ka := KeepAliveConfig{Enable: true, Idle: 10 * time.Second, Interval: 2 * time.Second, Count: 3}
+	for _, tc := range []struct {
+		ka   KeepAliveConfig
+		u    time.Duration
+		want UserTimeoutEffect
+	}{
+		{ka, 0, UserTimeoutEffect{}},
+		{KeepAliveConfig{Idle: 10 * time.Second, Interval: 2 * time.Second, Count: 3}, 5 * time.Second, UserTimeoutEffect{}}, // keep-alive off
+		{ka, 5 * time.Second, UserTimeoutEffect{OneLostProbe, 5 * time.Second, 12 * time.Second, 12 * time.Second}},
+		{ka, 12*time.Second - 1, UserTimeoutEffect{OneLostProbe, 12*time.Second - 1, 12 * time.Second, 12 * time.Second}},
+		{ka, 12 * time.Second, UserTimeoutEffect{}},
+		{ka, 16 * time.Second, UserTimeoutEffect{}},
+		{ka, 16*time.Second + 1, UserTimeoutEffect{CountIgnored, 16*time.Second + 1, 16 * time.Second, 18 * time.Second}},
+		{ka, 31 * time.Second, UserTimeoutEffect{CountIgnored, 31 * time.Second, 16 * time.Second, 32 * time.Second}},
+	} {
+		if got := tc.ka.UserTimeoutEffect(tc.u); got != tc.want {
+			t.Errorf("%+v, user timeout %v: %+v, want %+v", tc.ka, tc.u, got, tc.want)
+		}
+	}
+}

@@ -72,24 +72,54 @@ func (k KeepAliveConfig) DeadAfterWith(u time.Duration) time.Duration {
 	return k.Idle + n*k.Interval
 }
 
-// UserTimeoutWarning says how a TCP_USER_TIMEOUT u changes keep-alive's
-// verdict, in words for a person, when it surprises (see DeadAfterWith):
-// shorter than idle + interval, one lost probe kills the connection;
-// longer than DeadAfter, Count is ignored and probing goes on. It is ""
-// when keep-alive is off, u is zero, or neither holds. Both tools warn
-// with it.
-func (k KeepAliveConfig) UserTimeoutWarning(u time.Duration) string {
+// UserTimeoutEffect is how a TCP_USER_TIMEOUT changes keep-alive's verdict
+// when it surprises (see DeadAfterWith): facts, for the tools to word.
+type UserTimeoutEffect struct {
+	// Kind is which surprise; NoSurprise (zero) when keep-alive is off,
+	// the user timeout is zero, or neither surprise holds.
+	Kind UserTimeoutKind
+	// UserTimeout is the user timeout in question.
+	UserTimeout time.Duration
+	// Bound is what it is compared with: idle + interval for
+	// OneLostProbe, keep-alive's DeadAfter for CountIgnored.
+	Bound time.Duration
+	// DeadAfter is when keep-alive then gives up: DeadAfterWith.
+	DeadAfter time.Duration
+}
+
+// UserTimeoutKind names a way a user timeout surprises.
+type UserTimeoutKind int
+
+const (
+	// NoSurprise: keep-alive gives up as its settings say.
+	NoSurprise UserTimeoutKind = iota
+	// OneLostProbe: the user timeout is shorter than idle + interval, so
+	// one lost keep-alive probe kills the connection.
+	OneLostProbe
+	// CountIgnored: the user timeout is longer than keep-alive's
+	// DeadAfter, so the kernel ignores Count and keeps probing.
+	CountIgnored
+)
+
+// UserTimeoutEffect says how a TCP_USER_TIMEOUT u changes keep-alive's
+// verdict: shorter than idle + interval, one lost probe kills the
+// connection; longer than DeadAfter, Count is ignored and probing goes on.
+// Both tools warn with it, in their own words.
+func (k KeepAliveConfig) UserTimeoutEffect(u time.Duration) UserTimeoutEffect {
+	var kind UserTimeoutKind
+	var bound time.Duration
 	switch {
 	case !k.Enable || u <= 0:
-		return ""
+		return UserTimeoutEffect{}
 	case u < k.Idle+k.Interval:
-		return fmt.Sprintf("--user-timeout %s is shorter than keep-alive idle + interval (%s): "+
-			"one lost keep-alive probe kills the connection, at %s", u, k.Idle+k.Interval, k.Idle+k.Interval)
+		kind, bound = OneLostProbe, k.Idle+k.Interval
 	case u > k.DeadAfter():
-		return fmt.Sprintf("--user-timeout %s is longer than keep-alive's %s: "+
-			"the kernel then ignores --keepalive-count and keeps probing until %s", u, k.DeadAfter(), k.DeadAfterWith(u))
+		kind, bound = CountIgnored, k.DeadAfter()
+	default:
+		return UserTimeoutEffect{}
 	}
-	return ""
+	e := UserTimeoutEffect{Kind: kind, UserTimeout: u, Bound: bound, DeadAfter: k.DeadAfterWith(u)}
+	return e
 }
 
 // The kernel takes keep-alive times in whole seconds, from 1 to 32767
