@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -66,17 +67,17 @@ func (k KernelSettings) on() bool { return k.KeepAlive.Enable || k.UserTimeout >
 const DefaultWatchEvery = 100 * time.Millisecond
 
 // Outcome says how a connection ended: the load mode's words too.
-type Outcome = peer.End
+type Outcome = ending.Reason
 
 // The outcomes Run returns.
 const (
-	PeerClosed     = peer.PeerClosed     // the peer closed the connection (FIN)
-	MidFrame       = peer.MidFrame       // the peer closed in the middle of a frame: Err says how much came
-	ClosedByNotice = peer.ClosedByNotice // the server closed with a closing NOTICE: Err carries its reason
-	Stopped        = peer.Stopped        // the context ended: --duration or a signal
-	HeartbeatDead  = peer.HeartbeatDead  // the heartbeat declared the peer dead
-	Failed         = peer.Failed         // an I/O error: reset, unreachable, or the like
-	KernelDead     = peer.KernelDead     // the kernel gave up on the peer (ETIMEDOUT)
+	PeerClosed     = ending.PeerClosed     // the peer closed the connection (FIN)
+	MidFrame       = ending.MidFrame       // the peer closed in the middle of a frame: Err says how much came
+	ClosedByNotice = ending.ClosedByNotice // the server closed with a closing NOTICE: Err carries its reason
+	Stopped        = ending.Stopped        // the context ended: --duration or a signal
+	HeartbeatDead  = ending.HeartbeatDead  // the heartbeat declared the peer dead
+	Failed         = ending.IOError        // an I/O error: reset, unreachable, or the like
+	KernelDead     = ending.KernelDead     // the kernel gave up on the peer (ETIMEDOUT)
 )
 
 // Result is what Run returns.
@@ -92,7 +93,7 @@ type Result struct {
 	Observed, Predicted time.Duration
 	// Cause names the mechanism that fired when Outcome is HeartbeatDead
 	// or KernelDead.
-	Cause peer.Cause
+	Cause ending.Cause
 }
 
 // Run drives conn until the peer closes it, the heartbeat declares it dead,

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -62,16 +62,24 @@ func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, n
 // that the difference can be read off.
 func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSettings, info sockopt.Info, lastFrame, firstWrite, firstRetrans time.Time, unreachable bool) Result {
 	observed := at.Sub(lastFrame)
-	cause, pred := peer.CauseRetransmit, time.Duration(0)
-	unacked := info.Unacked > 0 || info.Retransmits > 0
+	// Unknown where this OS's TCP_INFO gives neither count.
+	unacked := ending.UnackedUnknown
 	switch {
-	case k.UserTimeout > 0 && (unacked || !k.KeepAlive.Enable):
-		cause, pred = peer.CauseUserTimeout, k.UserTimeout
+	case info.Unacked > 0 || info.Retransmits > 0:
+		unacked = ending.SomeUnacked
+	case info.Has(sockopt.FieldUnacked) || info.Has(sockopt.FieldRetransmits):
+		unacked = ending.NoneUnacked
+	}
+	cause := ending.KernelCause(k.KeepAlive.Enable, k.UserTimeout > 0, unacked)
+	var pred time.Duration
+	switch cause {
+	case ending.CauseUserTimeout:
+		pred = k.UserTimeout
 		if !firstWrite.IsZero() {
 			pred += firstWrite.Sub(lastFrame)
 		}
-	case k.KeepAlive.Enable && !unacked:
-		cause, pred = peer.CauseKeepAlive, k.KeepAlive.DeadAfterWith(k.UserTimeout)
+	case ending.CauseKeepAlive:
+		pred = k.KeepAlive.DeadAfterWith(k.UserTimeout)
 	}
 	why := "connection timed out"
 	if unreachable {

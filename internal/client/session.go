@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
@@ -236,9 +237,9 @@ func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
 	s.ev.Emit(t, event.Dead,
 		fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
 			plural.Count(s.cfg.Probes, "probe"), silence.Seconds(), pred.Seconds(), float64(silence-pred)/1e6),
-		event.F("cause", string(peer.CauseHeartbeat)), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
+		event.F("cause", string(ending.CauseHeartbeat)), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
 		event.Secs("last_life_s", s.m.LastLife().Sub(s.start)))
-	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: peer.CauseHeartbeat}
+	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: ending.CauseHeartbeat}
 }
 
 // sent handles the writer's report on one frame. A write error ends the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/evloop"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
@@ -216,9 +217,9 @@ func (l *loop) read(c *conn) {
 		l.fail(c, err)
 		return
 	case eof:
-		end := peer.PeerClosed
+		end := ending.PeerClosed
 		if had > 0 {
-			end = peer.MidFrame
+			end = ending.MidFrame
 		}
 		l.ended(c, end, "")
 		return
@@ -294,9 +295,9 @@ func (c *conn) Due(now time.Time) {
 func (l *loop) tick(c *conn, now time.Time) {
 	for st := c.core.M.Tick(now); st.Action != probe.Wait; st = c.core.M.Tick(now) {
 		if st.Action == probe.Dead {
-			end := peer.HeartbeatDead
+			end := ending.HeartbeatDead
 			if neverAccepted(uintptr(c.io.FD())) {
-				end = peer.NeverAccepted
+				end = ending.NeverAccepted
 			} else {
 				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
 			}
@@ -329,11 +330,11 @@ func (l *loop) fail(c *conn, err error) {
 		l.end(c)
 		return
 	}
-	l.ended(c, peer.Failed, "")
+	l.ended(c, ending.IOError, "")
 }
 
 // ended counts how c, which was up, ended, and takes it out of the loop.
-func (l *loop) ended(c *conn, end peer.End, reason string) {
+func (l *loop) ended(c *conn, end ending.Reason, reason string) {
 	if !c.ended {
 		l.tally.ended(end, reason)
 	}

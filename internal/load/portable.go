@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -81,7 +82,7 @@ func (r *runner) conn(ctx context.Context) {
 		// A reset answers only an established connection (a refused
 		// handshake is ECONNREFUSED): it was up, and has failed.
 		r.tally.connected()
-		r.tally.ended(peer.Failed, "")
+		r.tally.ended(ending.IOError, "")
 		return
 	case err != nil:
 		if ctx.Err() == nil {
@@ -139,7 +140,7 @@ func (pc *portableConn) wake() { pc.c.SetReadDeadline(time.Unix(1, 0)) }
 // run reads frames and gives the heartbeat its deadlines until the
 // connection ends: how, and a closing NOTICE's reason. ok is false when
 // ctx ended.
-func (pc *portableConn) run(ctx context.Context) (end peer.End, reason string, ok bool) {
+func (pc *portableConn) run(ctx context.Context) (end ending.Reason, reason string, ok bool) {
 	var f msg.Frame
 	have := 0
 	for {
@@ -152,7 +153,7 @@ func (pc *portableConn) run(ctx context.Context) (end peer.End, reason string, o
 		}
 		select {
 		case <-pc.writeErr:
-			return peer.Failed, "", true
+			return ending.IOError, "", true
 		default:
 		}
 		n, err := pc.c.Read(f[have:])
@@ -175,28 +176,28 @@ func (pc *portableConn) run(ctx context.Context) (end peer.End, reason string, o
 				return end, "", true
 			}
 		case err == io.EOF && have > 0:
-			return peer.MidFrame, "", true
+			return ending.MidFrame, "", true
 		case err == io.EOF:
-			return peer.PeerClosed, "", true
+			return ending.PeerClosed, "", true
 		default:
-			return peer.Failed, "", true
+			return ending.IOError, "", true
 		}
 	}
 }
 
 // tick does what the heartbeat asks for at now: PINGs, or the verdict,
 // which ends the connection.
-func (pc *portableConn) tick(now time.Time) (peer.End, bool) {
+func (pc *portableConn) tick(now time.Time) (ending.Reason, bool) {
 	m := pc.core.M
 	for st := m.Tick(now); st.Action != probe.Wait; st = m.Tick(now) {
 		if st.Action == probe.Dead {
 			if pc.neverAccepted() {
-				return peer.NeverAccepted, true
+				return ending.NeverAccepted, true
 			}
 			pc.r.mu.Lock()
 			pc.r.detect = append(pc.r.detect, st.Silence-pc.r.cfg.Probe.DeadAfter())
 			pc.r.mu.Unlock()
-			return peer.HeartbeatDead, true
+			return ending.HeartbeatDead, true
 		}
 		pc.ping.SetType(msg.Ping)
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&pc.ping)

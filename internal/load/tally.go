@@ -1,6 +1,7 @@
 package load
 
 import (
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
 	"sync"
@@ -56,22 +57,22 @@ func (t *tally) connected() {
 // closing NOTICE's. Each ending has one count: the server closed it
 // (between frames, mid-frame or with a NOTICE), the heartbeat found it dead
 // or never accepted, or an I/O error ended it.
-func (t *tally) ended(end peer.End, reason string) {
+func (t *tally) ended(end ending.Reason, reason string) {
 	t.alive.Add(-1)
 	switch end {
-	case peer.PeerClosed, peer.MidFrame, peer.ClosedByNotice:
+	case ending.PeerClosed, ending.MidFrame, ending.ClosedByNotice:
 		t.closed.Add(1)
-	case peer.HeartbeatDead:
+	case ending.HeartbeatDead:
 		t.dead.Add(1)
-	case peer.NeverAccepted:
+	case ending.NeverAccepted:
 		t.neverAccepted.Add(1)
 	default: // Failed; the kernel's verdicts are errors here too
 		t.failed.Add(1)
 	}
 	switch end {
-	case peer.MidFrame:
+	case ending.MidFrame:
 		t.closedMidFrame.Add(1)
-	case peer.ClosedByNotice:
+	case ending.ClosedByNotice:
 		t.closedNotices.Add(1)
 		t.mu.Lock()
 		if t.firstCloseReason == "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -35,7 +36,7 @@ type Meaning struct {
 	// Ends is true when the frame ends the connection (a closing NOTICE):
 	// End says how.
 	Ends bool
-	End  End
+	End  ending.Reason
 }
 
 // Interpreter decides what each frame received on one connection means. It
@@ -82,7 +83,7 @@ func (in *Interpreter) Frame(f *msg.Frame, at time.Time) Meaning {
 		var sev msg.Severity
 		sev, mn.Text = msg.ReadNotice(f)
 		if sev == msg.Closing {
-			mn.Ends, mn.End = true, ClosedByNotice
+			mn.Ends, mn.End = true, ending.ClosedByNotice
 		}
 	}
 	return mn

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -168,7 +169,7 @@ func TestServerPing(t *testing.T) {
 }
 
 // A warning NOTICE is a note and the run goes on; a closing one ends it as
-// ClosedByNotice, with the server's reason. Both are life.
+// ending.ClosedByNotice, with the server's reason. Both are life.
 func TestNotices(t *testing.T) {
 	in := probing(t, probe.DefaultConfig())
 	f := frameOf(msg.Notice)
@@ -182,7 +183,7 @@ func TestNotices(t *testing.T) {
 	msg.PutNotice(f, msg.Closing, "bye")
 	mn = in.Frame(f, after(12*time.Second))
 	check(t, in, mn, []Event{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
-	if !mn.Ends || mn.End != ClosedByNotice || mn.Text != "bye" || mn.Warning() {
+	if !mn.Ends || mn.End != ending.ClosedByNotice || mn.Text != "bye" || mn.Warning() {
 		t.Fatalf("after a closing notice: %+v", mn)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -26,7 +27,7 @@ func TestHalfCloseEndToEnd(t *testing.T) {
 		t.Fatalf("PONG %d after %v", st.Seq, at.Sub(sent))
 	}
 	expectEOF(t, c)
-	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == ending.PeerClosed.String() })
 }
 
 // Ghosts: clients that send PINGs, more than the queue of 4, and close,
@@ -157,7 +158,7 @@ func TestPingBurstsAtThreeTimesTheRate(t *testing.T) {
 			break
 		}
 	}
-	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == ending.PingFlood.String() })
 }
 
 // --quiet leaves out every per-frame event, the server heartbeat's too: a

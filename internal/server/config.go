@@ -103,26 +103,6 @@ const (
 // Faults lists the valid faults, for flags and errors.
 var Faults = []Fault{Mute, Freeze, ResetConn, CloseConn}
 
-// Reason says why the server ended a connection.
-type Reason string
-
-// The reasons a connection ends.
-const (
-	PeerClosed    Reason = "peer closed"               // clean FIN between frames
-	MidFrame      Reason = "peer closed mid-frame"     // FIN inside a frame
-	Reset         Reason = "reset by peer"             // RST
-	WriteStalled  Reason = "peer does not read"        // a write waited WriteTimeout
-	IOError       Reason = "i/o error"                 // anything else
-	Shutdown      Reason = "server shutting down"      // SIGINT or SIGTERM
-	FaultReset    Reason = "fault reset"               // --fault reset: we sent a RST
-	OverLimit     Reason = "over the connection limit" // --max-conns reached
-	FrameTimeout  Reason = "frame timeout"             // a frame took longer than --frame-timeout
-	PingFlood     Reason = "ping flood"                // PINGs faster than --min-ping-interval
-	KernelDead    Reason = "dead by kernel"            // ETIMEDOUT: keep-alive, user timeout or retransmissions
-	HeartbeatDead Reason = "dead by heartbeat"         // the server's --probes went unanswered
-	FaultClose    Reason = "fault close"               // --fault close: we sent a FIN
-)
-
 // DefaultFrameTimeout is hbserver's --frame-timeout: ten seconds for 1028
 // bytes is generous for any client that is really sending.
 const DefaultFrameTimeout = 10 * time.Second

@@ -5,6 +5,7 @@ package server
 import (
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/evloop"
 	"github.com/heartbeat/heartbeat/internal/msg"
@@ -35,7 +36,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	s.open.Add(1)
 	if err := c.io.Watch(evloop.In); err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
-		c.policy.stop(&s.fx, IOError, "epoll: "+err.Error())
+		c.policy.stop(&s.fx, ending.IOError, "epoll: "+err.Error())
 		c.apply(now)
 		return
 	}
@@ -94,7 +95,7 @@ func (c *conn) ready(events uint32, now time.Time) {
 		if err := c.io.SocketError(); err != nil {
 			c.fail(err, now)
 		} else {
-			c.policy.fail(&c.s.fx, IOError, "connection hung up")
+			c.policy.fail(&c.s.fx, ending.IOError, "connection hung up")
 			c.apply(now)
 		}
 	}
@@ -214,7 +215,7 @@ func (c *conn) drain(now time.Time) {
 func (c *conn) discard() { c.io.Discard() }
 
 // finish closes the connection and reports why.
-func (c *conn) finish(reason Reason, detail string) {
-	c.io.Close(reason == FaultReset) // a reset: SO_LINGER 0, and close sends a RST
+func (c *conn) finish(reason ending.Reason, detail string) {
+	c.io.Close(reason == ending.FaultReset) // a reset: SO_LINGER 0, and close sends a RST
 	c.s.closed(c, reason, detail)
 }

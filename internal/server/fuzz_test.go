@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
@@ -77,8 +78,8 @@ func FuzzHandle(f *testing.F) {
 		c.(*net.TCPConn).CloseWrite()
 		select {
 		case reason := <-closedc:
-			switch Reason(reason) {
-			case PeerClosed, MidFrame, PingFlood, IOError, FrameTimeout, Reset:
+			switch reason {
+			case ending.PeerClosed.String(), ending.MidFrame.String(), ending.PingFlood.String(), ending.IOError.String(), ending.FrameTimeout.String(), ending.Reset.String():
 			default:
 				t.Fatalf("ended with %q", reason)
 			}

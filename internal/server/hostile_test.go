@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/evloop"
 	"github.com/heartbeat/heartbeat/internal/msg"
@@ -31,7 +32,7 @@ func loop(t *testing.T, cfg Config) *srv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &srv{cfg: cfg, ev: event.Discard(), start: time.Now(), p: p, counts: map[Reason]int{}}
+	s := &srv{cfg: cfg, ev: event.Discard(), start: time.Now(), p: p, counts: map[ending.Reason]int{}}
 	t.Cleanup(func() {
 		s.closeAll()
 		p.Close()
@@ -120,7 +121,7 @@ func TestSendToAGoneClient(t *testing.T) {
 				c.expire(t0.Add(at))
 				c.ready(poll.Out|poll.Err|poll.Hup, t0.Add(at))
 			}
-			if c.state != closed || s.counts[Reset] != 1 || len(s.counts) != 1 {
+			if c.state != closed || s.counts[ending.Reset] != 1 || len(s.counts) != 1 {
 				t.Fatalf("state %v, closes %v; want closed once, as reset", c.state, s.counts)
 			}
 		})
@@ -271,7 +272,7 @@ func TestHalfCloseIsAnswered(t *testing.T) {
 			t.Fatalf("at %v: read %v, closed %v; want %d PONG, closed %v", tc.at, types, eof, tc.pongs, tc.eof)
 		}
 	}
-	if s.counts[PeerClosed] != 1 {
+	if s.counts[ending.PeerClosed] != 1 {
 		t.Fatalf("closes %v", s.counts)
 	}
 }
@@ -292,7 +293,7 @@ func TestShutdownEndsAClosingConnAsPeerClosed(t *testing.T) {
 	if want := "[#1 pair] closed: peer closed (2 PINGs left unanswered at shutdown)\n"; !strings.HasSuffix(out.String(), want) {
 		t.Fatalf("timeline\n%s\nwant it to end with %q", out.String(), want)
 	}
-	if s.counts[PeerClosed] != 1 || len(s.counts) != 1 {
+	if s.counts[ending.PeerClosed] != 1 || len(s.counts) != 1 {
 		t.Fatalf("closes %v", s.counts)
 	}
 }
@@ -303,7 +304,7 @@ func TestStoppedCountsComeFirst(t *testing.T) {
 	s := loop(t, Config{})
 	var out strings.Builder
 	s.ev = event.NewWriter(&out, false)
-	s.counts = map[Reason]int{OverLimit: 3, PeerClosed: 1, Reset: 2, Shutdown: 2}
+	s.counts = map[ending.Reason]int{ending.OverLimit: 3, ending.PeerClosed: 1, ending.Reset: 2, ending.Shutdown: 2}
 	s.report()
 	want := "stopped after serving 8 connections; closed: 3 over the connection limit, 1 peer closed, 2 reset by peer, 2 server shutting down\n"
 	if got := out.String()[strings.Index(out.String(), "stopped"):]; got != want {
@@ -333,7 +334,7 @@ func TestGoneWhileQueueFull(t *testing.T) {
 	}
 	unix.Close(peer) // gone, not only half-closed
 	c.expire(t0.Add(time.Second))
-	if c.state != closed || s.counts[Reset] != 1 {
+	if c.state != closed || s.counts[ending.Reset] != 1 {
 		t.Fatalf("state %v, closes %v: want reset when the first PONG is refused", c.state, s.counts)
 	}
 }
@@ -355,7 +356,7 @@ func TestHalfCloseWithFramesUnread(t *testing.T) {
 	for i := 1; i <= maxQueued; i++ {
 		c.expire(t0.Add(time.Duration(i) * time.Second))
 	}
-	if c.state != closed || s.counts[PeerClosed] != 1 {
+	if c.state != closed || s.counts[ending.PeerClosed] != 1 {
 		t.Fatalf("state %v, closes %v", c.state, s.counts)
 	}
 	types, eof := peerReads(t, peer)
@@ -387,7 +388,7 @@ func TestOutputIsBounded(t *testing.T) {
 		}
 		c.expire(t0.Add(time.Duration(i) * time.Millisecond))
 	}
-	if s.counts[WriteStalled] != 1 {
+	if s.counts[ending.WriteStalled] != 1 {
 		t.Fatalf("closes %v", s.counts)
 	}
 }
@@ -404,7 +405,7 @@ func TestOverLimitClientGoneBeforeItsNotice(t *testing.T) {
 	}
 	unix.Close(fds[1])
 	s.adopt(fds[0], "gone", t0)
-	if s.conn(fds[0]) != nil || s.counts[Reset] != 1 || s.open.Load() != 1 || s.p.Next() != (time.Time{}) {
+	if s.conn(fds[0]) != nil || s.counts[ending.Reset] != 1 || s.open.Load() != 1 || s.p.Next() != (time.Time{}) {
 		t.Fatalf("closes %v, %d open, next deadline %v: want the newcomer closed and nothing of it left", s.counts, s.open.Load(), s.p.Next())
 	}
 }
@@ -440,7 +441,7 @@ func TestClosingConnsStayWithinMaxConns(t *testing.T) {
 	if c.state != serving || good.state != serving {
 		t.Fatalf("newcomer %v, first client %v: want both served", c.state, good.state)
 	}
-	if s.counts[OverLimit] != ghosts-1 {
+	if s.counts[ending.OverLimit] != ghosts-1 {
 		t.Fatalf("closes %v: want %d ghosts ended for newcomers", s.counts, ghosts-1)
 	}
 }
@@ -588,7 +589,7 @@ func TestFaultCloseSendsAFin(t *testing.T) {
 		}
 		s.step(t, t0.Add(time.Second))
 	}
-	if s.counts[FaultClose] != 1 || len(s.counts) != 1 {
+	if s.counts[ending.FaultClose] != 1 || len(s.counts) != 1 {
 		t.Fatalf("closes %v", s.counts)
 	}
 }

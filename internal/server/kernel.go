@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -58,29 +59,23 @@ func (s *srv) setKernel(c syscall.Conn) (string, []event.Field, error) {
 	return text, fields, nil
 }
 
-// kernelCause names the kernel's detector that gave up: with keep-alive on
-// and no user timeout, keep-alive; with a user timeout, it (it also bounds
-// keep-alive); otherwise the retransmission limit.
+// kernelCause names the kernel's detector that gave up (ending's rule,
+// which hbclient follows too); whether data was unacknowledged is not
+// known here.
 func (s *srv) kernelCause(err error) string {
-	cause := "retransmit"
-	switch {
-	case s.cfg.UserTimeout > 0:
-		cause = "user-timeout"
-	case s.cfg.KeepAlive.Enable:
-		cause = "keepalive"
-	}
-	return cause + ": " + err.Error()
+	cause := ending.KernelCause(s.cfg.KeepAlive.Enable, s.cfg.UserTimeout > 0, ending.UnackedUnknown)
+	return string(cause) + ": " + err.Error()
 }
 
 // classify names why a read or write failed.
-func (s *srv) classify(err error) (Reason, string) {
+func (s *srv) classify(err error) (ending.Reason, string) {
 	switch {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return Reset, ""
+		return ending.Reset, ""
 	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return KernelDead, s.kernelCause(err)
+		return ending.KernelDead, s.kernelCause(err)
 	}
-	return IOError, err.Error()
+	return ending.IOError, err.Error()
 }
 
 // warnOn says once, at the start, when the kernel options combine in a

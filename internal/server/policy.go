@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -60,8 +61,8 @@ type todo struct {
 	text   string // sendNotice
 	seq    uint64 // sendPing
 	at     time.Time
-	what   happening // report
-	reason Reason    // end
+	what   happening     // report
+	reason ending.Reason // end
 	detail string
 }
 
@@ -146,7 +147,7 @@ type policy struct {
 	faulted bool
 
 	lingerBy time.Time
-	reason   Reason // why a lingering conn ends
+	reason   ending.Reason // why a lingering conn ends
 	detail   string
 }
 
@@ -291,8 +292,8 @@ func (p *policy) rateKept(e *effects, now time.Time) bool {
 		// line gives it apart from the detail.
 		detail := fmt.Sprintf("%d PINGs ahead of the rate, the last %s; --min-ping-interval allows one per %s",
 			ahead, pace(gap), allowed)
-		p.notify(e, msg.Closing, string(PingFlood)+": "+detail, true)
-		p.linger(e, PingFlood, detail, now)
+		p.notify(e, msg.Closing, ending.PingFlood.String()+": "+detail, true)
+		p.linger(e, ending.PingFlood, detail, now)
 		return false
 	}
 	// A warning is a per-frame event, which the client controls: --quiet
@@ -319,7 +320,7 @@ func pace(gap time.Duration) string {
 func (p *policy) send(e *effects, t todo) bool {
 	if p.pending > 0 {
 		if n := p.pending + (p.unsent+1)*msg.FrameSize; n > maxOut {
-			p.stop(e, WriteStalled, fmt.Sprintf("%d bytes wait to be sent, more than the %d a connection may hold", n, maxOut))
+			p.stop(e, ending.WriteStalled, fmt.Sprintf("%d bytes wait to be sent, more than the %d a connection may hold", n, maxOut))
 			return false
 		}
 	}
@@ -338,7 +339,7 @@ func (p *policy) notify(e *effects, sev msg.Severity, text string, log bool) {
 // refuse tells a newcomer that the server is full, and gives up on it.
 func (p *policy) refuse(e *effects, text string, now time.Time) {
 	p.notify(e, msg.Closing, text, false)
-	p.linger(e, OverLimit, text, now)
+	p.linger(e, ending.OverLimit, text, now)
 }
 
 // linger gives up on a connection, for reason, without making the client
@@ -346,7 +347,7 @@ func (p *policy) refuse(e *effects, text string, now time.Time) {
 // a RST, which can overtake the Notice. So the event loop sends a FIN once
 // the output is out, then reads and drops what the client still sends,
 // until the client closes or lingerFor passes.
-func (p *policy) linger(e *effects, reason Reason, detail string, now time.Time) {
+func (p *policy) linger(e *effects, reason ending.Reason, detail string, now time.Time) {
 	if p.state == closed {
 		return
 	}
@@ -380,7 +381,7 @@ func (p *policy) sent(e *effects, pending int, done, moved bool, now time.Time) 
 // fail ends the connection for a failed read or write (reason, detail). A
 // lingering one ends for the reason it was told, unless the telling
 // itself is what failed.
-func (p *policy) fail(e *effects, reason Reason, detail string) {
+func (p *policy) fail(e *effects, reason ending.Reason, detail string) {
 	if p.state == lingering && p.unsent == 0 {
 		reason, detail = p.reason, p.detail
 	}
@@ -391,14 +392,14 @@ func (p *policy) fail(e *effects, reason Reason, detail string) {
 func (p *policy) drained(e *effects) { p.stop(e, p.reason, p.detail) }
 
 // stop ends the connection now, unless it has ended.
-func (p *policy) stop(e *effects, reason Reason, detail string) {
+func (p *policy) stop(e *effects, reason ending.Reason, detail string) {
 	if p.state != closed {
 		p.end(e, reason, detail)
 	}
 }
 
 // end ends the connection for reason.
-func (p *policy) end(e *effects, reason Reason, detail string) {
+func (p *policy) end(e *effects, reason ending.Reason, detail string) {
 	p.state = closed
 	e.returnQueue(p.queue)
 	p.queue, p.m = nil, nil
@@ -418,11 +419,11 @@ func (p *policy) evict(e *effects) {
 		return
 	}
 	if p.state == closing {
-		p.stop(e, OverLimit, "its peer had closed; ended early for a newcomer")
+		p.stop(e, ending.OverLimit, "its peer had closed; ended early for a newcomer")
 		return
 	}
 	// Stalled: a full queue and more sent (see srv.stalled).
-	p.stop(e, OverLimit, fmt.Sprintf("%d PINGs waited and it sent more; ended early for a newcomer", maxQueued))
+	p.stop(e, ending.OverLimit, fmt.Sprintf("%d PINGs waited and it sent more; ended early for a newcomer", maxQueued))
 }
 
 // shutdown ends the connection as the server stops.
@@ -431,15 +432,15 @@ func (p *policy) shutdown(e *effects) {
 	case lingering: // already told why; it ends for that reason
 		p.stop(e, p.reason, p.detail)
 	case frozen:
-		p.stop(e, Shutdown, "frozen by --fault freeze")
+		p.stop(e, ending.Shutdown, "frozen by --fault freeze")
 	case closing: // its peer had closed; the server only answered what was queued
 		detail := ""
 		if p.queue != nil {
 			detail = plural.Count(p.queue.n, "PING") + " left unanswered at shutdown"
 		}
-		p.stop(e, PeerClosed, detail)
+		p.stop(e, ending.PeerClosed, detail)
 	default:
-		p.stop(e, Shutdown, "")
+		p.stop(e, ending.Shutdown, "")
 	}
 }
 
@@ -482,10 +483,10 @@ func (p *policy) expire(e *effects, now time.Time) {
 	}
 	switch {
 	case !p.frameBy.IsZero() && !now.Before(p.frameBy):
-		p.stop(e, FrameTimeout, fmt.Sprintf("frame not finished in time: %d of %d bytes in %s (--frame-timeout)", p.held, msg.FrameSize, p.cfg.FrameTimeout))
+		p.stop(e, ending.FrameTimeout, fmt.Sprintf("frame not finished in time: %d of %d bytes in %s (--frame-timeout)", p.held, msg.FrameSize, p.cfg.FrameTimeout))
 		return
 	case !p.outBy.IsZero() && !now.Before(p.outBy):
-		p.stop(e, WriteStalled, fmt.Sprintf("a write waited %s", p.cfg.WriteTimeout))
+		p.stop(e, ending.WriteStalled, fmt.Sprintf("a write waited %s", p.cfg.WriteTimeout))
 		return
 	}
 	if !p.faultAt.IsZero() && !now.Before(p.faultAt) {
@@ -516,11 +517,11 @@ func (p *policy) expire(e *effects, now time.Time) {
 // gone never fill MaxConns.
 func (p *policy) peerClosed(e *effects, now time.Time) {
 	if p.held > 0 {
-		p.stop(e, MidFrame, fmt.Sprintf("stream ended in the middle of a frame (%d of %d bytes)", p.held, msg.FrameSize))
+		p.stop(e, ending.MidFrame, fmt.Sprintf("stream ended in the middle of a frame (%d of %d bytes)", p.held, msg.FrameSize))
 		return
 	}
 	if p.queue == nil && p.pending == 0 && p.unsent == 0 {
-		p.stop(e, PeerClosed, "")
+		p.stop(e, ending.PeerClosed, "")
 		return
 	}
 	p.state = closing
@@ -549,7 +550,7 @@ func (p *policy) answerDue(e *effects, now time.Time) {
 	}
 	if p.state == closing && p.queue == nil && p.pending == 0 && p.unsent == 0 {
 		e.do(todo{kind: discardIn})
-		p.stop(e, PeerClosed, "")
+		p.stop(e, ending.PeerClosed, "")
 	}
 }
 
@@ -562,7 +563,7 @@ func (p *policy) tick(e *effects, now time.Time) {
 		}
 		if st.Action == probe.Dead {
 			e.report(happening{what: deadByHeartbeat, dur: st.Silence})
-			p.stop(e, HeartbeatDead, plural.Count(cfg.Probes, "probe")+" unanswered")
+			p.stop(e, ending.HeartbeatDead, plural.Count(cfg.Probes, "probe")+" unanswered")
 			return
 		}
 		if !p.send(e, todo{kind: sendPing, seq: st.Seq, at: now}) {
@@ -587,10 +588,10 @@ func (p *policy) fault(e *effects, now time.Time) {
 		p.queue, p.m, p.frameBy, p.outBy = nil, nil, time.Time{}, time.Time{}
 		e.do(todo{kind: freeze})
 	case ResetConn:
-		p.stop(e, FaultReset, "")
+		p.stop(e, ending.FaultReset, "")
 	case CloseConn:
 		// A FIN, then what the client still sends is drained: closing
 		// with its PINGs unread would send a RST instead.
-		p.linger(e, FaultClose, "", now)
+		p.linger(e, ending.FaultClose, "", now)
 	}
 }

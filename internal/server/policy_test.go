@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
@@ -60,7 +61,7 @@ func (k *socket) apply(now time.Time) string {
 		case discardIn:
 			k.out = append(k.out, "discard")
 		case end:
-			e := "end: " + string(t.reason)
+			e := "end: " + t.reason.String()
 			if t.detail != "" {
 				e += " (" + t.detail + ")"
 			}
@@ -82,7 +83,7 @@ func (k *socket) write(what string, i int, now time.Time) {
 		k.p.sent(&k.fx, k.pending, true, false, now)
 	case k.broken:
 		k.fx.todo = k.fx.todo[:i+1]
-		k.p.fail(&k.fx, Reset, "")
+		k.p.fail(&k.fx, ending.Reset, "")
 	case k.blocked:
 		k.pending = msg.FrameSize
 		k.p.sent(&k.fx, k.pending, true, true, now)
@@ -459,7 +460,7 @@ func TestPolicyEvict(t *testing.T) {
 func TestPolicyIsPure(t *testing.T) {
 	allowed := map[string]bool{"fmt": true, "strings": true, "time": true,
 		"github.com/heartbeat/heartbeat/internal/msg": true, "github.com/heartbeat/heartbeat/internal/plural": true,
-		"github.com/heartbeat/heartbeat/internal/probe": true}
+		"github.com/heartbeat/heartbeat/internal/probe": true, "github.com/heartbeat/heartbeat/internal/ending": true}
 	for _, name := range []string{"policy.go", "queue.go", "pingrate.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
 		if err != nil {

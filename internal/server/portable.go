@@ -22,13 +22,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
 
 // serve is Serve with a goroutine per connection.
 func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
-	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), counts: map[Reason]int{}, conns: map[*conn]struct{}{}}
+	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), counts: map[ending.Reason]int{}, conns: map[*conn]struct{}{}}
 	s.listening(tl.Addr())
 	s.warnKernel(tl.Addr())
 	stop := context.AfterFunc(ctx, func() { tl.Close() })
@@ -82,7 +83,7 @@ type srv struct {
 	leaving connList // the connections on their way out, oldest first
 	stalled connList // the serving connections whose PING queue is full, oldest first
 	nextID  uint64
-	counts  map[Reason]int
+	counts  map[ending.Reason]int
 	// fx is what a conn's policy asks for, done before mu is let go; it
 	// also keeps the spare PING queues.
 	fx      effects
@@ -332,9 +333,9 @@ func (c *conn) discard() {
 // (a closing Notice the writer has not sent yet) goes first, as on the
 // event loop, which has written it by now: the writer sends it and
 // closes, within lingerFor.
-func (c *conn) finish(reason Reason, detail string) {
+func (c *conn) finish(reason ending.Reason, detail string) {
 	switch {
-	case reason == FaultReset:
+	case reason == ending.FaultReset:
 		c.nc.SetLinger(0) // close sends a RST
 		c.nc.Close()
 	case len(c.out) > 0 || c.inflight > 0:

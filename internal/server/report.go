@@ -10,9 +10,11 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/plural"
@@ -55,14 +57,15 @@ func (s *srv) stats(ctx context.Context) {
 // count is not read as part of the reason.
 func (s *srv) report() {
 	total := 0
-	reasons := make([]Reason, 0, len(s.counts))
+	reasons := make([]ending.Reason, 0, len(s.counts))
 	byReason := map[string]int{}
 	for r, n := range s.counts {
 		total += n
 		reasons = append(reasons, r)
-		byReason[string(r)] = n
+		byReason[r.String()] = n
 	}
-	slices.Sort(reasons)
+	// In the order of their texts, as the JSON object's keys are.
+	slices.SortFunc(reasons, func(a, b ending.Reason) int { return strings.Compare(a.String(), b.String()) })
 	text := fmt.Sprintf("stopped after serving %s", plural.Count(total, "connection"))
 	for i, r := range reasons {
 		sep := ", "
@@ -147,17 +150,17 @@ func (c *conn) pingFields(p *pingInfo) []event.Field {
 
 // closed counts c's end, for reason (detail), and reports it; the backend
 // has closed its socket.
-func (s *srv) closed(c *conn, reason Reason, detail string) {
+func (s *srv) closed(c *conn, reason ending.Reason, detail string) {
 	s.counts[reason]++
 	s.open.Add(-1)
 	if c.list != nil {
 		c.list.remove(c)
 	}
-	text := c.tag() + "closed: " + string(reason)
+	text := c.tag() + "closed: " + reason.String()
 	if detail != "" {
 		text += " (" + detail + ")"
 	}
-	s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", string(reason)))...)
+	s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", reason.String()))...)
 }
 
 // listening reports that the server listens on addr, and how it serves.

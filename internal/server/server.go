@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/evloop"
 )
@@ -36,7 +37,7 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
 	defer p.Close()
-	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, counts: map[Reason]int{}}
+	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, counts: map[ending.Reason]int{}}
 	s.fx.todo = make([]todo, 0, 16)
 	if err := p.Listen(lfd, s.acceptReady); err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
@@ -107,7 +108,7 @@ type srv struct {
 	// sends, or one that has gone with its FIN behind PINGs not read yet.
 	stalled connList
 	nextID  uint64
-	counts  map[Reason]int
+	counts  map[ending.Reason]int
 	// fx is what a conn's policy asks for, done before the next call
 	// into any policy; it also keeps the spare PING queues.
 	fx      effects

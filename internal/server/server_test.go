@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/probe"
@@ -225,7 +226,7 @@ func TestHostileClientsDoNotHurtOthers(t *testing.T) {
 	}
 	garbage.Write(junk)
 	garbage.Close()
-	closed(string(MidFrame))
+	closed(ending.MidFrame.String())
 
 	unknown := dial(t, h.addr)
 	var f msg.Frame
@@ -235,14 +236,14 @@ func TestHostileClientsDoNotHurtOthers(t *testing.T) {
 	unknown.Write(f[:])
 	h.wait(func(l line) bool { return l["event"] == "data" && l["name"] == "TYPE1" })
 	unknown.Close()
-	closed(string(PeerClosed))
+	closed(ending.PeerClosed.String())
 
 	reset := dial(t, h.addr)
 	reset.Write(f[:600])
 	h.wait(func(l line) bool { return l["event"] == "connected" && l["peer"] == reset.LocalAddr().String() })
 	reset.SetLinger(0)
 	reset.Close()
-	closed(string(Reset))
+	closed(ending.Reset.String())
 
 	split := dial(t, h.addr) // a PING one byte at a time is still a PING
 	ping1 := make([]byte, msg.FrameSize)
@@ -263,7 +264,7 @@ func TestHostileClientsDoNotHurtOthers(t *testing.T) {
 
 	last := h.stop()
 	counts, _ := last["closed"].(map[string]any)
-	want := map[string]float64{string(MidFrame): 1, string(PeerClosed): 1, string(Reset): 1, string(Shutdown): 3}
+	want := map[string]float64{ending.MidFrame.String(): 1, ending.PeerClosed.String(): 1, ending.Reset.String(): 1, ending.Shutdown.String(): 3}
 	for r, n := range want {
 		if counts[r] != n {
 			t.Errorf("closes for %q: %v, want %v (all: %v)", r, counts[r], n, counts)
@@ -284,7 +285,7 @@ func TestShutdownWakesSleepingConnections(t *testing.T) {
 	if d := time.Since(begun); d > 2*time.Second {
 		t.Fatalf("shutdown took %v with a connection asleep", d)
 	}
-	if counts := last["closed"].(map[string]any); counts[string(Shutdown)] != 1.0 {
+	if counts := last["closed"].(map[string]any); counts[ending.Shutdown.String()] != 1.0 {
 		t.Fatalf("closes %v", counts)
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -317,7 +318,7 @@ func TestServerHeartbeatReapsSilentClient(t *testing.T) {
 		t.Fatalf("reaped after %vs, predicted 0.4s", obs)
 	}
 	h.wait(func(l line) bool {
-		return l["event"] == "closed" && l["peer"] == silent.LocalAddr().String() && l["reason"] == string(HeartbeatDead)
+		return l["event"] == "closed" && l["peer"] == silent.LocalAddr().String() && l["reason"] == ending.HeartbeatDead.String()
 	})
 	// The silent client sees its connection closed.
 	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -328,7 +329,7 @@ func TestServerHeartbeatReapsSilentClient(t *testing.T) {
 		return l["event"] == "pong" && l["peer"] == answering.LocalAddr().String() && l["received"] == true
 	})
 	last := h.stop()
-	if counts := last["closed"].(map[string]any); counts[string(HeartbeatDead)] != 1.0 || counts[string(Shutdown)] != 1.0 {
+	if counts := last["closed"].(map[string]any); counts[ending.HeartbeatDead.String()] != 1.0 || counts[ending.Shutdown.String()] != 1.0 {
 		t.Fatalf("closes %v", counts)
 	}
 }
@@ -415,12 +416,12 @@ func TestMaxConns(t *testing.T) {
 		t.Fatalf("PONG %d", st.Seq)
 	}
 	b.Close() // room again
-	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PeerClosed) })
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == ending.PeerClosed.String() })
 	c := dial(t, h.addr)
 	ping(t, c, 1)
 	readPong(t, c)
 	last := h.stop()
-	if counts := last["closed"].(map[string]any); counts[string(OverLimit)] != 1.0 {
+	if counts := last["closed"].(map[string]any); counts[ending.OverLimit.String()] != 1.0 {
 		t.Fatalf("closes %v", counts)
 	}
 }
@@ -444,7 +445,7 @@ func TestFrameTimeout(t *testing.T) {
 	cut := map[string]bool{}
 	for len(cut) < 2 {
 		l := h.wait(func(l line) bool { return l["event"] == "closed" })
-		if l["reason"] != string(FrameTimeout) {
+		if l["reason"] != ending.FrameTimeout.String() {
 			t.Fatalf("closed for %v, want a frame timeout", l["reason"])
 		}
 		cut[l["peer"].(string)] = true
@@ -486,7 +487,7 @@ func TestPingFlood(t *testing.T) {
 		t.Fatalf("notices %q", notices)
 	}
 	expectEOF(t, flood)
-	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == string(PingFlood) })
+	h.wait(func(l line) bool { return l["event"] == "closed" && l["reason"] == ending.PingFlood.String() })
 	var f msg.Frame // the good client is still there, unwarned
 	f.SetType(msg.Type1)
 	if _, err := good.Write(f[:]); err != nil {
@@ -504,7 +505,7 @@ func TestPingFlood(t *testing.T) {
 		}
 	}
 	last := h2.stop()
-	if counts := last["closed"].(map[string]any); counts[string(PingFlood)] != nil {
+	if counts := last["closed"].(map[string]any); counts[ending.PingFlood.String()] != nil {
 		t.Fatalf("a calm client was closed: %v", counts)
 	}
 }
@@ -527,7 +528,7 @@ func TestPeerThatNeverReads(t *testing.T) {
 		}
 	}()
 	l := h.wait(func(l line) bool { return l["event"] == "closed" && l["peer"] == deaf.LocalAddr().String() })
-	if l["reason"] != string(WriteStalled) {
+	if l["reason"] != ending.WriteStalled.String() {
 		t.Fatalf("the deaf client was closed for %v", l["reason"])
 	}
 	ping(t, good, 3)
