@@ -207,9 +207,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 	t := s.clock(now)
 	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
 		if st.Missed > 0 {
-			s.ev.Emit(t, event.Missed,
-				fmt.Sprintf("probe %d/%d missed: no PONG within %s", st.Missed, s.cfg.Probes, fmtDur(s.cfg.Interval)),
-				event.F("missed", st.Missed), event.F("probes", s.cfg.Probes))
+			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.Interval})
 		}
 		if st.Action == probe.Dead {
 			return s.heartbeatVerdict(t, st.Silence), true
@@ -225,7 +223,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 				event.F("note", "send_stalled"), event.F("seq", st.Seq))
 			continue
 		}
-		s.ev.Emit(t, event.Ping, fmt.Sprintf("PING #%d sent", st.Seq), event.F("seq", st.Seq))
+		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq})
 	}
 	s.rearm()
 	return Result{}, false

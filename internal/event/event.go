@@ -98,6 +98,9 @@ type Writer struct {
 	failed error
 	taps   []func(jsonLine []byte) // see Tap
 	tapped []byte                  // the JSON line for taps, reused
+	fields Fields                  // a typed event's fields, reused (Emit)
+	raw    []byte                  // a typed event's text before escaping, reused
+	one    []byte                  // a typed event's line, reused
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -143,10 +146,7 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if t < w.last {
-		t = w.last
-	}
-	w.last = t
+	t = w.advance(t)
 	if len(w.taps) > 0 {
 		w.tapped = appendJSONLine(w.tapped[:0], t, name, fields)
 		for _, tap := range w.taps {
@@ -156,9 +156,28 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 	if w.failed != nil {
 		return
 	}
+	w.one = w.appendLine(w.one[:0], t, name, text, fields)
+	w.put(t, w.one)
+}
+
+// advance gives the time of the next line: t, or the last line's when t
+// is earlier, so that t never decreases in a stream.
+func (w *Writer) advance(t time.Duration) time.Duration {
+	if t < w.last {
+		t = w.last
+	}
+	w.last = t
+	return t
+}
+
+// put writes one line, formatted at t, or queues it for the drainer, or
+// drops it; w.mu is held.
+func (w *Writer) put(t time.Duration, line []byte) {
+	if w.failed != nil {
+		return
+	}
 	if !w.buffered {
-		w.line = w.appendLine(w.line[:0], t, name, text, fields)
-		_, w.failed = w.out.Write(w.line)
+		_, w.failed = w.out.Write(line)
 		return
 	}
 	if w.closing {
@@ -171,7 +190,7 @@ func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
 	if w.dropped > 0 {
 		w.line = w.appendDropped(w.line, t)
 	}
-	w.line = w.appendLine(w.line, t, name, text, fields)
+	w.line = append(w.line, line...)
 	if !w.queue(w.line) {
 		w.dropped++
 		w.total++
@@ -232,10 +251,7 @@ func (w *Writer) appendLine(b []byte, t time.Duration, name, text string, fields
 
 // appendJSONLine appends the event's JSON line, newline included.
 func appendJSONLine(b []byte, t time.Duration, name string, fields []Field) []byte {
-	b = append(b, `{"t":`...)
-	b = appendJSONFloat(b, Seconds(t))
-	b = append(b, `,"event":`...)
-	b = appendJSONString(b, name)
+	b = appendJSONHead(b, t, name)
 	for _, f := range fields {
 		b = append(b, ',')
 		b = appendJSONString(b, f.Key)
@@ -243,6 +259,14 @@ func appendJSONLine(b []byte, t time.Duration, name string, fields []Field) []by
 		b = appendJSONValue(b, f.Value)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendJSONHead appends a JSON line's start: its "t" and "event".
+func appendJSONHead(b []byte, t time.Duration, name string) []byte {
+	b = append(b, `{"t":`...)
+	b = appendJSONFloat(b, Seconds(t))
+	b = append(b, `,"event":`...)
+	return appendJSONString(b, name)
 }
 
 // appendTime appends t in seconds to the millisecond, right-aligned in 8

@@ -96,6 +96,15 @@ func mustBeDeclared(name string, fields []Field) {
 	}
 }
 
+// mustBeDeclaredKeys is mustBeDeclared for a typed Event's field keys.
+func mustBeDeclaredKeys(name string, keys []string) {
+	fs := make([]Field, len(keys))
+	for i, k := range keys {
+		fs[i] = Field{Key: k}
+	}
+	mustBeDeclared(name, fs)
+}
+
 func isNote(v any) bool {
 	s, _ := v.(string)
 	for _, n := range Notes {

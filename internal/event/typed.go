@@ -1,0 +1,94 @@
+package event
+
+import (
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// Event is one event defined once: its name, its text line and its JSON
+// fields all come from the one value, so that text and JSON cannot drift
+// apart, and a view that renders events its own way (a terminal in
+// colour, a picture, a live page) gets the value, not a line.
+type Event interface {
+	// Name is the event's name, the "event" of its JSON line.
+	Name() string
+	// AppendText appends the text line without its time and newline; the
+	// Writer escapes control and format characters in it.
+	AppendText(b []byte) []byte
+	// Fields writes the JSON fields, in order.
+	Fields(f *Fields)
+}
+
+// Emit writes e at t, the time since the start. It is generic, not a
+// method taking an Event, so that an event on the stack reaches the
+// Writer without being copied to the heap: emitting a PING allocates
+// nothing.
+func Emit[E Event](w *Writer, t time.Duration, e E) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t = w.advance(t)
+	if checkEmits || len(w.taps) > 0 || (w.json && w.failed == nil) {
+		w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
+		e.Fields(&w.fields)
+		if checkEmits {
+			mustBeDeclaredKeys(e.Name(), w.fields.keys)
+		}
+	}
+	if len(w.taps) > 0 {
+		w.tapped = appendJSONHead(w.tapped[:0], t, e.Name())
+		w.tapped = append(append(w.tapped, w.fields.b...), "}\n"...)
+		for _, tap := range w.taps {
+			tap(w.tapped)
+		}
+	}
+	if w.failed != nil {
+		return
+	}
+	if w.json {
+		w.one = appendJSONHead(w.one[:0], t, e.Name())
+		w.one = append(append(w.one, w.fields.b...), "}\n"...)
+	} else {
+		w.raw = e.AppendText(w.raw[:0])
+		w.one = appendTime(w.one[:0], t)
+		w.one = append(w.one, "  "...)
+		w.one = appendText(w.one, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+		w.one = append(w.one, '\n')
+	}
+	w.put(t, w.one)
+}
+
+// Fields is where an Event writes its JSON fields: each method appends
+// one, as encoding/json would write its value.
+type Fields struct {
+	b     []byte
+	check bool     // under go test: keys are kept, to be checked against Declared
+	keys  []string // the keys written, when check
+}
+
+func (f *Fields) key(k string) {
+	if f.check {
+		f.keys = append(f.keys, k)
+	}
+	f.b = append(f.b, ',')
+	f.b = appendJSONString(f.b, k)
+	f.b = append(f.b, ':')
+}
+
+// Int writes an integer field.
+func (f *Fields) Int(k string, v int64) { f.key(k); f.b = strconv.AppendInt(f.b, v, 10) }
+
+// Uint writes an unsigned integer field.
+func (f *Fields) Uint(k string, v uint64) { f.key(k); f.b = strconv.AppendUint(f.b, v, 10) }
+
+// Str writes a string field.
+func (f *Fields) Str(k, v string) { f.key(k); f.b = appendJSONString(f.b, v) }
+
+// Bool writes a boolean field.
+func (f *Fields) Bool(k string, v bool) { f.key(k); f.b = strconv.AppendBool(f.b, v) }
+
+// Secs writes a duration in seconds (Seconds); k should end in "_s".
+func (f *Fields) Secs(k string, d time.Duration) { f.key(k); f.b = appendJSONFloat(f.b, Seconds(d)) }
+
+// Any writes any other value, as appendJSONValue does.
+func (f *Fields) Any(k string, v any) { f.key(k); f.b = appendJSONValue(f.b, v) }
