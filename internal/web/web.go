@@ -117,7 +117,7 @@ type Server struct {
 // another host (0.0.0.0, an interface's address), and then a control needs
 // the token that Token returns. Port 0 picks a free port; URL says which.
 func New(addr string, opts Options) (*Server, error) {
-	hostport, err := listenAddr(addr)
+	hostport, err := ListenAddr(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +170,9 @@ func New(addr string, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// listenAddr is the host:port to listen on for a --web ADDR.
-func listenAddr(addr string) (string, error) {
+// ListenAddr is the host:port that New listens on for a --web ADDR, or why
+// ADDR is not one; the tools check it with the other flags.
+func ListenAddr(addr string) (string, error) {
 	if addr == "" {
 		return "", errors.New("--web: empty address (give PORT, :PORT or HOST:PORT)")
 	}

@@ -318,9 +318,9 @@ func TestListenAddr(t *testing.T) {
 		{"x:y", "", "0 to 65535"},
 		{"::1", "", "too many colons"},
 	} {
-		got, err := listenAddr(tc.in)
+		got, err := ListenAddr(tc.in)
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("listenAddr(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+			t.Errorf("ListenAddr(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
 		}
 	}
 }
