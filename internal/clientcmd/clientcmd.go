@@ -21,6 +21,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
+	"github.com/heartbeat/heartbeat/internal/web"
 )
 
 // DefaultConnectTimeout bounds the TCP handshake.
@@ -50,6 +51,9 @@ type Options struct {
 	// connect).
 	Conns int
 	Rate  float64
+	// Web, when set, is the address of a live page of the run (--web):
+	// PORT or :PORT on loopback, HOST:PORT elsewhere.
+	Web string
 }
 
 // NewCmd returns the hbclient command.
@@ -135,6 +139,7 @@ timeout, retransmissions).`,
 	cli.FloatVar(f, &opts.Rate, "rate", 1000, rateRange, "load mode: new connections a second (0: as fast as they connect)")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
 	cmd.AddCommand(newKernelCmd())
 	return cmd
 }
@@ -153,6 +158,14 @@ func (opts Options) validate(given func(name string) bool) error {
 			return err
 		}
 	}
+	if given("web") {
+		if opts.Conns > 0 {
+			return cli.Usagef("--web shows one connection: with --conns it is not supported yet")
+		}
+		if _, err := web.ListenAddr(opts.Web); err != nil {
+			return cli.Usagef("%w", err)
+		}
+	}
 	if opts.Conns > 0 && (opts.KeepAlive.Enable || opts.UserTimeout > 0) {
 		return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
 	}
@@ -166,6 +179,14 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbclient")
+	var page *web.Server
+	if opts.Web != "" {
+		var err error
+		if page, err = startPage(opts.Web, addr, events, stderr); err != nil {
+			return err
+		}
+		defer page.Close()
+	}
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
@@ -191,6 +212,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		retries2 = k.Retries2
 	}
 	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
+	interrupted := ctx
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Duration,
@@ -206,6 +228,15 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		Kernel:          kernel,
 		FineTimer:       true,
 	})
+	err = outcome(res, addr)
+	if page != nil {
+		keepPage(interrupted, page, err, stderr)
+	}
+	return err
+}
+
+// outcome is the error, and so the exit code, that a run's result gives.
+func outcome(res client.Result, addr string) error {
 	switch res.Outcome {
 	case client.HeartbeatDead:
 		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())

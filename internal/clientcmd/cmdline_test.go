@@ -24,6 +24,7 @@ func TestFlagEdges(t *testing.T) {
 		bad(strconv.Itoa(cli.MaxConns()+1), "1.5"), with([]string{"--keepalive"}, bad("5")))
 	edges["rate"] = rows(with([]string{"--conns", "2"}, ok("0", "0.5", "1e6", "1000")), with([]string{"--conns", "2"}, bad("1000001")),
 		bad("5", "1000"), with([]string{"--conns", "0"}, bad("5")))
+	edges["web"] = rows(ok("0", ":0", "65535", "127.0.0.1:8080", "[::1]:0"), bad("65536", "", "x:y", "::1"), with([]string{"--conns", "2"}, bad("0")))
 	clitest.CheckFlags(t, checkOnly, []string{"127.0.0.1", "9"}, edges)
 }
 

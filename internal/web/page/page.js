@@ -1,0 +1,87 @@
+// The live page: a "state" message carries all there is to show (so a page
+// opened late, or one that reconnects, is whole at once); a "clock" message
+// gives the run clock, against which the picture's timers run down.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get("token") || "";
+
+// The run clock: the last time the server gave, and when it came.
+let clockT = 0, clockAt = performance.now(), ended = false;
+
+function setClock(t) {
+  clockT = t;
+  clockAt = performance.now();
+}
+
+function now() {
+  return ended ? clockT : clockT + (performance.now() - clockAt) / 1000;
+}
+
+// Elements with data-from-s and data-to-s are bars that run down between
+// those run times; data-label elements count down to data-to-s.
+function animate() {
+  const t = now();
+  $("clock").textContent = t.toFixed(1) + " s";
+  for (const el of document.querySelectorAll("#picture [data-from-s][data-to-s]")) {
+    const from = parseFloat(el.dataset.fromS), to = parseFloat(el.dataset.toS);
+    const left = to > from ? Math.min(1, Math.max(0, (to - t) / (to - from))) : 0;
+    if (el.tagName.toLowerCase() === "rect") {
+      if (!el.dataset.fullHeight) el.dataset.fullHeight = el.getAttribute("height") || "0";
+      el.setAttribute("height", String(parseFloat(el.dataset.fullHeight) * left));
+    } else {
+      el.style.opacity = String(0.25 + 0.75 * left);
+    }
+    if (el.dataset.label !== undefined) {
+      el.textContent = el.dataset.label + " " + Math.max(0, to - t).toFixed(1) + " s";
+    }
+  }
+  requestAnimationFrame(animate);
+}
+
+function show(m) {
+  setClock(m.t);
+  ended = m.ended;
+  document.title = m.title || "heartbeat";
+  $("title").textContent = m.title || "heartbeat";
+  $("status").textContent = m.status;
+  $("picture").innerHTML = m.svg;
+  const v = $("verdict");
+  v.hidden = !m.ended;
+  v.textContent = m.ended ? m.verdict + " — the run has ended" : "";
+  $("error").hidden = !m.error;
+  $("error").textContent = m.error;
+  $("controls").hidden = !m.controls;
+}
+
+const stream = new EventSource("events");
+stream.addEventListener("state", (e) => show(JSON.parse(e.data)));
+stream.addEventListener("clock", (e) => setClock(JSON.parse(e.data).t));
+stream.addEventListener("error", () => {
+  if (!ended) $("status").textContent = "the tool is not answering (it may have stopped)";
+});
+
+$("controls").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const headers = token ? { "X-Heartbeat-Token": token } : {};
+  try {
+    const r = await fetch("command", { method: "POST", headers, body: $("command").value });
+    $("reply").textContent = (await r.text()).trim();
+  } catch (err) {
+    $("reply").textContent = "not sent: " + err;
+  }
+});
+
+// The theme follows the system's until the button picks one.
+const saved = localStorage.getItem("theme");
+if (saved) document.documentElement.dataset.theme = saved;
+$("theme").addEventListener("click", () => {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === "dark"
+    : matchMedia("(prefers-color-scheme: dark)").matches;
+  const next = dark ? "light" : "dark";
+  document.documentElement.dataset.theme = next;
+  localStorage.setItem("theme", next);
+});
+
+requestAnimationFrame(animate);

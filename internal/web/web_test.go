@@ -1,0 +1,355 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lines is a Picture that draws the events it was given as their names,
+// so a test can see which reached the picture.
+type lines struct {
+	mu    sync.Mutex
+	names []string
+	block chan struct{} // when set, SVG waits for it to close
+}
+
+func (p *lines) Add(line []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.names = append(p.names, strings.TrimSpace(Describe(line)))
+	return nil
+}
+
+func (p *lines) SVG(w io.Writer) error {
+	if p.block != nil {
+		<-p.block
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := fmt.Fprintf(w, "<svg>%s</svg>", strings.Join(p.names, "|"))
+	return err
+}
+
+func newServer(t *testing.T, opts Options) *Server {
+	t.Helper()
+	s, err := New("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// stream is a page's /events, read one message at a time.
+type stream struct {
+	t    *testing.T
+	resp *http.Response
+	r    *bufio.Reader
+}
+
+func openStream(t *testing.T, s *Server) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL()+"events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); resp.Body.Close() })
+	return &stream{t, resp, bufio.NewReader(resp.Body)}
+}
+
+// next returns the next message of the stream: its name and data.
+func (st *stream) next() (name, data string) {
+	st.t.Helper()
+	for {
+		l, err := st.r.ReadString('\n')
+		if err != nil {
+			st.t.Fatalf("stream ended: %v", err)
+		}
+		switch {
+		case strings.HasPrefix(l, "event: "):
+			name = strings.TrimSpace(l[len("event: "):])
+		case strings.HasPrefix(l, "data: "):
+			data = strings.TrimSpace(l[len("data: "):])
+		case l == "\n":
+			return name, data
+		}
+	}
+}
+
+// nextState returns the data of the next "state" message, skipping clocks.
+func (st *stream) nextState() string {
+	st.t.Helper()
+	for {
+		if name, data := st.next(); name == "state" {
+			return data
+		}
+	}
+}
+
+// stateWith waits (5 s at most) for a state message that contains want.
+func (st *stream) stateWith(want string) string {
+	st.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if d := st.nextState(); strings.Contains(d, want) {
+			return d
+		}
+	}
+	st.t.Fatalf("no state with %q within 5s", want)
+	return ""
+}
+
+func TestPageServedWholeFromItself(t *testing.T) {
+	s := newServer(t, Options{})
+	for _, path := range []string{"", "page.css", "page.js"} {
+		resp, err := http.Get(s.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /%s: %s", path, resp.Status)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET /%s: Content-Security-Policy %q", path, csp)
+		}
+		if path == "" && !strings.Contains(string(body), `id="picture"`) {
+			t.Errorf("GET / is not the page: %.200s", body)
+		}
+	}
+	// Nothing the page uses comes from elsewhere.
+	fs.WalkDir(page, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := page.ReadFile(path)
+		if strings.Contains(string(b), "http://") || strings.Contains(string(b), "https://") || strings.Contains(string(b), "//cdn") {
+			t.Errorf("%s names a resource elsewhere", path)
+		}
+		return nil
+	})
+}
+
+func TestStreamStartsWithTheState(t *testing.T) {
+	s := newServer(t, Options{Title: "hbclient test", Picture: &lines{}})
+	st := openStream(t, s)
+	if ct := st.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	name, data := st.next()
+	if name != "state" || !strings.Contains(data, `"title":"hbclient test"`) || !strings.Contains(data, "waiting for the first event") {
+		t.Errorf("first message %s %s", name, data)
+	}
+}
+
+func TestUpdateFollowsAnEvent(t *testing.T) {
+	s := newServer(t, Options{Picture: &lines{}})
+	st := openStream(t, s)
+	st.nextState()
+	s.Tap([]byte(`{"t":10,"event":"ping","seq":1}` + "\n"))
+	d := st.stateWith("PING #1")
+	if !strings.Contains(d, `"status":"10.000 s  PING #1"`) || !strings.Contains(d, `"svg":"\u003csvg\u003e10.000 s  PING #1`) {
+		t.Errorf("state after a PING: %s", d)
+	}
+}
+
+func TestLatePageGetsTheWholeHistory(t *testing.T) {
+	s := newServer(t, Options{Picture: &lines{}})
+	for i := 1; i <= 3; i++ {
+		s.Tap(fmt.Appendf(nil, `{"t":%d,"event":"ping","seq":%d}`+"\n", i, i))
+	}
+	s.Tap([]byte(`{"t":4,"event":"late_pong","seq":1,"rtt_s":3.5}` + "\n"))
+	// Wait for the picture to have them all, then open a page.
+	openStream(t, s).stateWith("(late)")
+	d := openStream(t, s).nextState()
+	for _, want := range []string{"PING #1", "PING #2", "PING #3", "PONG #1 RTT 3.500 s (late)"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("a late page's first state lacks %q: %s", want, d)
+		}
+	}
+}
+
+func TestSlowPageOrPictureNeverBlocksTap(t *testing.T) {
+	p := &lines{block: make(chan struct{})}
+	s := newServer(t, Options{Picture: nil})
+	s.opts.Picture = p // after New's first drawing, so that only draw blocks
+	// A page that never reads its stream.
+	c, err := net.Dial("tcp", s.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /events HTTP/1.1\r\nHost: %s\r\n\r\n", s.ln.Addr())
+	line := []byte(`{"t":1,"event":"ping","seq":1,"padding":"` + strings.Repeat("x", 1000) + `"}` + "\n")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 10000 { // 10 MB, more than maxPending: some are dropped
+			s.Tap(line)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Tap blocked behind a stuck picture and a page that does not read")
+	}
+	close(p.block)
+	st := openStream(t, s)
+	st.stateWith("left out of the picture")
+}
+
+func TestFinishedShowsTheVerdict(t *testing.T) {
+	s := newServer(t, Options{})
+	st := openStream(t, s)
+	st.nextState()
+	s.Finished("peer declared dead by the heartbeat")
+	d := st.stateWith(`"ended":true`)
+	if !strings.Contains(d, `"verdict":"peer declared dead by the heartbeat"`) {
+		t.Errorf("state after Finished: %s", d)
+	}
+	if c1 := s.clock(); c1 != s.clock() {
+		t.Error("the run clock still runs after Finished")
+	}
+}
+
+func TestTooManyPages(t *testing.T) {
+	s := newServer(t, Options{MaxClients: 1})
+	openStream(t, s).nextState()
+	resp, err := http.Get(s.URL() + "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a page past MaxClients: %s", resp.Status)
+	}
+}
+
+func TestControls(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	cmd := func(c string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, c)
+		if c == "bad" {
+			return "", fmt.Errorf("unknown command %q", c)
+		}
+		return "ok: " + c, nil
+	}
+	s := newServer(t, Options{Command: cmd})
+	off := newServer(t, Options{Command: cmd})
+	off.loopback = false // as if bound to 0.0.0.0
+	none := newServer(t, Options{})
+	host := s.ln.Addr().String()
+	for _, tc := range []struct {
+		name   string
+		s      *Server
+		method string
+		host   string
+		origin string
+		token  string
+		body   string
+		want   int
+	}{
+		{"loopback, from the page", s, "POST", "", "http://" + host, "", "sleep 5", 200},
+		{"loopback, localhost", s, "POST", "localhost:1", "http://localhost:1", "", "sleep 6", 200},
+		{"loopback, no Origin", s, "POST", "", "", "", "sleep 7", 403},
+		{"loopback, another site", s, "POST", "", "http://evil.example", "", "sleep 8", 403},
+		{"loopback, rebinding", s, "POST", "evil.example:80", "http://evil.example:80", "", "sleep 9", 421},
+		{"loopback, token", s, "POST", "", "", s.Token(), "sleep 10", 200},
+		{"GET", s, "GET", "", "http://" + host, "", "", 405},
+		{"refused by Command", s, "POST", "", "http://" + host, "", "bad", 400},
+		{"off loopback, no token", off, "POST", "", "http://" + off.ln.Addr().String(), "", "sleep 11", 403},
+		{"off loopback, wrong token", off, "POST", "", "", "0123", "sleep 12", 403},
+		{"off loopback, token", off, "POST", "", "", off.Token(), "sleep 13", 200},
+		{"no controls", none, "POST", "", "", none.Token(), "sleep 14", 404},
+	} {
+		req := httptest.NewRequest(tc.method, "/command", strings.NewReader(tc.body))
+		req.Host = tc.s.ln.Addr().String()
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		if tc.token != "" {
+			req.Header.Set(TokenHeader, tc.token)
+		}
+		rec := httptest.NewRecorder()
+		tc.s.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, rec.Code, strings.TrimSpace(rec.Body.String()), tc.want)
+		}
+	}
+	want := "sleep 5,sleep 6,sleep 10,bad,sleep 13"
+	if strings.Join(got, ",") != want {
+		t.Errorf("commands run: %q, want %q", strings.Join(got, ","), want)
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"8080", "127.0.0.1:8080", ""},
+		{":0", "127.0.0.1:0", ""},
+		{"0", "127.0.0.1:0", ""},
+		{"[::1]:9", "[::1]:9", ""},
+		{"0.0.0.0:80", "0.0.0.0:80", ""},
+		{"localhost:0", "localhost:0", ""},
+		{"", "", "empty address"},
+		{"70000", "", "0 to 65535"},
+		{"x:y", "", "0 to 65535"},
+		{"::1", "", "too many colons"},
+	} {
+		got, err := ListenAddr(tc.in)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ListenAddr(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{`{"t":0,"event":"connected","remote":"127.0.0.1:9000","predicted_s":19}`, "0.000 s  connected to 127.0.0.1:9000; dead after 19.000 s of silence"},
+		{`{"t":10,"event":"ping","seq":1,"sent":true}`, "10.000 s  PING #1"},
+		{`{"t":15.001,"event":"late_pong","seq":1,"rtt_s":5.001}`, "15.001 s  PONG #1 RTT 5.001 s (late)"},
+		{`{"t":11,"event":"pong","seq":2,"rtt_s":1,"conn":4}`, "11.000 s  conn 4: PONG #2 RTT 1.000 s"},
+		{`{"t":13,"event":"missed","missed":1,"probes":3}`, "13.000 s  probe 1/3 missed"},
+		{`{"t":19,"event":"dead","cause":"heartbeat","observed_s":19,"predicted_s":19}`, "19.000 s  DEAD (heartbeat): observed 19.000 s, predicted 19.000 s"},
+		{`{"t":2,"event":"closed","reason":"peer closed"}`, "2.000 s  closed: peer closed"},
+		{`{"t":1,"event":"note","text":"big-endian"}`, "1.000 s  note text=big-endian"},
+		{`not json`, "not json"},
+	} {
+		if got := Describe([]byte(tc.line)); got != tc.want {
+			t.Errorf("Describe(%s) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+func TestClockStartsAtTheFirstEvent(t *testing.T) {
+	s := newServer(t, Options{})
+	s.Tap([]byte(`{"t":100,"event":"ping","seq":1}` + "\n"))
+	if c := s.clock(); c < 100 || c > 110 {
+		t.Errorf("run clock %.3f after an event at t=100", c)
+	}
+	if _, ok := lineTime([]byte(`{"event":"x"}`)); ok {
+		t.Error("lineTime read a line without t")
+	}
+}
