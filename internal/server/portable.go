@@ -2,12 +2,13 @@
 
 // This file is the portable backend, hbserver's on every OS but Linux
 // (and on Linux with the build tag portable): one goroutine accepts, and
-// each connection has a goroutine that reads it, one that writes it and a
-// Go timer for its deadlines. They share one mutex, under which every
-// connection's policy (policy.go) runs, as the epoll loop's single
-// goroutine runs it on Linux: the rules are the same, only the I/O
-// differs. Reads and writes happen outside the mutex, so a peer that does
-// not read holds up only its own writer.
+// each connection has a goroutine that reads it and a Go timer for its
+// deadlines. They share one mutex, under which every connection's policy
+// (policy.go) runs, as the epoll loop's single goroutine runs it on
+// Linux: the rules are the same, only the I/O differs. A write is tried
+// at once without waiting (on Unix); what the socket does not take goes
+// to a writer goroutine that lives only while output waits, outside the
+// mutex, so a peer that does not read holds up only its own writer.
 
 package server
 
@@ -34,13 +35,12 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	s.warnKernel(tl.Addr())
 	stop := context.AfterFunc(ctx, func() { tl.Close() })
 	defer stop()
-	var wg sync.WaitGroup
 	if cfg.StatsEvery > 0 {
-		wg.Go(func() { s.stats(ctx) })
+		s.wg.Go(func() { s.stats(ctx) })
 	}
-	err := s.accept(ctx, tl, &wg)
+	err := s.accept(ctx, tl)
 	s.closeAll()
-	wg.Wait() // every connection's reader and writer
+	s.wg.Wait() // every connection's reader and writer
 	s.report()
 	return err
 }
@@ -88,11 +88,14 @@ type srv struct {
 	// also keeps the spare PING queues.
 	fx      effects
 	backoff time.Duration
+	// wg counts the goroutines of the connections (readers, writers) and
+	// the stats'.
+	wg sync.WaitGroup
 }
 
 // accept accepts connections until ln is closed (ctx ended) or accepting
 // fails for good.
-func (s *srv) accept(ctx context.Context, ln *net.TCPListener, wg *sync.WaitGroup) error {
+func (s *srv) accept(ctx context.Context, ln *net.TCPListener) error {
 	for {
 		nc, err := ln.AcceptTCP()
 		switch {
@@ -116,13 +119,14 @@ func (s *srv) accept(ctx context.Context, ln *net.TCPListener, wg *sync.WaitGrou
 		}
 		s.mu.Lock()
 		s.backoff = 0
-		s.adopt(nc, wg, time.Now())
+		s.adopt(nc, time.Now())
 		s.mu.Unlock()
 	}
 }
 
 // conn is one client's connection: its policy, and the I/O of it by a
-// reader and a writer goroutine that wait on cond for the policy's word.
+// reader goroutine that waits on cond for the policy's word, and a writer
+// goroutine while output waits.
 type conn struct {
 	policy
 	s    *srv
@@ -139,23 +143,44 @@ type conn struct {
 	cond  *sync.Cond
 	timer *time.Timer // at the policy's next deadline; nil until one is set
 
-	// out is the output the writer has not taken yet; inflight is how
-	// many bytes it is writing now, outside the mutex; spare is the
-	// buffer it wrote last, for reuse.
+	now nowWriter // writes what the socket takes without waiting
+
+	// writing says a writer goroutine is running: output waits, in out
+	// or, inflight bytes of it, in the writer's hands outside the mutex.
+	// Output goes behind it, in order. Both are nil or zero otherwise.
+	writing  bool
 	out      []byte
-	spare    []byte
 	inflight int
 	shutWant bool // send a FIN once the output is out (lingering)
-	// reading is set while the reader is in a Read, outside the mutex:
-	// discard must not read then (it would wait for that Read to end).
-	reading bool
-	// closeLater says the connection has ended with output still waiting
-	// (a closing Notice, say): the writer sends it, then closes.
-	closeLater bool
+
+	// reading is set while the reader is in a Read, or waits for the
+	// peer's end (watching), outside the mutex: discard must not read
+	// then (it would wait for that Read to end), and the reader closes
+	// the socket, after discarding if discardWant says so, once finish
+	// has woken it (kicked: a read deadline in the past). So what came
+	// meanwhile is read, and the close is a FIN, not a RST that could
+	// overtake the Notice the client was sent.
+	reading, watching bool
+	kicked            bool
+	discardWant       bool
+	// noWatch says the OS cannot tell the peer's FIN without reading
+	// (see awaitPeerEnd): while the policy takes no frames, the reader
+	// waits.
+	noWatch bool
 }
 
+// peerEnd is what awaitPeerEnd saw.
+type peerEnd uint8
+
+const (
+	peerWoken   peerEnd = iota // woken by a deadline or a close: nothing seen
+	peerFin                    // the peer's FIN came
+	peerReset                  // the peer reset the connection
+	peerUnknown                // the OS does not say
+)
+
 // adopt starts serving an accepted connection at now.
-func (s *srv) adopt(nc *net.TCPConn, wg *sync.WaitGroup, now time.Time) {
+func (s *srv) adopt(nc *net.TCPConn, now time.Time) {
 	s.nextID++
 	c := &conn{policy: policy{cfg: &s.cfg}, s: s, nc: nc, id: s.nextID, peer: nc.RemoteAddr().String()}
 	c.cond = sync.NewCond(&s.mu)
@@ -163,10 +188,10 @@ func (s *srv) adopt(nc *net.TCPConn, wg *sync.WaitGroup, now time.Time) {
 	// client that never reads holds kilobytes of them, not megabytes.
 	nc.SetReadBuffer(sockBuf)
 	nc.SetWriteBuffer(sockBuf)
+	c.now.init(nc)
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
-	wg.Go(c.readLoop)
-	wg.Go(c.writeLoop)
+	s.wg.Go(c.readLoop)
 	if s.makeRoom(c, now) {
 		s.greet(c, nc, now)
 	}
@@ -175,18 +200,24 @@ func (s *srv) adopt(nc *net.TCPConn, wg *sync.WaitGroup, now time.Time) {
 
 // readLoop reads the connection while its policy takes frames, one frame
 // at a time, so that it never holds more than the policy has room for;
-// lingering, it reads and drops until the peer closes.
+// while it takes none, it watches for the peer's FIN or reset, as the
+// event loop does (EPOLLRDHUP); lingering, it reads and drops until the
+// peer closes.
 func (c *conn) readLoop() {
 	s := c.s
 	var f msg.Frame
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		for c.state == closing || c.state == frozen || (c.state == serving && !c.reads()) {
+		for c.state == closing || c.state == frozen || (c.state == serving && !c.reads() && c.noWatch) {
 			c.cond.Wait()
 		}
 		if c.state == closed {
 			return
+		}
+		if c.state == serving && !c.reads() {
+			c.watchEnd()
+			continue
 		}
 		had := c.held
 		buf := f[had:]
@@ -201,6 +232,7 @@ func (c *conn) readLoop() {
 		now := time.Now()
 		switch {
 		case c.state == closed:
+			c.closeAfterRead()
 			return
 		case c.state == lingering:
 			if err != nil {
@@ -226,34 +258,66 @@ func (c *conn) readLoop() {
 	}
 }
 
-// writeLoop writes the output the policy asked for and tells it what came
-// of each write.
+// watchEnd, in the reader while the policy takes no frames, waits for the
+// peer's FIN or reset without reading; watch wakes it when the policy
+// changes its mind. A FIN drops what the peer sent that was not read, as
+// on the event loop: the PINGs queued are answered, then the connection
+// ends. It is called with s.mu held and returns with it held.
+func (c *conn) watchEnd() {
+	s := c.s
+	c.reading, c.watching = true, true
+	s.mu.Unlock()
+	end, err := awaitPeerEnd(c.nc)
+	s.mu.Lock()
+	c.reading, c.watching = false, false
+	if c.kicked && c.state != closed {
+		c.kicked = false
+		c.nc.SetReadDeadline(time.Time{})
+	}
+	now := time.Now()
+	switch {
+	case c.state == closed:
+		c.closeAfterRead()
+	case end == peerUnknown:
+		c.noWatch = true
+	case c.state != serving:
+	case end == peerReset:
+		c.fail(err, now)
+	case end == peerFin:
+		c.peerClosed(&s.fx, now)
+		c.apply(now)
+	}
+}
+
+// closeAfterRead, in the reader woken by finish, drops what the peer sent
+// when the policy asked for that, then closes.
+func (c *conn) closeAfterRead() {
+	if c.discardWant {
+		discardUnread(c.nc)
+	}
+	c.nc.Close()
+}
+
+// writeLoop writes the output the socket did not take at once, and tells
+// the policy what came of each write; it ends once none waits.
 func (c *conn) writeLoop() {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for {
-		for c.state != closed && (len(c.out) == 0 || c.state == frozen) {
-			c.cond.Wait()
-		}
-		if c.state == closed {
-			c.closeWhenSent()
-			return
-		}
+	for c.state != closed && c.state != frozen && len(c.out) > 0 {
 		b := c.out
-		c.out, c.inflight = c.spare[:0], len(b)
+		c.out, c.inflight = nil, len(b)
 		s.mu.Unlock()
 		_, err := c.nc.Write(b)
 		s.mu.Lock()
-		c.spare, c.inflight = b[:0], 0
+		c.inflight = 0
 		if c.state == closed {
-			c.closeWhenSent()
-			return
+			break
 		}
 		now := time.Now()
 		if err != nil {
 			c.fail(err, now)
-			continue
+			break
 		}
 		if len(c.out) == 0 && c.shutWant {
 			c.shutWant = false
@@ -262,19 +326,38 @@ func (c *conn) writeLoop() {
 		c.sent(&s.fx, len(c.out), false, true, now) // the PONGs that waited behind the output
 		c.apply(now)
 	}
+	if c.state != frozen { // frozen, output waits, as on the event loop
+		c.writing, c.out = false, nil
+	}
 }
 
-// send hands b to the writer and tells the policy: it waits until the
-// writer has written it.
-func (c *conn) send(b []byte, now time.Time, _ int) {
-	begins := len(c.out) == 0 && c.inflight == 0
-	c.out = append(c.out, b...)
-	c.sent(&c.s.fx, len(c.out)+c.inflight, true, begins, now)
+// send writes b, or what of it the socket does not take to the writer,
+// and tells the policy. A write that fails ends the connection: what the
+// policy asked for after it (todo i) is not done.
+func (c *conn) send(b []byte, now time.Time, i int) {
+	if c.writing {
+		c.out = append(c.out, b...)
+		c.sent(&c.s.fx, len(c.out)+c.inflight, true, false, now)
+		return
+	}
+	n, err := c.now.writeNow(b)
+	if err != nil {
+		c.s.fx.todo = c.s.fx.todo[:i+1]
+		reason, detail := c.s.classify(err)
+		c.policy.fail(&c.s.fx, reason, detail) // apply, which called send, ends it
+		return
+	}
+	if n < len(b) {
+		c.out = append([]byte(nil), b[n:]...)
+		c.writing = true
+		c.s.wg.Go(c.writeLoop)
+	}
+	c.sent(&c.s.fx, len(c.out), true, true, now)
 }
 
 // shutWrite sends a FIN once the output that waits is out.
 func (c *conn) shutWrite() {
-	if len(c.out) > 0 || c.inflight > 0 {
+	if c.writing {
 		c.shutWant = true
 	} else {
 		c.nc.CloseWrite()
@@ -285,13 +368,16 @@ func (c *conn) shutWrite() {
 // writer see it frozen and wait.
 func (c *conn) stopIO() {}
 
-// watch wakes the reader and the writer to the policy's new state and
-// sets the timer at its next deadline.
+// watch wakes the reader to the policy's new state and sets the timer at
+// its next deadline.
 func (c *conn) watch() {
 	if c.state == serving {
 		c.markStalled()
 	}
 	c.cond.Broadcast()
+	if c.watching && (c.state != serving || c.reads()) {
+		c.kick()
+	}
 	at := c.deadline()
 	switch {
 	case c.state == closed || at.IsZero():
@@ -304,6 +390,17 @@ func (c *conn) watch() {
 		c.timer.Reset(time.Until(at))
 	}
 }
+
+// kick wakes the reader from a Read or from watching for the peer's end.
+func (c *conn) kick() {
+	if !c.kicked {
+		c.kicked = true
+		c.nc.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// aLongTimeAgo is a read deadline that has passed: it wakes the reader.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // expire does what is due now; a timer that fires early does nothing.
 func (c *conn) expire() {
@@ -320,54 +417,37 @@ func (c *conn) expire() {
 
 // discard reads and drops, up to a bound, what the peer sent that was
 // never read, so that closing sends a FIN: closing with bytes unread sends
-// a RST, which can destroy the PONGs still on their way. The reader is
-// waiting then (the policy does not take frames), so nothing else reads.
+// a RST, which can destroy the PONGs still on their way. While a Read is
+// under way the reader does it, before it closes (see finish).
 func (c *conn) discard() {
 	if c.reading {
-		return // a Read is under way (a lingering conn's reader drains too)
+		c.discardWant = true
+		return
 	}
 	discardUnread(c.nc)
 }
 
 // finish closes the connection and reports why. Output that still waits
-// (a closing Notice the writer has not sent yet) goes first, as on the
-// event loop, which has written it by now: the writer sends it and
-// closes, within lingerFor.
+// is dropped, as on the event loop; what the socket took goes, but for a
+// reset. While the reader is in a Read, it is woken and closes the socket
+// itself, so that what came meanwhile is read first.
 func (c *conn) finish(reason ending.Reason, detail string) {
 	switch {
 	case reason == ending.FaultReset:
 		c.nc.SetLinger(0) // close sends a RST
 		c.nc.Close()
-	case len(c.out) > 0 || c.inflight > 0:
-		c.closeLater = true
-		c.nc.SetWriteDeadline(time.Now().Add(lingerFor))
+	case c.reading:
+		c.kick()
 	default:
-		c.nc.Close() // which ends a read under way
+		c.nc.Close() // which ends a write under way
 	}
+	c.out = nil
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	delete(c.s.conns, c)
 	c.s.closed(c, reason, detail)
 	c.cond.Broadcast()
-}
-
-// closeWhenSent, in the writer, sends what waits of an ended connection
-// and closes it, when finish left that to it. It is called with s.mu held
-// and returns with it held.
-func (c *conn) closeWhenSent() {
-	if !c.closeLater {
-		return
-	}
-	c.closeLater = false
-	b := c.out
-	c.out = nil
-	c.s.mu.Unlock()
-	if len(b) > 0 {
-		c.nc.Write(b)
-	}
-	c.nc.Close()
-	c.s.mu.Lock()
 }
 
 // closeAll ends every connection still open, at shutdown.

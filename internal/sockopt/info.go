@@ -66,3 +66,14 @@ func segments(bytes, mss int) int {
 	}
 	return (bytes + mss - 1) / mss
 }
+
+// States of Info.State that say the peer has ended the connection, in
+// Linux's numbering, whatever the OS.
+const (
+	StateClose     = linuxClose     // closed: reset, say
+	StateCloseWait = linuxCloseWait // the peer's FIN came, ours has not gone
+)
+
+// InfoOf is TCPInfo for a descriptor the caller holds, as a
+// syscall.RawConn's Read or Control hands it over.
+func InfoOf(fd uintptr) (Info, error) { return tcpInfo(fd) }
