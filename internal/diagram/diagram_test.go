@@ -346,7 +346,6 @@ func TestLongRunBounded(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 // Add never panics, and whatever it took, SVG is well-formed XML.
 func FuzzAdd(f *testing.F) {
 	for _, name := range []string{"client-demo.jsonl", "client-accept-late.jsonl", "server-3conns.jsonl"} {

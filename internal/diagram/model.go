@@ -9,12 +9,12 @@ import (
 type itemKind int
 
 const (
-	arrow itemKind = iota // a frame from one lifeline to the other
-	mark                  // a word at one lifeline: a missed probe, a muted PING
-	kernel                // a word on the kernel's lane
-	hold                  // a bar on the server's lifeline: a PING held before its PONG
-	note                  // a line across the panel: a close, a note, an error
-	dead                  // the verdict, a bar across the panel
+	arrow  itemKind = iota // a frame from one lifeline to the other
+	mark                   // a word at one lifeline: a missed probe, a muted PING
+	kernel                 // a word on the kernel's lane
+	hold                   // a bar on the server's lifeline: a PING held before its PONG
+	note                   // a line across the panel: a close, a note, an error
+	dead                   // the verdict, a bar across the panel
 )
 
 // item is one thing drawn, at time t (and t1 for a hold).
@@ -45,15 +45,15 @@ type panel struct {
 // heartbeat is hbclient's heartbeat as the events tell it, for the timers
 // running at the last event.
 type heartbeat struct {
-	on                          bool
-	idle, interval, predicted   float64
-	probes                      int64
-	kaPredicted                 float64
-	lastLife, lastRecv          float64
-	probing                     bool
-	missed                      int64
-	nextSeq                     int64
-	over                        bool
+	on                        bool
+	idle, interval, predicted float64
+	probes                    int64
+	kaPredicted               float64
+	lastLife, lastRecv        float64
+	probing                   bool
+	missed                    int64
+	nextSeq                   int64
+	over                      bool
 }
 
 // keptPings is how many recent PINGs a panel remembers to match PONGs and
