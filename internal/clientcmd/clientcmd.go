@@ -50,6 +50,9 @@ type Options struct {
 	// connect).
 	Conns int
 	Rate  float64
+	// SVG, when set, is the file the run's sequence diagram is written to
+	// when the run ends. Empty means no picture.
+	SVG string
 }
 
 // NewCmd returns the hbclient command.
@@ -135,7 +138,8 @@ timeout, retransmissions).`,
 	cli.FloatVar(f, &opts.Rate, "rate", 1000, rateRange, "load mode: new connections a second (0: as fast as they connect)")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
-	cmd.AddCommand(newKernelCmd())
+	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
+	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly))
 	return cmd
 }
 
@@ -156,6 +160,12 @@ func (opts Options) validate(given func(name string) bool) error {
 	if opts.Conns > 0 && (opts.KeepAlive.Enable || opts.UserTimeout > 0) {
 		return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
 	}
+	if opts.SVG != "" {
+		if opts.Conns > 0 {
+			return cli.Usagef("--svg draws one connection: drop --conns")
+		}
+		return checkNewFile("--svg", opts.SVG)
+	}
 	return nil
 }
 
@@ -164,13 +174,40 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	if opts.Conns > 0 {
 		return runLoad(ctx, opts, addr, stdout, stderr)
 	}
+	var pic *picture
+	if opts.SVG != "" {
+		var err error
+		if pic, err = openPicture(opts.SVG); err != nil {
+			return err
+		}
+	}
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbclient")
+	if pic != nil {
+		events.Tap(pic.add)
+	}
+	err := runOne(ctx, opts, addr, events, pic)
+	if pic.pending() {
+		// The run has ended: the picture is written now, never during it.
+		if perr := pic.write(); perr != nil {
+			if err == nil {
+				return perr
+			}
+			fmt.Fprintf(stderr, "hbclient: %v\n", perr)
+		}
+	}
+	return err
+}
+
+// runOne connects and runs the heartbeat on one connection; pic, when not
+// nil, is discarded if the run never began.
+func runOne(ctx context.Context, opts Options, addr string, events *event.Writer, pic *picture) error {
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
 	conn, err := d.DialContext(ctx, cli.Network(opts.Host), addr)
 	if err != nil {
+		pic.discard()
 		if ctx.Err() != nil {
 			return nil // interrupted while connecting
 		}
@@ -184,6 +221,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	kernel, err := setKernel(conn.(*net.TCPConn), opts)
 	if err != nil {
 		conn.Close()
+		pic.discard()
 		return err
 	}
 	retries2 := 0

@@ -2,6 +2,7 @@ package clientcmd
 
 import (
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +25,9 @@ func TestFlagEdges(t *testing.T) {
 		bad(strconv.Itoa(cli.MaxConns()+1), "1.5"), with([]string{"--keepalive"}, bad("5")))
 	edges["rate"] = rows(with([]string{"--conns", "2"}, ok("0", "0.5", "1e6", "1000")), with([]string{"--conns", "2"}, bad("1000001")),
 		bad("5", "1000"), with([]string{"--conns", "0"}, bad("5")))
+	dir := t.TempDir()
+	edges["svg"] = rows(ok("", filepath.Join(dir, "run.svg")), bad(dir, filepath.Join(dir, "no", "run.svg")),
+		with([]string{"--conns", "2"}, bad(filepath.Join(dir, "run.svg"))))
 	clitest.CheckFlags(t, checkOnly, []string{"127.0.0.1", "9"}, edges)
 }
 
