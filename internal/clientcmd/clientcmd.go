@@ -54,6 +54,9 @@ type Options struct {
 	// Web, when set, is the address of a live page of the run (--web):
 	// PORT or :PORT on loopback, HOST:PORT elsewhere.
 	Web string
+	// SVG, when set, is the file the run's sequence diagram is written to
+	// when the run ends. Empty means no picture.
+	SVG string
 }
 
 // NewCmd returns the hbclient command.
@@ -140,7 +143,8 @@ timeout, retransmissions).`,
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
 	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
-	cmd.AddCommand(newKernelCmd())
+	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
+	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly))
 	return cmd
 }
 
@@ -169,6 +173,12 @@ func (opts Options) validate(given func(name string) bool) error {
 	if opts.Conns > 0 && (opts.KeepAlive.Enable || opts.UserTimeout > 0) {
 		return cli.Usagef("--conns runs the heartbeat only: drop --keepalive and --user-timeout")
 	}
+	if opts.SVG != "" {
+		if opts.Conns > 0 {
+			return cli.Usagef("--svg draws one connection: drop --conns")
+		}
+		return checkNewFile("--svg", opts.SVG)
+	}
 	return nil
 }
 
@@ -176,6 +186,13 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	if opts.Conns > 0 {
 		return runLoad(ctx, opts, addr, stdout, stderr)
+	}
+	var pic *picture
+	if opts.SVG != "" {
+		var err error
+		if pic, err = openPicture(opts.SVG); err != nil {
+			return err
+		}
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbclient")
@@ -187,32 +204,57 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		}
 		defer page.Close()
 	}
+	if pic != nil {
+		events.Tap(pic.add)
+	}
+	began, err := runOne(ctx, opts, addr, events, pic)
+	if pic.pending() {
+		// The run has ended: the picture is written now, never during it.
+		if perr := pic.write(); perr != nil {
+			if err == nil {
+				err = perr
+			} else {
+				fmt.Fprintf(stderr, "hbclient: %v\n", perr)
+			}
+		}
+	}
+	if page != nil && began {
+		keepPage(ctx, page, err, stderr)
+	}
+	return err
+}
+
+// runOne connects and runs the heartbeat on one connection, and says
+// whether it began (connected, with its options set); pic, when not nil,
+// is discarded if the run never began.
+func runOne(ctx context.Context, opts Options, addr string, events *event.Writer, pic *picture) (began bool, err error) {
 	// KeepAlive -1: Go would turn kernel keep-alive on (15s); the tools
 	// show the kernel's real default, which is off.
 	d := net.Dialer{KeepAlive: -1, Timeout: opts.ConnectTimeout}
 	conn, err := d.DialContext(ctx, cli.Network(opts.Host), addr)
 	if err != nil {
+		pic.discard()
 		if ctx.Err() != nil {
-			return nil // interrupted while connecting
+			return false, nil // interrupted while connecting
 		}
 		err = fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 		if opts.JSON {
 			// The JSON stream says why it is empty; stderr has the line too.
 			events.Emit(0, event.Error, "", event.F("error", err.Error()))
 		}
-		return err
+		return false, err
 	}
 	kernel, err := setKernel(conn.(*net.TCPConn), opts)
 	if err != nil {
 		conn.Close()
-		return err
+		pic.discard()
+		return false, err
 	}
 	retries2 := 0
 	if k, err := sockopt.ReadDefaults(); err == nil {
 		retries2 = k.Retries2
 	}
 	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
-	interrupted := ctx
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Duration,
@@ -228,11 +270,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		Kernel:          kernel,
 		FineTimer:       true,
 	})
-	err = outcome(res, addr)
-	if page != nil {
-		keepPage(interrupted, page, err, stderr)
-	}
-	return err
+	return true, outcome(res, addr)
 }
 
 // outcome is the error, and so the exit code, that a run's result gives.

@@ -1,44 +1,10 @@
 package clientcmd
 
 import (
-	"encoding/xml"
-	"fmt"
-	"io"
-	"strings"
-
+	"github.com/heartbeat/heartbeat/internal/diagram"
 	"github.com/heartbeat/heartbeat/internal/web"
 )
 
-// newPicture is what --web's page draws. For now a list of the events as
-// lines of text; the sequence diagram takes its place here, and only here.
-func newPicture() web.Picture { return &eventList{} }
-
-// eventList draws the events as SVG text, one line each, in words.
-type eventList struct {
-	lines []string
-}
-
-func (l *eventList) Add(jsonLine []byte) error {
-	l.lines = append(l.lines, web.Describe(jsonLine))
-	return nil
-}
-
-// Sizes of eventList's picture, in SVG units.
-const (
-	listLineHeight = 32
-	listWidth      = 1200
-)
-
-func (l *eventList) SVG(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="the events so far" font-family="monospace" font-size="24">`,
-		listWidth, (len(l.lines)+1)*listLineHeight)
-	for i, line := range l.lines {
-		fmt.Fprintf(&b, `<text x="10" y="%d" fill="currentColor">`, (i+1)*listLineHeight)
-		xml.EscapeText(&b, []byte(line))
-		b.WriteString("</text>")
-	}
-	b.WriteString("</svg>")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
+// newPicture is what --web's page draws: the sequence diagram, with the
+// running timers the page animates.
+func newPicture() web.Picture { return diagram.New(diagram.Options{Live: true}) }

@@ -15,14 +15,16 @@ func TestWebWithConns(t *testing.T) {
 	}
 }
 
-// The page's placeholder picture lists every event in words, with what a
-// peer wrote escaped.
-func TestEventListPicture(t *testing.T) {
+// The page draws the sequence diagram, live: PINGs, missed probes, and
+// the running timers the page's script animates, with what a peer wrote
+// escaped.
+func TestPagePicture(t *testing.T) {
 	p := newPicture()
 	for _, l := range []string{
+		`{"t":0,"event":"connected","heartbeat":true,"idle_s":10,"interval_s":3,"probes":3,"predicted_s":19}`,
 		`{"t":10,"event":"ping","seq":1}`,
 		`{"t":13,"event":"missed","missed":1,"probes":3}`,
-		`{"t":14,"event":"closed","reason":"<script>"}`,
+		`{"t":14,"event":"note","text":"<script>"}`,
 	} {
 		if err := p.Add([]byte(l)); err != nil {
 			t.Fatal(err)
@@ -33,9 +35,12 @@ func TestEventListPicture(t *testing.T) {
 		t.Fatal(err)
 	}
 	svg := b.String()
-	for _, want := range []string{"<svg ", ">10.000 s  PING #1</text>", ">13.000 s  probe 1/3 missed</text>", "closed: &lt;script&gt;</text>", "</svg>"} {
+	for _, want := range []string{"<svg ", "PING #1", "missed 1/3", `data-from-s=`, "</svg>"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("picture lacks %q: %s", want, svg)
 		}
+	}
+	if strings.Contains(svg, "<script>") {
+		t.Errorf("a peer's text is not escaped: %s", svg)
 	}
 }

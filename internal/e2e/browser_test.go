@@ -85,7 +85,7 @@ func TestLivePageInBrowser(t *testing.T) {
 			t.Logf("screenshot: internal/e2e/%s", path)
 		}
 	}
-	for _, want := range []string{"PING #1", "PING #2", "PING #3", "probe 1/3 missed", "probe 3/3 missed", "DEAD (heartbeat)"} {
+	for _, want := range []string{"PING #1", "PING #2", "PING #3", "missed 1/3", "missed 3/3", "DEAD (heartbeat)"} {
 		if !strings.Contains(picture, want) {
 			t.Errorf("the page's picture lacks %q:\n%s", want, picture)
 		}

@@ -18,23 +18,20 @@ function now() {
   return ended ? clockT : clockT + (performance.now() - clockAt) / 1000;
 }
 
-// Elements with data-from-s and data-to-s are bars that run down between
-// those run times; data-label elements count down to data-to-s.
+// The picture's running timers, as the diagram draws them: a g.timer
+// with data-from-s and data-to-s (run times) holds a rect.timer-bar whose
+// full width is its data-width, and a text.timer-count with the time left.
 function animate() {
   const t = now();
   $("clock").textContent = t.toFixed(1) + " s";
-  for (const el of document.querySelectorAll("#picture [data-from-s][data-to-s]")) {
-    const from = parseFloat(el.dataset.fromS), to = parseFloat(el.dataset.toS);
-    const left = to > from ? Math.min(1, Math.max(0, (to - t) / (to - from))) : 0;
-    if (el.tagName.toLowerCase() === "rect") {
-      if (!el.dataset.fullHeight) el.dataset.fullHeight = el.getAttribute("height") || "0";
-      el.setAttribute("height", String(parseFloat(el.dataset.fullHeight) * left));
-    } else {
-      el.style.opacity = String(0.25 + 0.75 * left);
-    }
-    if (el.dataset.label !== undefined) {
-      el.textContent = el.dataset.label + " " + Math.max(0, to - t).toFixed(1) + " s";
-    }
+  for (const g of document.querySelectorAll("#picture g.timer[data-from-s][data-to-s]")) {
+    const from = parseFloat(g.dataset.fromS), to = parseFloat(g.dataset.toS);
+    const left = Math.max(0, to - t);
+    const frac = to > from ? Math.min(1, left / (to - from)) : 0;
+    const bar = g.querySelector("rect.timer-bar");
+    if (bar) bar.setAttribute("width", String(parseFloat(bar.dataset.width) * frac));
+    const count = g.querySelector("text.timer-count");
+    if (count) count.textContent = left.toFixed(3) + " s";
   }
   requestAnimationFrame(animate);
 }
