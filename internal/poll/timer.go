@@ -1,15 +1,29 @@
-package client
+package poll
 
 import "time"
 
-// timer is what Run waits on for the heartbeat's next deadline.
-type timer interface {
-	// set arms the timer for at, or disarms it (at zero). An expiry
-	// already on its way may still arrive after set: Run treats a fire
-	// before the deadline as nothing due.
-	set(at time.Time)
-	c() <-chan time.Time
-	stop()
+// Timer is a one-shot timer a goroutine waits on, for a deadline that
+// moves.
+type Timer interface {
+	// Set arms the timer for at, or disarms it (at zero). An expiry
+	// already on its way may still arrive after Set: the waiter treats a
+	// fire before its deadline as nothing due.
+	Set(at time.Time)
+	// C delivers the time of each expiry.
+	C() <-chan time.Time
+	// Stop disarms the timer and releases what it holds.
+	Stop()
+}
+
+// NewTimer is a timerfd when fine is true and the system has one, and Go's
+// timer otherwise.
+func NewTimer(fine bool) Timer {
+	if fine {
+		if t := newFineTimer(); t != nil {
+			return t
+		}
+	}
+	return newGoTimer()
 }
 
 // goTimer is Go's timer: the one testing/synctest's fake clock drives.
@@ -23,11 +37,11 @@ func newGoTimer() *goTimer {
 	return &goTimer{t: t}
 }
 
-func (g *goTimer) set(at time.Time) {
+func (g *goTimer) Set(at time.Time) {
 	g.t.Stop() // since Go 1.23, this leaves no stale value in the channel
 	if !at.IsZero() {
 		g.t.Reset(time.Until(at))
 	}
 }
-func (g *goTimer) c() <-chan time.Time { return g.t.C }
-func (g *goTimer) stop()               { g.t.Stop() }
+func (g *goTimer) C() <-chan time.Time { return g.t.C }
+func (g *goTimer) Stop()               { g.t.Stop() }

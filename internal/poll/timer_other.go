@@ -1,10 +1,7 @@
 //go:build !linux
 
-package client
+package poll
 
-// fdTimer is Go's timer on systems without a timerfd: FineTimer falls back
-// to it, and its waits end up to a few milliseconds late.
-type fdTimer = goTimer
-
-// newFDTimer returns nil: there is no timerfd here, so Run uses a goTimer.
-func newFDTimer() *fdTimer { return nil }
+// newFineTimer returns nil: there is no timerfd here, so NewTimer falls
+// back to Go's timer, whose waits end up to a few milliseconds late.
+func newFineTimer() Timer { return nil }
