@@ -20,6 +20,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/peer"
+	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -115,8 +116,8 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		<-writerDone
 	}()
 
-	s.timer = newTimer(opts.FineTimer)
-	defer s.timer.stop()
+	s.timer = poll.NewTimer(opts.FineTimer)
+	defer s.timer.Stop()
 	s.rearm()
 
 	// The kernel's side: TCP_INFO read every WatchEvery while keep-alive or
@@ -143,7 +144,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 		select {
 		case <-ctx.Done():
 			return s.stopped(ctx, time.Now())
-		case <-s.timer.c():
+		case <-s.timer.C():
 			res, end = s.due(time.Now())
 		case r := <-s.out.reports:
 			res, end = s.sent(r)
@@ -162,17 +163,6 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 			return res
 		}
 	}
-}
-
-// newTimer is a timerfd when fine is true and the system has one, and Go's
-// timer otherwise.
-func newTimer(fine bool) timer {
-	if fine {
-		if t := newFDTimer(); t != nil {
-			return t
-		}
-	}
-	return newGoTimer()
 }
 
 // ErrMidFrame says the server closed the connection part way through a

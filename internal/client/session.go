@@ -14,6 +14,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/plural"
+	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -38,7 +39,7 @@ type session struct {
 	in    peer.Interpreter
 	m     *probe.Machine // in.M
 	out   *sender
-	timer timer
+	timer poll.Timer
 
 	// start is the connect; last is the latest time an event was given.
 	// Every event's time comes from one clock that never goes backwards: a
@@ -149,7 +150,7 @@ func (s *session) clock(at time.Time) time.Duration {
 }
 
 // rearm sets the timer to the heartbeat's next deadline.
-func (s *session) rearm() { s.timer.set(s.m.Deadline()) }
+func (s *session) rearm() { s.timer.Set(s.m.Deadline()) }
 
 // stopped ends the run at now because ctx ended.
 func (s *session) stopped(ctx context.Context, now time.Time) Result {

@@ -42,8 +42,8 @@ type loop struct {
 
 // conn is one connection. A deadline that is zero is not set.
 type conn struct {
+	io        evloop.Conn // its descriptor, partial frame and output
 	l         *loop
-	io        *evloop.Conn
 	up        bool             // the handshake is done
 	ended     bool             // given up on; closed at the end of the pass
 	connectBy time.Time        // while !up: when the handshake must be done
@@ -96,7 +96,7 @@ func (l *loop) run(stop func() bool) error {
 			l.closeAll()
 			return fmt.Errorf("load: epoll: %w", err)
 		}
-		l.ev.Dispatch(time.Time{}) // each conn reads the clock itself
+		l.ev.Dispatch(time.Now())
 		l.ev.Expire()
 	}
 }
@@ -121,128 +121,86 @@ func (l *loop) open(now time.Time) {
 // dial starts one non-blocking handshake.
 func (l *loop) dial(now time.Time) {
 	c := &conn{l: l}
-	io, err := l.ev.Dial(l.addr, c)
-	if io == nil {
+	err := l.ev.Dial(l.addr, &c.io, c)
+	if errors.Is(err, evloop.ErrNoSocket) {
 		l.tally.connectError(err)
 		return
 	}
-	c.io = io
 	l.active++
 	switch {
 	case err == nil:
-		l.connected(c, now)
+		c.connected(now)
 	case err == evloop.ErrInProgress:
 		if l.cfg.ConnectTimeout > 0 {
 			c.connectBy = now.Add(l.cfg.ConnectTimeout)
+			c.io.SetDeadline(c.connectBy)
 		}
-		l.watch(c, evloop.Out)
-		l.schedule(c)
 	default:
-		l.connectFailed(c, err)
+		c.fail(err)
 	}
 }
-
-func (l *loop) connectFailed(c *conn, err error) { l.fail(c, fmt.Errorf("connect: %w", err)) }
 
 // connected starts the heartbeat on c, from now.
-func (l *loop) connected(c *conn, now time.Time) {
+func (c *conn) connected(now time.Time) {
 	c.up = true
 	c.connectBy = time.Time{}
-	c.core = peer.Interpreter{M: probe.New(l.cfg.Probe, now)}
-	l.tally.connected()
-	l.watch(c, evloop.In)
-	l.schedule(c)
-}
-
-// watch sets what the poller watches c for.
-func (l *loop) watch(c *conn, want uint32) {
-	if err := c.io.Watch(want); err != nil {
-		l.fail(c, err)
-	}
-}
-
-// schedule keeps c's place in the deadlines.
-func (l *loop) schedule(c *conn) {
-	var at time.Time
-	switch {
-	case c.ended:
-	case !c.up:
-		at = c.connectBy
-	default:
-		at = c.core.M.Deadline()
-	}
-	c.io.SetDeadline(at)
-}
-
-// Ready handles what epoll reported for c; it reads the clock itself.
-func (c *conn) Ready(events uint32, _ time.Time) {
-	l := c.l
-	if c.ended {
+	c.core = peer.Interpreter{M: probe.New(c.l.cfg.Probe, now)}
+	c.l.tally.connected()
+	if err := c.io.Receive(evloop.ReadFrames); err != nil {
+		c.fail(err)
 		return
 	}
+	c.io.SetDeadline(c.Deadline())
+}
+
+// Deadline is c's next deadline: the handshake's, or the heartbeat's.
+func (c *conn) Deadline() time.Time {
 	if !c.up {
-		switch err := c.io.SocketError(); {
-		case err == evloop.ErrReset:
-			// A reset answers only an established connection (a refused
-			// handshake is ECONNREFUSED): it was up, and has failed.
-			l.connected(c, time.Now())
-			l.fail(c, err)
-		case err != nil:
-			l.connectFailed(c, err)
-		case events&evloop.Out != 0:
-			l.connected(c, time.Now())
-		default:
-			l.connectFailed(c, errors.New("connection hung up"))
-		}
-		return
+		return c.connectBy
 	}
-	if events&evloop.Out != 0 && c.io.Waiting() {
-		l.flush(c)
-	}
-	if !c.ended && events&(evloop.In|evloop.Err|evloop.Hup) != 0 {
-		l.read(c)
-	}
-	l.schedule(c)
+	return c.core.M.Deadline()
 }
 
-// read takes what c's socket holds (a bounded amount) and handles every
-// whole frame in it.
-func (l *loop) read(c *conn) {
-	data, had, eof, err := c.io.Read(evloop.ReadFrames * msg.FrameSize)
-	at := time.Now()
-	switch {
-	case err == evloop.ErrWouldBlock:
-		return
-	case err != nil:
-		l.fail(c, err)
-		return
-	case eof:
-		end := ending.PeerClosed
-		if had > 0 {
-			end = ending.MidFrame
-		}
-		l.ended(c, end, "")
-		return
-	}
-	for len(data) >= msg.FrameSize && !c.ended {
-		l.frame(c, (*msg.Frame)(data[:msg.FrameSize]), at)
-		data = data[msg.FrameSize:]
-	}
-	if !c.ended {
-		c.io.Keep(data)
+// Writable is the handshake done; output that waited moving needs
+// nothing more.
+func (c *conn) Writable(now time.Time) {
+	if !c.up {
+		c.connected(now)
 	}
 }
 
-// frame handles one whole frame received at at: what it means is the
-// client's meaning (peer.Interpreter), counted.
-func (l *loop) frame(c *conn, f *msg.Frame, at time.Time) {
-	mn := c.core.Frame(f, at)
-	l.tally.frame(mn)
+// Failed ends c on an error. A reset before the handshake was seen done
+// answers only an established connection (a refused handshake is
+// ECONNREFUSED): it was up, and has failed.
+func (c *conn) Failed(err error, now time.Time) {
+	if !c.up && err == evloop.ErrReset {
+		c.connected(now)
+	}
+	c.fail(err)
+}
+
+// Closed is the server's FIN.
+func (c *conn) Closed(midFrame bool, _ time.Time) {
+	end := ending.PeerClosed
+	if midFrame {
+		end = ending.MidFrame
+	}
+	c.finish(end, "")
+}
+
+// Held needs nothing: the load mode has no frame timeout.
+func (c *conn) Held(int, bool, time.Time) {}
+
+// Frame handles one whole frame: what it means is the client's meaning
+// (peer.Interpreter), counted.
+func (c *conn) Frame(f *msg.Frame, now time.Time) {
+	mn := c.core.Frame(f, now)
+	c.l.tally.frame(mn)
 	switch {
 	case mn.Ends:
-		l.ended(c, mn.End, mn.Text)
+		c.finish(mn.End, mn.Text)
 	case mn.Reply:
-		l.send(c, f[:])
+		c.send(f[:])
 	}
 }
 
@@ -251,33 +209,12 @@ func (l *loop) frame(c *conn, f *msg.Frame, at time.Time) {
 // nothing (the server has stopped reading), further frames are not sent:
 // the heartbeat still counts its probes and gives its verdict on time.
 // It reports whether the frame was sent, whole or in part.
-func (l *loop) send(c *conn, b []byte) bool {
-	if c.io.Waiting() {
-		return false
+func (c *conn) send(b []byte) bool {
+	sent, err := c.io.Offer(b)
+	if err != nil {
+		c.fail(err)
 	}
-	n, err := c.io.Write(b)
-	switch {
-	case err != nil:
-		l.fail(c, err)
-		return false
-	case n == 0:
-		return false
-	case n < len(b):
-		c.io.Hold(b[n:])
-		l.watch(c, evloop.In|evloop.Out)
-	}
-	return true
-}
-
-// flush writes what is left of a frame.
-func (l *loop) flush(c *conn) {
-	_, err := c.io.Flush()
-	switch {
-	case err != nil:
-		l.fail(c, err)
-	case !c.io.Waiting():
-		l.watch(c, evloop.In)
-	}
+	return sent
 }
 
 // Due handles c's deadline at now (the loop reads the clock once per
@@ -285,14 +222,15 @@ func (l *loop) flush(c *conn) {
 // the pass's verdicts.
 func (c *conn) Due(now time.Time) {
 	if !c.up {
-		c.l.connectFailed(c, errors.New("i/o timeout"))
+		c.fail(errors.New("i/o timeout"))
 		return
 	}
-	c.l.tick(c, now)
+	c.tick(now)
 }
 
 // tick does what c's heartbeat asks for at now: PINGs or the verdict.
-func (l *loop) tick(c *conn, now time.Time) {
+func (c *conn) tick(now time.Time) {
+	l := c.l
 	for st := c.core.M.Tick(now); st.Action != probe.Wait; st = c.core.M.Tick(now) {
 		if st.Action == probe.Dead {
 			end := ending.HeartbeatDead
@@ -301,11 +239,11 @@ func (l *loop) tick(c *conn, now time.Time) {
 			} else {
 				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
 			}
-			l.ended(c, end, "")
+			c.finish(end, "")
 			return
 		}
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&l.ping)
-		if l.send(c, l.ping[:]) {
+		if c.send(l.ping[:]) {
 			l.tally.pings.Add(1)
 		} else if !c.ended {
 			// Never sent, so never answered: the probe runs out on its
@@ -316,42 +254,40 @@ func (l *loop) tick(c *conn, now time.Time) {
 			return
 		}
 	}
-	l.schedule(c)
 }
 
 // fail ends c on an error: a connect error before the handshake is done,
 // a failure after.
-func (l *loop) fail(c *conn, err error) {
+func (c *conn) fail(err error) {
 	if c.ended {
 		return
 	}
 	if !c.up {
-		l.tally.connectError(err)
-		l.end(c)
+		c.l.tally.connectError(fmt.Errorf("connect: %w", err))
+		c.end()
 		return
 	}
-	l.ended(c, ending.IOError, "")
+	c.finish(ending.IOError, "")
 }
 
-// ended counts how c, which was up, ended, and takes it out of the loop.
-func (l *loop) ended(c *conn, end ending.Reason, reason string) {
+// finish counts how c, which was up, ended, and takes it out of the loop.
+func (c *conn) finish(end ending.Reason, reason string) {
 	if !c.ended {
-		l.tally.ended(end, reason)
+		c.l.tally.ended(end, reason)
 	}
-	l.end(c)
+	c.end()
 }
 
 // end takes c out of the loop; its descriptor is closed at the end of the
 // pass, after every verdict due in it.
-func (l *loop) end(c *conn) {
+func (c *conn) end() {
 	if c.ended {
 		return
 	}
 	c.ended = true
-	l.active--
-	c.io.SetDeadline(time.Time{})
-	c.io.Release()
-	l.gone = append(l.gone, c)
+	c.l.active--
+	c.io.Stop()
+	c.l.gone = append(c.l.gone, c)
 }
 
 // closeGone closes the descriptors of the connections that ended.

@@ -82,8 +82,7 @@ func (c *conn) readable(now time.Time) {
 		if c.state == closed || c.io.Interest()&poll.In == 0 {
 			return
 		}
-		c.ready(poll.In, now)
-		c.s.schedule(c)
+		c.io.Ready(poll.In, now)
 	}
 }
 
@@ -119,7 +118,7 @@ func TestSendToAGoneClient(t *testing.T) {
 			}
 			for _, at := range []time.Duration{time.Second, 2 * time.Second, time.Hour} {
 				c.expire(t0.Add(at))
-				c.ready(poll.Out|poll.Err|poll.Hup, t0.Add(at))
+				c.io.Ready(poll.Out|poll.Err|poll.Hup, t0.Add(at))
 			}
 			if c.state != closed || s.counts[ending.Reset] != 1 || len(s.counts) != 1 {
 				t.Fatalf("state %v, closes %v; want closed once, as reset", c.state, s.counts)
@@ -329,7 +328,7 @@ func TestGoneWhileQueueFull(t *testing.T) {
 	if c.state != closing || s.leaving.head != c {
 		t.Fatalf("after the FIN: state %v; want closing, on its way out", c.state)
 	}
-	if at := c.nextDeadline(); !at.Equal(t0.Add(time.Second)) {
+	if at := c.Deadline(); !at.Equal(t0.Add(time.Second)) {
 		t.Fatalf("held until %v, want the first PONG's due time", at.Sub(t0))
 	}
 	unix.Close(peer) // gone, not only half-closed

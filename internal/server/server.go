@@ -85,12 +85,6 @@ func capBuffers(lfd int) error {
 	return nil
 }
 
-// readFrames is the most frames a read takes: no more than the
-// connection's PING queue has room for (maxQueued) either, so that a
-// client that floods does not starve others; reads that drop what a
-// closing client sent take the loop's whole buffer.
-const readFrames = evloop.ReadFrames
-
 // srv is the event loop's state. Only the loop's goroutine touches it,
 // except open, which the stats goroutine reads.
 type srv struct {
@@ -158,7 +152,7 @@ func (s *srv) schedule(c *conn) {
 	if c.state == closed {
 		return
 	}
-	c.io.SetDeadline(c.nextDeadline())
+	c.io.SetDeadline(c.Deadline())
 }
 
 // acceptReady accepts the connections waiting, a bounded number at a time.

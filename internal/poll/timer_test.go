@@ -1,4 +1,4 @@
-package client
+package poll
 
 import (
 	"testing"
@@ -9,19 +9,29 @@ import (
 
 // The timerfd timer fires at its instant, never before, moves when set
 // again, and leaves nothing behind when stopped.
-func TestFDTimer(t *testing.T) {
+func TestFineTimer(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	tm := newFDTimer()
+	tm := newFineTimer()
 	if tm == nil {
 		t.Skip("no timerfd here")
 	}
-	defer tm.stop()
+	testTimer(t, tm)
+}
+
+// Go's timer, NewTimer's fallback, keeps the same promises.
+func TestGoTimer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testTimer(t, NewTimer(false))
+}
+
+func testTimer(t *testing.T, tm Timer) {
+	defer tm.Stop()
 	var lates []time.Duration
 	for range 20 {
-		tm.set(time.Now().Add(time.Hour)) // moved from far away...
+		tm.Set(time.Now().Add(time.Hour)) // moved from far away...
 		at := time.Now().Add(5 * time.Millisecond)
-		tm.set(at) // ...to near
-		fired := <-tm.c()
+		tm.Set(at) // ...to near
+		fired := <-tm.C()
 		if fired.Before(at) {
 			t.Fatalf("fired %v before its instant", at.Sub(fired))
 		}

@@ -1,4 +1,6 @@
-package client
+//go:build linux
+
+package poll
 
 import (
 	"os"
@@ -18,8 +20,8 @@ type fdTimer struct {
 	done sync.WaitGroup
 }
 
-// newFDTimer makes an fdTimer, or returns nil when the system has none.
-func newFDTimer() *fdTimer {
+// newFineTimer makes an fdTimer, or returns nil when the system has none.
+func newFineTimer() Timer {
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_CLOEXEC|unix.TFD_NONBLOCK)
 	if err != nil {
 		return nil
@@ -31,7 +33,7 @@ func newFDTimer() *fdTimer {
 		var buf [8]byte
 		for {
 			if _, err := t.f.Read(buf[:]); err != nil {
-				return // closed by stop
+				return // closed by Stop
 			}
 			select {
 			case t.ch <- time.Now():
@@ -42,7 +44,7 @@ func newFDTimer() *fdTimer {
 	return t
 }
 
-func (t *fdTimer) set(at time.Time) {
+func (t *fdTimer) Set(at time.Time) {
 	var spec unix.ItimerSpec
 	if !at.IsZero() {
 		// Relative: the monotonic clock is what time.Time measures with;
@@ -50,13 +52,13 @@ func (t *fdTimer) set(at time.Time) {
 		spec.Value = unix.NsecToTimespec(max(int64(time.Until(at)), 1))
 	}
 	// It fails only on a bad descriptor or a bad spec, neither possible
-	// here while Run holds the timer.
+	// here while its owner holds the timer.
 	unix.TimerfdSettime(t.fd, 0, &spec, nil)
 }
-func (t *fdTimer) c() <-chan time.Time { return t.ch }
+func (t *fdTimer) C() <-chan time.Time { return t.ch }
 
 // stop closes the timerfd and waits for its reader to end.
-func (t *fdTimer) stop() {
+func (t *fdTimer) Stop() {
 	t.f.Close()
 	t.done.Wait()
 }
