@@ -96,11 +96,15 @@ func mustBeDeclared(name string, fields []Field) {
 	}
 }
 
-// mustBeDeclaredKeys is mustBeDeclared for a typed Event's field keys.
-func mustBeDeclaredKeys(name string, keys []string) {
+// mustBeDeclaredKeys is mustBeDeclared for a typed Event's field keys
+// and, for a note, its kind.
+func mustBeDeclaredKeys(name string, keys []string, note string) {
 	fs := make([]Field, len(keys))
 	for i, k := range keys {
 		fs[i] = Field{Key: k}
+		if k == "note" {
+			fs[i].Value = note
+		}
 	}
 	mustBeDeclared(name, fs)
 }

@@ -32,7 +32,7 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 		w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
 		e.Fields(&w.fields)
 		if checkEmits {
-			mustBeDeclaredKeys(e.Name(), w.fields.keys)
+			mustBeDeclaredKeys(e.Name(), w.fields.keys, w.fields.note)
 		}
 	}
 	if len(w.taps) > 0 {
@@ -61,9 +61,11 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 // Fields is where an Event writes its JSON fields: each method appends
 // one, as encoding/json would write its value.
 type Fields struct {
-	b     []byte
-	check bool     // under go test: keys are kept, to be checked against Declared
-	keys  []string // the keys written, when check
+	b         []byte
+	declaring bool     // Want is always true: every field an event may have is written
+	check     bool     // under go test: keys are kept, to be checked against Declared
+	keys      []string // the keys written, when check
+	note      string   // the "note" field's value, when check: a note's kind
 }
 
 func (f *Fields) key(k string) {
@@ -82,7 +84,13 @@ func (f *Fields) Int(k string, v int64) { f.key(k); f.b = strconv.AppendInt(f.b,
 func (f *Fields) Uint(k string, v uint64) { f.key(k); f.b = strconv.AppendUint(f.b, v, 10) }
 
 // Str writes a string field.
-func (f *Fields) Str(k, v string) { f.key(k); f.b = appendJSONString(f.b, v) }
+func (f *Fields) Str(k, v string) {
+	if f.check && k == "note" {
+		f.note = v
+	}
+	f.key(k)
+	f.b = appendJSONString(f.b, v)
+}
 
 // Bool writes a boolean field.
 func (f *Fields) Bool(k string, v bool) { f.key(k); f.b = strconv.AppendBool(f.b, v) }
@@ -92,3 +100,8 @@ func (f *Fields) Secs(k string, d time.Duration) { f.key(k); f.b = appendJSONFlo
 
 // Any writes any other value, as appendJSONValue does.
 func (f *Fields) Any(k string, v any) { f.key(k); f.b = appendJSONValue(f.b, v) }
+
+// Want is cond, or true when the fields are being declared: an Event
+// writes a field that it does not always have inside "if f.Want(cond)",
+// so that its declaration lists it.
+func (f *Fields) Want(cond bool) bool { return cond || f.declaring }

@@ -3,14 +3,20 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/heartbeat/heartbeat/internal/msg"
 )
 
 // Each typed event gives its text line and its JSON line from one value;
 // its JSON holds only declared fields, each once, and its text is not
 // empty.
 func TestTypedEvents(t *testing.T) {
+	c3 := Conn{ID: 3, Peer: "127.0.0.1:40312"}
+	const tx = "   1.500  "
+	js := func(name, fields string) string { return `{"t":1.5,"event":"` + name + `"` + fields + "}\n" }
 	for _, tc := range []struct {
 		e          Event
 		text, json string
@@ -18,12 +24,47 @@ func TestTypedEvents(t *testing.T) {
 		{PingSent{Seq: 7}, "   1.500  PING #7 sent\n", `{"t":1.5,"event":"ping","seq":7}` + "\n"},
 		{ProbeMissed{Missed: 2, Probes: 3, Interval: 1500 * time.Millisecond},
 			"   1.500  probe 2/3 missed: no PONG within 1.5s\n", `{"t":1.5,"event":"missed","missed":2,"probes":3}` + "\n"},
+		// hbserver's, each as the server wrote it before it was typed.
+		{On(c3, PingReceived{PingLabel{Seq: 4, Stamped: true}}), tx + "[#3 127.0.0.1:40312] PING #4 received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312","seq":4`)},
+		{On(c3, PingReceived{}), tx + "[#3 127.0.0.1:40312] PING received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312"`)},
+		{On(c3, PongSent{PingLabel{4, true}, 1000100 * time.Microsecond}), tx + "[#3 127.0.0.1:40312] PONG sent for PING #4, 1.0001s after the PING arrived\n",
+			js("pong", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"held_s":1.0001`)},
+		{On(c3, Muted{PingLabel{4, true}}), tx + "[#3 127.0.0.1:40312] PING #4 not answered (--fault mute)\n", js("note", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"note":"muted"`)},
+		{On(c3, DataReceived{msg.Type1}), tx + "[#3 127.0.0.1:40312] TYPE1 frame received\n", js("data", `,"conn":3,"peer":"127.0.0.1:40312","type":11,"name":"TYPE1"`)},
+		{DataReceived{msg.Type(99)}, tx + "type 99 frame received, ignored\n", js("data", `,"type":99,"name":"type 99"`)},
+		{On(c3, ClientPong{Seq: 2, RTT: 1500 * time.Millisecond, Late: true}), tx + "[#3 127.0.0.1:40312] late PONG #2 from the client, RTT 1.5s\n",
+			js("late_pong", `,"conn":3,"peer":"127.0.0.1:40312","seq":2,"rtt_s":1.5,"received":true`)},
+		{ClientPong{Seq: 2, RTT: 1234567 * time.Nanosecond}, tx + "PONG #2 from the client, RTT 1.235ms\n", js("pong", `,"seq":2,"rtt_s":0.001235,"received":true`)},
+		{Told{msg.Warning, "slow down"}, tx + "told the client: slow down\n", js("note", `,"note":"notice","severity":1,"text":"slow down"`)},
+		{FaultOn{"mute"}, tx + "fault: mute, from now on\n", js("note", `,"note":"fault","fault":"mute"`)},
+		{ClientMissed{2, 3}, tx + "probe 2/3 of the client missed\n", js("missed", `,"missed":2,"probes":3`)},
+		{ClientDead{3, 6500 * time.Millisecond, 6 * time.Second}, tx + "DEAD (heartbeat): client reaped, 3 probes unanswered; observed 6.500s, predicted 6.000s\n",
+			js("dead", `,"cause":"heartbeat","observed_s":6.5,"predicted_s":6`)},
+		{ServerPing{5}, tx + "PING #5 sent to the client\n", js("ping", `,"seq":5,"sent":true`)},
+		{On(c3, ConnClosed{"io error", "epoll: bad"}), tx + "[#3 127.0.0.1:40312] closed: io error (epoll: bad)\n", js("closed", `,"conn":3,"peer":"127.0.0.1:40312","reason":"io error"`)},
+		{ConnClosed{Reason: "peer closed"}, tx + "closed: peer closed\n", js("closed", `,"reason":"peer closed"`)},
+		{ServerConnected{KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, UserTimeout: 4 * time.Second}},
+			tx + "connected; kernel keep-alive: dead after 5s of silence (idle 2s, interval 1s, count 3; read back); user timeout 4s (read back)\n",
+			js("connected", `,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5,"user_timeout_s":4`)},
+		{ServerConnected{KernelOptions{Set: true}}, tx + "connected\n", js("connected", `,"keepalive":false`)},
+		{ServerConnected{}, tx + "connected\n", js("connected", ``)},
+		{ServerListening{"127.0.0.1:7000", 5 * time.Second, 0}, tx + "listening on 127.0.0.1:7000; each PING is answered after 5s; no limit on connections (--max-conns 0)\n",
+			js("listening", `,"addr":"127.0.0.1:7000","sleep_s":5,"max_conns":0`)},
+		{ServerListening{"[::1]:7000", 0, 1}, tx + "listening on [::1]:7000; each PING is answered after 0s; at most 1 connection open at once (--max-conns)\n",
+			js("listening", `,"addr":"[::1]:7000","sleep_s":0,"max_conns":1`)},
+		{ServerStats{2, 5, 9, 1024}, tx + "stats: 2 connections open, 5 goroutines, 9 open files, RSS 1024 KiB\n", js("stats", `,"conns":2,"goroutines":5,"open_files":9,"rss_kib":1024`)},
+		{ServerStopped{map[string]int{"server shutting down": 3, "peer closed": 2}}, tx + "stopped after serving 5 connections; closed: 2 peer closed, 3 server shutting down\n",
+			js("stopped", `,"connections":5,"closed":{"peer closed":2,"server shutting down":3}`)},
+		{ServerStopped{}, tx + "stopped after serving 0 connections\n", js("stopped", `,"connections":0,"closed":{}`)},
+		{AcceptRetry{"too many open files", 5 * time.Millisecond}, tx + "accept: too many open files; retrying in 5ms\n", js("error", `,"error":"too many open files"`)},
+		{Warning{"idle under interval"}, tx + "warning: idle under interval\n", js("note", `,"note":"warning","warning":"idle under interval"`)},
+		{On(c3, Failed{"epoll", "bad"}), tx + "[#3 127.0.0.1:40312] epoll: bad\n", js("error", `,"conn":3,"peer":"127.0.0.1:40312","error":"bad"`)},
 	} {
-		var text, js bytes.Buffer
+		var text, jsl bytes.Buffer
 		emitAny(NewWriter(&text, false), 1500*time.Millisecond, tc.e)
-		emitAny(NewWriter(&js, true), 1500*time.Millisecond, tc.e)
-		if text.String() != tc.text || js.String() != tc.json {
-			t.Errorf("%T: got\n\t%q\n\t%q\nwant\n\t%q\n\t%q", tc.e, text.String(), js.String(), tc.text, tc.json)
+		emitAny(NewWriter(&jsl, true), 1500*time.Millisecond, tc.e)
+		if text.String() != tc.text || jsl.String() != tc.json {
+			t.Errorf("%T: got\n\t%q\n\t%q\nwant\n\t%q\n\t%q", tc.e, text.String(), jsl.String(), tc.text, tc.json)
 		}
 		var f Fields
 		f.check = true
@@ -36,8 +77,8 @@ func TestTypedEvents(t *testing.T) {
 			seen[k] = true
 		}
 		var m map[string]any
-		if err := json.Unmarshal(js.Bytes(), &m); err != nil || len(m) != 2+len(f.keys) {
-			t.Errorf("%T: %s: %v, %d fields", tc.e, js.Bytes(), err, len(m))
+		if err := json.Unmarshal(jsl.Bytes(), &m); err != nil || len(m) != 2+len(f.keys) {
+			t.Errorf("%T: %s: %v, %d fields", tc.e, jsl.Bytes(), err, len(m))
 		}
 		if len(tc.e.AppendText(nil)) == 0 {
 			t.Errorf("%T: no text", tc.e)
@@ -64,3 +105,21 @@ func TestTypedEmitAllocatesNothing(t *testing.T) {
 type discardWriter struct{}
 
 func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// gossip is a note of a kind that is not declared.
+type gossip struct{}
+
+func (gossip) Name() string               { return Note }
+func (gossip) AppendText(b []byte) []byte { return append(b, "gossip"...) }
+func (gossip) Fields(f *Fields)           { f.Str("note", "gossip") }
+
+// A typed note of a kind that is not declared panics under go test, as
+// an untyped one does.
+func TestTypedNoteKindChecked(t *testing.T) {
+	defer func() {
+		if got, _ := recover().(string); !strings.Contains(got, "note gossip is not declared") {
+			t.Errorf("panic %q", got)
+		}
+	}()
+	Emit(Discard(), 0, gossip{})
+}

@@ -35,7 +35,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	c.io = s.p.Adopt(fd, c)
 	s.open.Add(1)
 	if err := c.io.Watch(evloop.In); err != nil {
-		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
+		emit(c, event.Failed{Op: "epoll", Err: err.Error()})
 		c.policy.stop(&s.fx, ending.IOError, "epoll: "+err.Error())
 		c.apply(now)
 		return
