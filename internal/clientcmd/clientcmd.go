@@ -198,7 +198,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		err = fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 		if opts.JSON {
 			// The JSON stream says why it is empty; stderr has the line too.
-			events.Emit(0, event.Error, "", event.F("error", err.Error()))
+			event.Emit(events, 0, event.Failed{Err: err.Error()})
 		}
 		return err
 	}
@@ -211,7 +211,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	if k, err := sockopt.ReadDefaults(); err == nil {
 		retries2 = k.Retries2
 	}
-	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
+	inEffect, warnings := describeKernel(kernel, opts.Probe, retries2)
 	interrupted := ctx
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
@@ -220,13 +220,12 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		defer cancel()
 	}
 	res := client.Run(ctx, conn, client.Options{
-		Probe:           opts.Probe,
-		Events:          events,
-		ConnectedText:   text,
-		ConnectedFields: fields,
-		Warnings:        warnings,
-		Kernel:          kernel,
-		FineTimer:       true,
+		Probe:          opts.Probe,
+		Events:         events,
+		KernelInEffect: inEffect,
+		Warnings:       warnings,
+		Kernel:         kernel,
+		FineTimer:      true,
 	})
 	err = outcome(res, addr)
 	if page != nil {

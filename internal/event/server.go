@@ -372,8 +372,8 @@ func (e ServerConnected) AppendText(b []byte) []byte {
 
 func (e ServerConnected) Fields(f *Fields) { e.Kernel.fields(f) }
 
-// KernelOptions is the kernel's detection in effect on a socket, as read back
-// after it was set. The zero value says nothing: no option was set.
+// KernelOptions is the kernel's detection in effect on a socket, as read
+// back after it was set. The zero value says nothing: no option was set.
 type KernelOptions struct {
 	Set         bool          // options were set: the rest is said
 	KeepAlive   bool          // keep-alive is on; the next four are its settings
@@ -382,6 +382,11 @@ type KernelOptions struct {
 	Count       int           // probes unanswered before the peer is dead
 	DeadAfter   time.Duration // what the settings imply, the user timeout included
 	UserTimeout time.Duration // TCP_USER_TIMEOUT; 0: not set
+	// Retries2 is Linux's tcp_retries2, which hbclient says when no user
+	// timeout is set: unacknowledged data is given up after GiveUp. 0:
+	// not read.
+	Retries2 int
+	GiveUp   time.Duration
 }
 
 func (k KernelOptions) appendText(b []byte) []byte {
