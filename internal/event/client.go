@@ -39,12 +39,8 @@ func (e ClientConnected) AppendText(b []byte) []byte {
 	} else {
 		b = append(b, "dead after "...)
 		b = append(b, e.DeadAfter.String()...)
-		b = append(b, " of silence (idle "...)
-		b = append(b, e.Idle.String()...)
-		b = append(b, " + "...)
-		b = strconv.AppendInt(b, int64(e.Probes), 10)
-		b = append(b, " x "...)
-		b = append(b, e.Interval.String()...)
+		b = append(b, " of silence ("...)
+		b = appendRule(b, e.Idle, e.Probes, e.Interval)
 		if e.AcceptLate {
 			b = append(b, "; --accept-late: any frame counts, however late)"...)
 		} else {
@@ -66,6 +62,16 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Secs("predicted_s", e.DeadAfter)
 	}
 	e.Kernel.fields(f)
+}
+
+// appendRule appends the heartbeat's rule: "idle 10s + 3 x 3s".
+func appendRule(b []byte, idle time.Duration, probes int, interval time.Duration) []byte {
+	b = append(b, "idle "...)
+	b = append(b, idle.String()...)
+	b = append(b, " + "...)
+	b = strconv.AppendInt(b, int64(probes), 10)
+	b = append(b, " x "...)
+	return append(b, interval.String()...)
 }
 
 // appendClientText is hbclient's account of the kernel's settings: the
