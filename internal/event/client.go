@@ -245,10 +245,10 @@ func (e PongReceived) Fields(f *Fields) {
 	if f.Want(e.Echoed) {
 		f.Uint("echo_seq", e.Echo)
 	}
-	if f.Want(e.Seq == 0) {
-		f.Bool("unsolicited", true)
-	}
-	if f.Want(e.Seq == 0 || e.Late) {
+	if e.Name() == LatePong {
+		if f.Want(e.Seq == 0) {
+			f.Bool("unsolicited", true)
+		}
 		f.Bool("alive", e.Alive)
 	}
 }

@@ -16,8 +16,8 @@ func TestTapSeesEveryEventAsJSON(t *testing.T) {
 	w := NewWriter(&out, false)
 	var got []string
 	w.Tap(func(line []byte) { got = append(got, string(line)) })
-	w.Emit(time.Second, Ping, "PING #1 sent", F("seq", 1))
-	w.Emit(2*time.Second, Ping, "PING #2 sent", F("seq", 2))
+	Emit(w, time.Second, PingSent{Seq: 1})
+	Emit(w, 2*time.Second, PingSent{Seq: 2})
 	if w.Err() == nil {
 		t.Fatal("the output did not fail: the test proves nothing")
 	}

@@ -29,11 +29,7 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 	defer w.mu.Unlock()
 	t = w.advance(t)
 	if checkEmits || len(w.taps) > 0 || (w.json && w.failed == nil) {
-		w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
-		e.Fields(&w.fields)
-		if checkEmits {
-			mustBeDeclaredKeys(e.Name(), w.fields.keys, w.fields.note)
-		}
+		collect(w, e)
 	}
 	if len(w.taps) > 0 {
 		w.tapped = appendJSONHead(w.tapped[:0], t, e.Name())
@@ -45,17 +41,32 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 	if w.failed != nil {
 		return
 	}
-	if w.json {
-		w.one = appendJSONHead(w.one[:0], t, e.Name())
-		w.one = append(append(w.one, w.fields.b...), "}\n"...)
-	} else {
-		w.raw = e.AppendText(w.raw[:0])
-		w.one = appendTime(w.one[:0], t)
-		w.one = append(w.one, "  "...)
-		w.one = appendText(w.one, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
-		w.one = append(w.one, '\n')
-	}
+	w.one = appendLine(w, w.one[:0], t, e)
 	w.put(t, w.one)
+}
+
+// collect writes e's fields to w.fields, and checks them against the
+// declaration under go test; w.mu is held.
+func collect[E Event](w *Writer, e E) {
+	w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
+	e.Fields(&w.fields)
+	if checkEmits {
+		mustBeDeclared(e.Name(), w.fields.keys, w.fields.note)
+	}
+}
+
+// appendLine appends e's line at t, text or JSON as w writes, newline
+// included; for JSON, w.fields holds e's fields (collect). w.mu is held.
+func appendLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	if w.json {
+		b = appendJSONHead(b, t, e.Name())
+		return append(append(b, w.fields.b...), "}\n"...)
+	}
+	w.raw = e.AppendText(w.raw[:0])
+	b = appendTime(b, t)
+	b = append(b, "  "...)
+	b = appendText(b, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+	return append(b, '\n')
 }
 
 // Fields is where an Event writes its JSON fields: each method appends

@@ -47,21 +47,32 @@ func frameOf(typ msg.Type) *msg.Frame {
 // wanted is an expected event: its name, text and fields.
 type wanted struct {
 	name, text string
-	fields     []event.Field
+	fields     []field
 }
 
-func want(name, text string, fields ...event.Field) wanted { return wanted{name, text, fields} }
+// field is an expected JSON field.
+type field struct {
+	key   string
+	value any
+}
+
+func kv(key string, value any) field { return field{key, value} }
+
+// secs is a field of a duration in seconds.
+func secs(key string, d time.Duration) field { return field{key, event.Seconds(d)} }
+
+func want(name, text string, fields ...field) wanted { return wanted{name, text, fields} }
 
 // lines are an event's text and JSON lines at 0.
 func (w wanted) lines(t *testing.T) (string, string) {
 	t.Helper()
 	js := `{"t":0,"event":"` + w.name + `"`
 	for _, f := range w.fields {
-		v, err := json.Marshal(f.Value)
+		v, err := json.Marshal(f.value)
 		if err != nil {
 			t.Fatal(err)
 		}
-		js += `,"` + f.Key + `":` + string(v)
+		js += `,"` + f.key + `":` + string(v)
 	}
 	return "   0.000  " + w.text + "\n", js + "}\n"
 }
@@ -103,7 +114,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	in := probing(t, cfg)
 	mn := in.Frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
 	check(t, in, mn, []wanted{want(event.Pong, "PONG #1, RTT 3s",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second-time.Nanosecond), event.F("echo_seq", uint64(1)))}, true)
+		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second-time.Nanosecond), kv("echo_seq", uint64(1)))}, true)
 	if !mn.InTime() {
 		t.Fatal("a PONG 1ns before its deadline is not in time")
 	}
@@ -111,7 +122,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 1), after(13*time.Second))
 	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second), event.F("echo_seq", uint64(1)), event.F("alive", false))}, false)
+		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second), kv("echo_seq", uint64(1)), kv("alive", false))}, false)
 	if mn.Ends || mn.Reply || mn.InTime() {
 		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
 	}
@@ -120,7 +131,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 2), after(15*time.Second))
 	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 5*time.Second), event.F("echo_seq", uint64(2)), event.F("alive", true))}, true)
+		kv("seq", uint64(1)), secs("rtt_s", 5*time.Second), kv("echo_seq", uint64(2)), kv("alive", true))}, true)
 }
 
 // A PONG before any PING answers nothing and is no life under the strict
@@ -128,14 +139,14 @@ func TestPongInTimeOrLate(t *testing.T) {
 func TestUnsolicitedPong(t *testing.T) {
 	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
 	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; does not count as life",
-		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 	if !in.M.Deadline().Equal(after(10 * time.Second)) {
 		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.M.Deadline())
 	}
 
 	in = &Interpreter{M: probe.New(probe.Config{}, t0)}
 	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING",
-		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 }
 
 // A seed-style PONG (type in host byte order, no echo) gets one note of
@@ -148,17 +159,17 @@ func TestSeedPongNotesOnce(t *testing.T) {
 		return &f
 	}
 	hostOrder := want(event.Note, "peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
-		event.F("note", "host_order_pong"))
+		kv("note", "host_order_pong"))
 	noEcho := want(event.Note, "peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
-		event.F("note", "no_echo"))
+		kv("note", "no_echo"))
 	check(t, in, in.Frame(seed(), after(11*time.Second)), []wanted{hostOrder, noEcho,
-		want(event.Pong, "PONG #1, RTT 1s", event.F("seq", uint64(1)), event.Secs("rtt_s", time.Second))}, true)
+		want(event.Pong, "PONG #1, RTT 1s", kv("seq", uint64(1)), secs("rtt_s", time.Second))}, true)
 
 	if st := in.M.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
 		t.Fatalf("tick at 21s: %+v, want PING #2", st)
 	}
 	check(t, in, in.Frame(seed(), after(21*time.Second+time.Millisecond)), []wanted{
-		want(event.Pong, "PONG #2, RTT 1ms", event.F("seq", uint64(2)), event.Secs("rtt_s", time.Millisecond))}, true)
+		want(event.Pong, "PONG #2, RTT 1ms", kv("seq", uint64(2)), secs("rtt_s", time.Millisecond))}, true)
 }
 
 // A server's PING is life and is to be answered with its own data as a
@@ -191,9 +202,9 @@ func TestServerPing(t *testing.T) {
 		want     wanted
 	}{
 		{true, want(event.Data, "PING #7 from the server, answered",
-			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", true))},
+			kv("type", uint32(msg.Ping)), kv("name", "PING"), kv("seq", uint64(7)), kv("answered", true))},
 		{false, want(event.Data, "PING #7 from the server, not answered: the server has stopped reading and the send buffer is full",
-			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", false))},
+			kv("type", uint32(msg.Ping)), kv("name", "PING"), kv("seq", uint64(7)), kv("answered", false))},
 	} {
 		checkEvents(t, []event.Event{event.ServerPingData{Seq: 7, Answered: tc.answered}}, []wanted{tc.want})
 	}
@@ -206,14 +217,14 @@ func TestNotices(t *testing.T) {
 	f := frameOf(msg.Notice)
 	msg.PutNotice(f, msg.Warning, "slow down")
 	mn := in.Frame(f, after(11*time.Second))
-	check(t, in, mn, []wanted{want(event.Note, "the server warns: slow down", event.F("note", "server_warning"), event.F("text", "slow down"))}, true)
+	check(t, in, mn, []wanted{want(event.Note, "the server warns: slow down", kv("note", "server_warning"), kv("text", "slow down"))}, true)
 	if mn.Ends || mn.Text != "slow down" || !mn.Warning() || in.M.Probing() {
 		t.Fatalf("after a warning: %+v, probing %v; want the run on, idle", mn, in.M.Probing())
 	}
 
 	msg.PutNotice(f, msg.Closing, "bye")
 	mn = in.Frame(f, after(12*time.Second))
-	check(t, in, mn, []wanted{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
+	check(t, in, mn, []wanted{want(event.Error, "the server closes the connection: bye", kv("error", "bye"), kv("from", "server"))}, true)
 	if !mn.Ends || mn.End != ending.ClosedByNotice || mn.Text != "bye" || mn.Warning() {
 		t.Fatalf("after a closing notice: %+v", mn)
 	}
@@ -230,7 +241,7 @@ func TestDataFrames(t *testing.T) {
 	} {
 		in := probing(t, probe.DefaultConfig())
 		check(t, in, in.Frame(frameOf(tc.typ), after(12*time.Second)), []wanted{want(event.Data, tc.text,
-			event.F("type", uint32(tc.typ)), event.F("name", tc.typ.String()))}, true)
+			kv("type", uint32(tc.typ)), kv("name", tc.typ.String()))}, true)
 		if in.M.Probing() || !in.M.Deadline().Equal(after(22*time.Second)) {
 			t.Fatalf("%v: probing %v, deadline %v; want idle to 22s", tc.typ, in.M.Probing(), in.M.Deadline())
 		}
