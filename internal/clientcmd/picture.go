@@ -13,15 +13,20 @@ import (
 // lines of text; the sequence diagram takes its place here, and only here.
 func newPicture() web.Picture { return &eventList{} }
 
-// eventList draws the events as SVG text, one line each, in words.
+// eventList draws the events as SVG text, one line each, in the
+// timeline's words.
 type eventList struct {
 	lines []string
 }
 
-func (l *eventList) Add(jsonLine []byte) error {
-	l.lines = append(l.lines, web.Describe(jsonLine))
+func (l *eventList) AddText(textLine []byte) error {
+	l.lines = append(l.lines, strings.TrimSpace(string(textLine)))
 	return nil
 }
+
+// Add takes the JSON line, which the list does not need: its text came
+// first (AddText).
+func (l *eventList) Add([]byte) error { return nil }
 
 // Sizes of eventList's picture, in SVG units.
 const (

@@ -81,17 +81,18 @@ const CloseWait = 500 * time.Millisecond
 // A write error (a closed stdout, say) stops further output but is otherwise
 // ignored: a heartbeat must not die because nobody reads its log.
 type Writer struct {
-	mu     sync.Mutex
-	out    io.Writer
-	json   bool
-	last   time.Duration // t of the last line
-	line   []byte        // the line being formatted, reused
-	failed error
-	taps   []func(jsonLine []byte) // see Tap
-	tapped []byte                  // the JSON line for taps, reused
-	fields Fields                  // a typed event's fields, reused (Emit)
-	raw    []byte                  // a typed event's text before escaping, reused
-	one    []byte                  // a typed event's line, reused
+	mu         sync.Mutex
+	out        io.Writer
+	json       bool
+	last       time.Duration // t of the last line
+	line       []byte        // the line being formatted, reused
+	failed     error
+	taps       []func(jsonLine, textLine []byte) // see Tap
+	tapped     []byte                            // the JSON line for taps, reused
+	tappedText []byte                            // the text line for taps, reused
+	fields     Fields                            // a typed event's fields, reused (Emit)
+	raw        []byte                            // a typed event's text before escaping, reused
+	one        []byte                            // a typed event's line, reused
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -166,14 +167,17 @@ func (w *Writer) put(t time.Duration, line []byte) {
 	w.dropped = 0
 }
 
-// Tap makes the Writer call f with the JSON line of every event emitted
-// from now on (newline included), in order, whether the Writer writes text
-// or JSON and even after its output failed: a live view or a picture of
-// the run sees every event. f is called with the Writer's lock held, so it
-// must copy what it keeps and return at once; it must not emit. The line
-// is valid only during the call. Taps are for events as they happen: the
-// "dropped" lines that say what the output lost do not reach them.
-func (w *Writer) Tap(f func(jsonLine []byte)) {
+// Tap makes the Writer call f with the JSON line and the text line of
+// every event emitted from now on (each with its newline; the text line
+// with its time, as a Writer of text writes it), in order, whether the
+// Writer writes text or JSON and even after its output failed: a live
+// view or a picture of the run sees every event, and can put it in the
+// timeline's words without wording it a second time. f is called with
+// the Writer's lock held, so it must copy what it keeps and return at
+// once; it must not emit. The lines are valid only during the call. Taps
+// are for events as they happen: the "dropped" lines that say what the
+// output lost do not reach them.
+func (w *Writer) Tap(f func(jsonLine, textLine []byte)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.taps = append(w.taps, f)

@@ -32,10 +32,10 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 		collect(w, e)
 	}
 	if len(w.taps) > 0 {
-		w.tapped = appendJSONHead(w.tapped[:0], t, e.Name())
-		w.tapped = append(append(w.tapped, w.fields.b...), "}\n"...)
+		w.tapped = appendJSONLine(w, w.tapped[:0], t, e)
+		w.tappedText = appendTextLine(w, w.tappedText[:0], t, e)
 		for _, tap := range w.taps {
-			tap(w.tapped)
+			tap(w.tapped, w.tappedText)
 		}
 	}
 	if w.failed != nil {
@@ -59,9 +59,21 @@ func collect[E Event](w *Writer, e E) {
 // included; for JSON, w.fields holds e's fields (collect). w.mu is held.
 func appendLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	if w.json {
-		b = appendJSONHead(b, t, e.Name())
-		return append(append(b, w.fields.b...), "}\n"...)
+		return appendJSONLine(w, b, t, e)
 	}
+	return appendTextLine(w, b, t, e)
+}
+
+// appendJSONLine appends e's JSON line at t, newline included; w.fields
+// holds e's fields (collect).
+func appendJSONLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	b = appendJSONHead(b, t, e.Name())
+	return append(append(b, w.fields.b...), "}\n"...)
+}
+
+// appendTextLine appends e's text line at t, newline included; w.mu is
+// held.
+func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	w.raw = e.AppendText(w.raw[:0])
 	b = appendTime(b, t)
 	b = append(b, "  "...)
