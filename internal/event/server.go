@@ -338,11 +338,6 @@ func (e ClientDead) Fields(f *Fields) {
 	f.Secs("predicted_s", e.Predicted)
 }
 
-// appendSeconds appends d as "%.3fs" would.
-func appendSeconds(b []byte, d time.Duration) []byte {
-	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
-}
-
 // ServerPing is hbserver's "ping": its own heartbeat's PING #Seq went to
 // the client.
 type ServerPing struct{ Seq uint64 }
@@ -371,59 +366,6 @@ func (e ServerConnected) AppendText(b []byte) []byte {
 }
 
 func (e ServerConnected) Fields(f *Fields) { e.Kernel.fields(f) }
-
-// KernelOptions is the kernel's detection in effect on a socket, as read
-// back after it was set. The zero value says nothing: no option was set.
-type KernelOptions struct {
-	Set         bool          // options were set: the rest is said
-	KeepAlive   bool          // keep-alive is on; the next four are its settings
-	Idle        time.Duration // silence before the first probe
-	Interval    time.Duration // between probes
-	Count       int           // probes unanswered before the peer is dead
-	DeadAfter   time.Duration // what the settings imply, the user timeout included
-	UserTimeout time.Duration // TCP_USER_TIMEOUT; 0: not set
-	// Retries2 is Linux's tcp_retries2, which hbclient says when no user
-	// timeout is set: unacknowledged data is given up after GiveUp. 0:
-	// not read.
-	Retries2 int
-	GiveUp   time.Duration
-}
-
-func (k KernelOptions) appendText(b []byte) []byte {
-	if k.KeepAlive {
-		b = append(b, "; kernel keep-alive: dead after "...)
-		b = append(b, k.DeadAfter.String()...)
-		b = append(b, " of silence (idle "...)
-		b = append(b, k.Idle.String()...)
-		b = append(b, ", interval "...)
-		b = append(b, k.Interval.String()...)
-		b = append(b, ", count "...)
-		b = strconv.AppendInt(b, int64(k.Count), 10)
-		b = append(b, "; read back)"...)
-	}
-	if k.UserTimeout > 0 {
-		b = append(b, "; user timeout "...)
-		b = append(b, k.UserTimeout.String()...)
-		b = append(b, " (read back)"...)
-	}
-	return b
-}
-
-func (k KernelOptions) fields(f *Fields) {
-	if !f.Want(k.Set) {
-		return
-	}
-	f.Bool("keepalive", k.KeepAlive)
-	if f.Want(k.KeepAlive) {
-		f.Secs("keepalive_idle_s", k.Idle)
-		f.Secs("keepalive_interval_s", k.Interval)
-		f.Int("keepalive_count", int64(k.Count))
-		f.Secs("keepalive_predicted_s", k.DeadAfter)
-	}
-	if f.Want(k.UserTimeout > 0) {
-		f.Secs("user_timeout_s", k.UserTimeout)
-	}
-}
 
 // AcceptRetry is hbserver's "error" when accepting failed for want of
 // resources: it tries again after Retry.
