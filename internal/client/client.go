@@ -19,7 +19,6 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -200,5 +199,3 @@ func fail(ev *event.Writer, t time.Duration, end Outcome, err error) Result {
 	event.Emit(ev, t, event.Failed{Op: "error", Err: what})
 	return Result{Outcome: end, Err: err}
 }
-
-func fmtDur(d time.Duration) string { return peer.FmtDur(d) }

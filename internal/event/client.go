@@ -253,11 +253,8 @@ func (e PongReceived) Fields(f *Fields) {
 	}
 }
 
-// FmtRTT is a measured time to the microsecond below a second and
+// appendRTT appends a measured time to the microsecond below a second and
 // to the millisecond above.
-func FmtRTT(d time.Duration) string { return string(appendRTT(nil, d)) }
-
-// appendRTT appends FmtRTT(d).
 func appendRTT(b []byte, d time.Duration) []byte {
 	if d >= time.Second {
 		return append(b, d.Round(time.Millisecond).String()...)

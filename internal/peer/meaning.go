@@ -126,6 +126,3 @@ func (mn Meaning) Events(cfg probe.Config) []event.Event {
 	}
 	return evs
 }
-
-// FmtDur prints a setting as the user would type it: 10s, 300ms, 1m30s.
-func FmtDur(d time.Duration) string { return d.String() }

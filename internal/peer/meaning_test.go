@@ -263,7 +263,7 @@ func TestLateWhy(t *testing.T) {
 		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
 	} {
 		evs := Meaning{Type: msg.Pong, Answer: tc.a}.Events(cfg)
-		if got, _ := lines(evs[0]); !strings.Contains(got, ", RTT "+event.FmtRTT(tc.a.RTT)+", "+tc.want+"; does not count as life\n") {
+		if got, _ := lines(evs[0]); !strings.Contains(got, ", "+tc.want+"; does not count as life\n") {
 			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
 		}
 	}
