@@ -148,6 +148,14 @@ func TestTypedEmitAllocatesNothing(t *testing.T) {
 		}
 		w.Close()
 	}
+	// A tap gets both lines without an allocation either.
+	w := NewBuffered(discardWriter{}, true)
+	var n int
+	w.Tap(func(jsonLine, textLine []byte) { n += len(jsonLine) + len(textLine) })
+	if a := testing.AllocsPerRun(1000, func() { Emit(w, time.Second, PingSent{Seq: 9}) }); a != 0 || n == 0 {
+		t.Errorf("tapped: %v allocations per PING, %d bytes tapped", a, n)
+	}
+	w.Close()
 }
 
 type discardWriter struct{}
