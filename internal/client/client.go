@@ -19,7 +19,6 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/peer"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -31,10 +30,9 @@ type Options struct {
 	Probe probe.Config
 	// Events receives the timeline. Nil discards it.
 	Events *event.Writer
-	// Connected holds extra fields and text for the "connected" event, such
-	// as the kernel's settings. Empty adds nothing.
-	ConnectedText   string
-	ConnectedFields []event.Field
+	// KernelInEffect is the kernel's settings that the "connected" event
+	// says. The zero value says nothing of them.
+	KernelInEffect event.KernelOptions
 	// Warnings are printed as notes right after the "connected" line.
 	Warnings []string
 	// Kernel is the kernel's liveness settings in effect on conn, as read
@@ -188,8 +186,6 @@ func fail(ev *event.Writer, t time.Duration, end Outcome, err error) Result {
 	if errors.Is(err, syscall.ECONNRESET) {
 		what = "connection reset by peer"
 	}
-	ev.Emit(t, event.Error, "error: "+what, event.F("error", what))
+	event.Emit(ev, t, event.Failed{Op: "error", Err: what})
 	return Result{Outcome: end, Err: err}
 }
-
-func fmtDur(d time.Duration) string { return peer.FmtDur(d) }

@@ -1,13 +1,10 @@
 package client
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
-	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
 
@@ -21,31 +18,15 @@ func reportKernel(ev *event.Writer, t time.Duration, k KernelSettings, before, n
 	// Only Linux counts them (FieldProbes): elsewhere no probe is reported.
 	if k.KeepAlive.Enable && now.Has(sockopt.FieldProbes) && now.Unacked == 0 {
 		for p := before.Probes + 1; p <= now.Probes; p++ {
-			ev.Emit(t, event.KernelProbe,
-				fmt.Sprintf("kernel keep-alive probe %d/%d unanswered (no data received for %s)",
-					p, k.KeepAlive.Count, now.LastDataRecv),
-				event.F("probe", p), event.F("count", k.KeepAlive.Count), event.Secs("last_data_recv_s", now.LastDataRecv))
+			event.Emit(ev, t, event.KernelProbeOut{Probe: p, Count: k.KeepAlive.Count, LastDataRecv: now.LastDataRecv})
 		}
 	}
 	// Where the OS does not count retransmissions (Windows) Retransmits
 	// stays zero and none is reported; what it does not give of the rest
 	// is left out, not shown as zero.
 	for r := before.Retransmits + 1; r <= now.Retransmits; r++ {
-		var detail []string
-		fields := []event.Field{event.F("retransmit", r)}
-		if now.Has(sockopt.FieldUnacked) {
-			detail = append(detail, plural.Count(now.Unacked, "segment")+" unacked")
-			fields = append(fields, event.F("unacked", now.Unacked))
-		}
-		if now.Has(sockopt.FieldRTO) {
-			detail = append(detail, fmt.Sprintf("RTO %s", now.RTO))
-			fields = append(fields, event.Secs("rto_s", now.RTO))
-		}
-		text := fmt.Sprintf("kernel retransmission %d of unacknowledged data", r)
-		if len(detail) > 0 {
-			text += " (" + strings.Join(detail, ", ") + ")"
-		}
-		ev.Emit(t, event.KernelRetransmit, text, fields...)
+		event.Emit(ev, t, event.KernelRetransmitted{Retransmit: r, Unacked: now.Unacked, RTO: now.RTO,
+			HasUnacked: now.Has(sockopt.FieldUnacked), HasRTO: now.Has(sockopt.FieldRTO)})
 	}
 }
 
@@ -81,50 +62,16 @@ func kernelVerdict(ev *event.Writer, t time.Duration, at time.Time, k KernelSett
 	case ending.CauseKeepAlive:
 		pred = k.KeepAlive.DeadAfterWith(k.UserTimeout)
 	}
-	why := "connection timed out"
-	if unreachable {
-		why = "host unreachable: the last ICMP error heard"
-	}
-	text := fmt.Sprintf("DEAD (%s): the kernel gave up (%s); observed %.3fs after the last frame received",
-		cause, why, observed.Seconds())
-	if pred > 0 {
-		text += fmt.Sprintf(", predicted %.3fs (%+.1fms)", pred.Seconds(), float64(observed-pred)/1e6)
+	var first time.Duration
+	if !firstRetrans.IsZero() {
+		first = firstRetrans.Sub(lastFrame)
 	}
 	// What this OS's TCP_INFO does not give is said unknown or left out,
 	// never shown as zero.
-	before := []string{"keep-alive probes unknown on this OS"}
-	if info.Has(sockopt.FieldProbes) {
-		before[0] = plural.Count(int(info.Probes), "keep-alive probe") + " out"
-	}
-	if info.Has(sockopt.FieldRetransmits) {
-		before = append(before, plural.Count(int(info.Retransmits), "retransmit"))
-	}
-	if info.Has(sockopt.FieldUnacked) {
-		before = append(before, plural.Count(int(info.Unacked), "segment")+" unacked")
-	}
-	text += "; TCP_INFO before: " + strings.Join(before, ", ")
-	if info.Has(sockopt.FieldLastDataRecv) {
-		text += fmt.Sprintf(", last data received %s before", info.LastDataRecv)
-	}
-	fields := []event.Field{event.F("cause", string(cause)), event.Secs("observed_s", observed), event.Secs("predicted_s", pred),
-		event.F("unreachable", unreachable)}
-	if !firstRetrans.IsZero() {
-		text += fmt.Sprintf("; first retransmission seen %.3fs after the last frame", firstRetrans.Sub(lastFrame).Seconds())
-		fields = append(fields, event.Secs("first_retransmit_s", firstRetrans.Sub(lastFrame)))
-	}
-	if info.Has(sockopt.FieldRetransmits) {
-		fields = append(fields, event.F("tcpi_retransmits", info.Retransmits))
-	}
-	if info.Has(sockopt.FieldUnacked) {
-		fields = append(fields, event.F("tcpi_unacked", info.Unacked))
-	}
-	// Elsewhere left out: unknown, not zero.
-	if info.Has(sockopt.FieldProbes) {
-		fields = append(fields, event.F("tcpi_probes", info.Probes))
-	}
-	if info.Has(sockopt.FieldLastDataRecv) {
-		fields = append(fields, event.Secs("tcpi_last_data_recv_s", info.LastDataRecv))
-	}
-	ev.Emit(t, event.Dead, text, fields...)
+	event.Emit(ev, t, event.KernelDead{Cause: string(cause), Unreachable: unreachable, Observed: observed,
+		Predicted: pred, FirstRetransmit: first, Info: event.TCPInfo{
+			Probes: info.Probes, Retransmits: info.Retransmits, Unacked: info.Unacked, LastDataRecv: info.LastDataRecv,
+			HasProbes: info.Has(sockopt.FieldProbes), HasRetransmits: info.Has(sockopt.FieldRetransmits),
+			HasUnacked: info.Has(sockopt.FieldUnacked), HasLastDR: info.Has(sockopt.FieldLastDataRecv)}})
 	return Result{Outcome: KernelDead, Observed: observed, Predicted: pred, Cause: cause}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/peer"
-	"github.com/heartbeat/heartbeat/internal/plural"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -80,40 +79,19 @@ func newSession(conn net.Conn, opts Options) *session {
 		start: start, last: start, lastFrame: start}
 	s.m = s.in.M
 	s.probeFrame.f.SetType(msg.Ping)
-	connected(conn, opts).Emit(ev, 0)
+	event.Emit(ev, 0, connected(conn, opts))
 	for _, w := range opts.Warnings {
-		ev.Emit(0, event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+		event.Emit(ev, 0, event.Warning{Text: w})
 	}
 	return s
 }
 
 // connected is the first event: the addresses and the heartbeat's settings.
-func connected(conn net.Conn, opts Options) peer.Event {
+func connected(conn net.Conn, opts Options) event.ClientConnected {
 	cfg := opts.Probe
-	fields := []event.Field{
-		event.F("local", conn.LocalAddr().String()),
-		event.F("remote", conn.RemoteAddr().String()),
-		event.F("heartbeat", cfg.Enabled()),
-	}
-	text := fmt.Sprintf("connected to %s from %s; ", conn.RemoteAddr(), conn.LocalAddr())
-	if cfg.Enabled() {
-		rule := "strict: a late PONG does not count"
-		if cfg.AcceptLate {
-			rule = "--accept-late: any frame counts, however late"
-		}
-		text += fmt.Sprintf("heartbeat: dead after %s of silence (idle %s + %d x %s; %s)",
-			fmtDur(cfg.DeadAfter()), fmtDur(cfg.Idle), cfg.Probes, fmtDur(cfg.Interval), rule)
-		fields = append(fields,
-			event.Secs("idle_s", cfg.Idle), event.Secs("interval_s", cfg.Interval),
-			event.F("probes", cfg.Probes), event.F("accept_late", cfg.AcceptLate),
-			event.Secs("predicted_s", cfg.DeadAfter()))
-	} else {
-		text += "heartbeat: off (--probes 0)"
-	}
-	if opts.ConnectedText != "" {
-		text += "; " + opts.ConnectedText
-	}
-	return peer.Event{Name: event.Connected, Text: text, Fields: append(fields, opts.ConnectedFields...)}
+	return event.ClientConnected{Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String(),
+		Heartbeat: cfg.Enabled(), Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes,
+		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Kernel: opts.KernelInEffect}
 }
 
 // readFrames reads whole frames from conn and hands each to frames, until
@@ -158,7 +136,7 @@ func (s *session) stopped(ctx context.Context, now time.Time) Result {
 	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 		reason = cause.Error()
 	}
-	s.ev.Emit(s.clock(now), event.Closed, "closed: "+reason, event.F("reason", reason))
+	event.Emit(s.ev, s.clock(now), event.ConnClosed{Reason: reason})
 	return Result{Outcome: Stopped}
 }
 
@@ -176,7 +154,7 @@ func (s *session) received(r received) (Result, bool) {
 func (s *session) handle(r received) (Result, bool) {
 	if r.err != nil {
 		if errors.Is(r.err, io.EOF) {
-			s.ev.Emit(s.clock(r.at), event.Closed, "closed by peer", event.F("reason", "peer closed"))
+			event.Emit(s.ev, s.clock(r.at), event.PeerClosed{})
 			return Result{Outcome: PeerClosed}, true
 		}
 		if errors.Is(r.err, ErrMidFrame) {
@@ -191,10 +169,10 @@ func (s *session) handle(r received) (Result, bool) {
 		s.rearm()
 	}
 	for _, e := range mn.Events(s.cfg) {
-		e.Emit(s.ev, t)
+		event.Emit(s.ev, t, e)
 	}
 	if mn.Reply {
-		peer.ServerPing(mn.Seq, s.out.trySend(outFrame{f: r.f})).Emit(s.ev, t)
+		event.Emit(s.ev, t, event.ServerPingData{Seq: mn.Seq, Answered: s.out.trySend(outFrame{f: r.f})})
 	}
 	if mn.Ends {
 		return Result{Outcome: mn.End, Err: fmt.Errorf("closed by the server: %s", mn.Text)}, true
@@ -219,9 +197,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 			// Never sent, so never answered: the probe runs out on its
 			// schedule and the verdict comes on time.
 			s.m.Dropped(st.Seq)
-			s.ev.Emit(t, event.Note,
-				fmt.Sprintf("PING #%d not sent: the peer has stopped reading and the send buffer is full", st.Seq),
-				event.F("note", "send_stalled"), event.F("seq", st.Seq))
+			event.Emit(s.ev, t, event.SendStalled{Seq: st.Seq})
 			continue
 		}
 		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq})
@@ -233,11 +209,8 @@ func (s *session) due(now time.Time) (Result, bool) {
 // heartbeatVerdict gives the heartbeat's verdict at t, after silence without life.
 func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
 	pred := s.cfg.DeadAfter()
-	s.ev.Emit(t, event.Dead,
-		fmt.Sprintf("DEAD (heartbeat): %s unanswered; observed %.3fs after the last sign of life, predicted %.3fs (%+.1fms)",
-			plural.Count(s.cfg.Probes, "probe"), silence.Seconds(), pred.Seconds(), float64(silence-pred)/1e6),
-		event.F("cause", string(ending.CauseHeartbeat)), event.Secs("observed_s", silence), event.Secs("predicted_s", pred),
-		event.Secs("last_life_s", s.m.LastLife().Sub(s.start)))
+	event.Emit(s.ev, t, event.HeartbeatDead{Probes: s.cfg.Probes, Observed: silence, Predicted: pred,
+		LastLife: s.m.LastLife().Sub(s.start)})
 	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: ending.CauseHeartbeat}
 }
 

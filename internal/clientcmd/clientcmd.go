@@ -240,7 +240,7 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 		err = fmt.Errorf("cannot connect to %s: %w", addr, cli.OpCause(err))
 		if opts.JSON {
 			// The JSON stream says why it is empty; stderr has the line too.
-			events.Emit(0, event.Error, "", event.F("error", err.Error()))
+			event.Emit(events, 0, event.Failed{Err: err.Error()})
 		}
 		return false, err
 	}
@@ -254,7 +254,7 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 	if k, err := sockopt.ReadDefaults(); err == nil {
 		retries2 = k.Retries2
 	}
-	text, fields, warnings := describeKernel(kernel, opts.Probe, retries2)
+	inEffect, warnings := describeKernel(kernel, opts.Probe, retries2)
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Duration,
@@ -262,13 +262,12 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 		defer cancel()
 	}
 	res := client.Run(ctx, conn, client.Options{
-		Probe:           opts.Probe,
-		Events:          events,
-		ConnectedText:   text,
-		ConnectedFields: fields,
-		Warnings:        warnings,
-		Kernel:          kernel,
-		FineTimer:       true,
+		Probe:          opts.Probe,
+		Events:         events,
+		KernelInEffect: inEffect,
+		Warnings:       warnings,
+		Kernel:         kernel,
+		FineTimer:      true,
 	})
 	return true, outcome(res, addr)
 }

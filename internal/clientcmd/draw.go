@@ -148,7 +148,7 @@ func openPicture(path string) (*picture, error) {
 }
 
 // add is the event Writer's tap: one event's JSON line.
-func (p *picture) add(line []byte) {
+func (p *picture) add(line, _ []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.d.Add(line) // the tools' own lines: nothing to refuse

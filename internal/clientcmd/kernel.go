@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,14 +52,8 @@ func printKernel(w io.Writer, k sockopt.Defaults, jsonOut bool) {
 	ka.Enable = true
 	giveUp := sockopt.RetransmitGiveUp(k.Retries2, minRTO)
 	if jsonOut {
-		ev := event.NewWriter(w, true)
-		fields := []event.Field{
-			event.Secs("tcp_keepalive_time_s", ka.Idle), event.Secs("tcp_keepalive_intvl_s", ka.Interval),
-			event.F("tcp_keepalive_probes", ka.Count), event.Secs("keepalive_dead_after_s", ka.DeadAfter())}
-		if k.Retries2 > 0 {
-			fields = append(fields, event.F("tcp_retries2", k.Retries2), event.Secs("retransmit_give_up_s", giveUp))
-		}
-		ev.Emit(0, "kernel", "", fields...)
+		event.Emit(event.NewWriter(w, true), 0, event.KernelDefaults{Idle: ka.Idle, Interval: ka.Interval,
+			Count: ka.Count, DeadAfter: ka.DeadAfter(), Retries2: k.Retries2, GiveUp: giveUp})
 		return
 	}
 	fmt.Fprintf(w, "%-31s%s\n", k.Names[0], seconds(ka.Idle))
@@ -96,34 +89,23 @@ func seconds(d time.Duration) string {
 // describeKernel is the "connected" line's account of the kernel's settings
 // in effect, with the detection time each implies and a warning for each
 // combination that surprises people.
-func describeKernel(k client.KernelSettings, hb probe.Config, retries2 int) (string, []event.Field, []string) {
-	var parts, warnings []string
-	fields := []event.Field{event.F("keepalive", k.KeepAlive.Enable)}
-	if ka := k.KeepAlive; ka.Enable {
-		rule := fmt.Sprintf("idle %s + %d x %s", ka.Idle, ka.Count, ka.Interval)
-		if k.UserTimeout > 0 {
-			rule = fmt.Sprintf("idle %s + interval %s until the %s user timeout", ka.Idle, ka.Interval, k.UserTimeout)
-		}
-		parts = append(parts, fmt.Sprintf("kernel keep-alive: dead after %s of silence (%s; read back from the socket)",
-			ka.DeadAfterWith(k.UserTimeout), rule))
-		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
-			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(k.UserTimeout)))
+func describeKernel(k client.KernelSettings, hb probe.Config, retries2 int) (event.KernelOptions, []string) {
+	var warnings []string
+	ka := k.KeepAlive
+	in := event.KernelOptions{Set: true, KeepAlive: ka.Enable, UserTimeout: k.UserTimeout}
+	if ka.Enable {
+		in.Idle, in.Interval, in.Count, in.DeadAfter = ka.Idle, ka.Interval, ka.Count, ka.DeadAfterWith(k.UserTimeout)
 		if hb.Enabled() {
 			warnings = append(warnings, "keep-alive cannot fire while sent data is unacknowledged: "+
 				"if the peer vanishes, the heartbeat's PINGs are retransmitted instead and keep-alive waits")
 		}
-	} else {
-		parts = append(parts, "kernel keep-alive: off (SO_KEEPALIVE read back as 0)")
 	}
 	if k.UserTimeout > 0 {
-		parts = append(parts, fmt.Sprintf("user timeout: unacknowledged data dropped after %s (TCP_USER_TIMEOUT, read back)", k.UserTimeout))
-		fields = append(fields, event.Secs("user_timeout_s", k.UserTimeout))
 		if w := cli.UserTimeoutWarning(k.KeepAlive.UserTimeoutEffect(k.UserTimeout)); w != "" {
 			warnings = append(warnings, w)
 		}
 	} else if retries2 > 0 {
-		parts = append(parts, fmt.Sprintf("unacknowledged data dropped after about %s (tcp_retries2 %d)",
-			sockopt.RetransmitGiveUp(retries2, minRTO), retries2))
+		in.Retries2, in.GiveUp = retries2, sockopt.RetransmitGiveUp(retries2, minRTO)
 	}
-	return strings.Join(parts, "; "), fields, warnings
+	return in, warnings
 }

@@ -50,7 +50,7 @@ func TestDescribeKernelWarnings(t *testing.T) {
 		{"long user timeout", client.KernelSettings{KeepAlive: ka, UserTimeout: time.Minute}, probe.Config{}, []string{"ignores --keepalive-count and keeps probing until 1m0s"}},
 		{"in between", client.KernelSettings{KeepAlive: ka, UserTimeout: 20 * time.Second}, probe.Config{}, nil},
 	} {
-		_, _, warnings := describeKernel(tc.k, tc.hb, 15)
+		_, warnings := describeKernel(tc.k, tc.hb, 15)
 		if len(warnings) != len(tc.want) {
 			t.Errorf("%s: warnings %q, want %d", tc.name, warnings, len(tc.want))
 			continue

@@ -90,7 +90,7 @@ func TestLivePageInBrowser(t *testing.T) {
 			t.Errorf("the page's picture lacks %q:\n%s", want, picture)
 		}
 	}
-	if !strings.Contains(status, "DEAD (heartbeat): observed 1.9") {
+	if !strings.Contains(status, "DEAD (heartbeat): 3 probes unanswered; observed 1.9") {
 		t.Errorf("status line %q, want the DEAD event", status)
 	}
 	if !strings.Contains(verdict, "peer declared dead by the heartbeat") || !strings.Contains(verdict, "the run has ended") {

@@ -13,8 +13,8 @@ func benchmarkEmit(b *testing.B, w *Writer) {
 	checkEmits = false
 	b.ReportAllocs()
 	for i := range b.N {
-		w.Emit(time.Duration(i)*time.Microsecond, Pong, "#17 PONG sent for PING #4, 1.0001s after the PING arrived",
-			F("conn", 17), F("peer", "127.0.0.1:54098"), F("seq", uint64(i)), Secs("held_s", 1000100*time.Microsecond))
+		Emit(w, time.Duration(i)*time.Microsecond, On(Conn{17, "127.0.0.1:54098"},
+			PongSent{PingLabel{uint64(i), true}, 1000100 * time.Microsecond}))
 	}
 	b.StopTimer()
 	w.Close()

@@ -30,7 +30,7 @@ func (g *gate) Write(p []byte) (int, error) {
 // lineOf is one text line as the Writer writes it.
 func lineOf(t time.Duration, text string) string {
 	var w bytes.Buffer
-	NewWriter(&w, false).Emit(t, Note, text)
+	say(NewWriter(&w, false), t, text)
 	return w.String()
 }
 
@@ -39,14 +39,14 @@ func TestBufferedNeverWaitsAndCountsDrops(t *testing.T) {
 		g := newGate()
 		w := NewBuffered(g, false)
 		text := strings.Repeat("x", 90)
-		w.Emit(0, Note, text)
+		say(w, 0, text)
 		if got, want := string(<-g.entered), lineOf(0, text); got != want {
 			t.Fatalf("first write %q, want %q", got, want)
 		}
 		// The drainer is stuck in that Write: Emit must still return at once.
 		const n = 20000
 		for range n {
-			w.Emit(time.Second, Note, text)
+			say(w, time.Second, text)
 		}
 		fit := BufferSize / len(lineOf(time.Second, text))
 		if got := w.Dropped(); got != n-int64(fit) {
@@ -57,7 +57,7 @@ func TestBufferedNeverWaitsAndCountsDrops(t *testing.T) {
 			t.Fatalf("second write of %d bytes, want %d lines of %d", got, fit, len(lineOf(time.Second, text)))
 		}
 		// Room again: the next line comes after a line that counts the drops.
-		w.Emit(2*time.Second, Note, "after")
+		say(w, 2*time.Second, "after")
 		g.release <- struct{}{}
 		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", n-fit) + lineOf(2*time.Second, "after")
 		if got := string(<-g.entered); got != want {
@@ -78,21 +78,21 @@ func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		w := NewBuffered(g, false)
-		w.Emit(0, Note, "")
+		say(w, 0, "")
 		<-g.entered
 		fill := func() int64 {
 			for w.dropped == 0 {
-				w.Emit(time.Second, Note, strings.Repeat("x", 1000))
+				say(w, time.Second, strings.Repeat("x", 1000))
 			}
 			for range 2 {
-				w.Emit(time.Second, Note, strings.Repeat("x", 1000))
+				say(w, time.Second, strings.Repeat("x", 1000))
 			}
 			return w.dropped
 		}
 		first := fill()
 		g.release <- struct{}{}
 		<-g.entered // the buffer: room again
-		w.Emit(2*time.Second, Note, "after")
+		say(w, 2*time.Second, "after")
 		g.release <- struct{}{}
 		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", first) + lineOf(2*time.Second, "after")
 		if got := string(<-g.entered); got != want {
@@ -101,7 +101,7 @@ func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
 		second := fill()
 		g.release <- struct{}{}
 		<-g.entered
-		w.Emit(3*time.Second, Note, "after")
+		say(w, 3*time.Second, "after")
 		g.release <- struct{}{}
 		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not being read fast enough\n", second, first+second) + lineOf(3*time.Second, "after")
 		if got := string(<-g.entered); got != want {
@@ -128,10 +128,10 @@ func TestBufferedJSONDropEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		w := NewBuffered(g, true)
-		w.Emit(0, Note, "")
+		say(w, 0, "")
 		<-g.entered
 		for w.Dropped() == 0 {
-			w.Emit(time.Second, Ping, "", F("seq", 1))
+			Emit(w, time.Second, PingSent{Seq: 1})
 		}
 		g.release <- struct{}{}
 		<-g.entered
@@ -151,9 +151,9 @@ func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		w := NewBuffered(g, false)
-		w.Emit(0, Note, "one")
+		say(w, 0, "one")
 		<-g.entered
-		w.Emit(0, Note, "two")
+		say(w, 0, "two")
 		start := time.Now()
 		err := w.Close()
 		if !errors.Is(err, ErrBlocked) || time.Since(start) != CloseWait {
@@ -168,7 +168,7 @@ func TestCloseGivesUpOnBlockedOutput(t *testing.T) {
 		if !errors.As(err, &lost) || *lost != (BlockedError{Unwritten: 2, Wait: CloseWait}) {
 			t.Fatalf("Close: %#v, want a BlockedError of 2 lines", err)
 		}
-		w.Emit(time.Second, Note, "after Close")
+		say(w, time.Second, "after Close")
 		if w.Dropped() != 1 {
 			t.Fatalf("a line after Close: dropped %d, want 1", w.Dropped())
 		}
@@ -184,10 +184,10 @@ func TestCloseReportingSaysWhatWasLost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		w := NewBuffered(g, false)
-		w.Emit(0, Note, "one")
+		say(w, 0, "one")
 		<-g.entered
 		for w.Dropped() < 3 {
-			w.Emit(0, Note, strings.Repeat("x", 1000))
+			say(w, 0, strings.Repeat("x", 1000))
 		}
 		queued := BufferSize / len(lineOf(0, strings.Repeat("x", 1000)))
 		var stderr bytes.Buffer
@@ -205,11 +205,11 @@ func TestCloseReportingSaysWhatWasLost(t *testing.T) {
 func TestBufferedWriteErrorStopsOutput(t *testing.T) {
 	f := &failing{}
 	w := NewBuffered(f, false)
-	w.Emit(0, Note, "one")
+	say(w, 0, "one")
 	if err := w.Close(); err == nil || f.n != 1 {
 		t.Fatalf("Close: %v after %d writes, want the write error after 1", err, f.n)
 	}
-	w.Emit(0, Note, "two")
+	say(w, 0, "two")
 	if f.n != 1 {
 		t.Fatalf("%d writes after a failure", f.n-1)
 	}
@@ -220,9 +220,9 @@ func TestBufferedWriteErrorStopsOutput(t *testing.T) {
 func TestTimeNeverDecreases(t *testing.T) {
 	var b bytes.Buffer
 	w := NewWriter(&b, true)
-	w.Emit(2*time.Second, Note, "")
-	w.Emit(time.Second, Ping, "")
-	want := `{"t":2,"event":"note"}` + "\n" + `{"t":2,"event":"ping"}` + "\n"
+	say(w, 2*time.Second, "")
+	Emit(w, time.Second, PingSent{Seq: 1})
+	want := `{"t":2,"event":"note"}` + "\n" + `{"t":2,"event":"ping","seq":1}` + "\n"
 	if b.String() != want {
 		t.Fatalf("got %s, want %s", b.String(), want)
 	}
@@ -236,7 +236,7 @@ func TestConcurrentEmittersInOrder(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 500 {
-				w.Emit(time.Since(start), Note, "")
+				say(w, time.Since(start), "")
 			}
 		})
 	}

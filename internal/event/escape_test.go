@@ -28,7 +28,7 @@ func TestTextEscapesControlsAndInvalidUTF8(t *testing.T) {
 		{"zero\u200bwidth\ufeff tag \U000e0041", `zero\u200bwidth\ufeff tag \U000e0041`},
 	} {
 		var b bytes.Buffer
-		NewWriter(&b, false).Emit(time.Second, Note, "the server warns: "+tc.in)
+		Emit(NewWriter(&b, false), time.Second, ServerWarns{Text: tc.in})
 		if got, want := b.String(), "   1.000  the server warns: "+tc.want+"\n"; got != want {
 			t.Errorf("%q: got %q, want %q", tc.in, got, want)
 		}
@@ -44,7 +44,7 @@ func TestTextEscapesControlsAndInvalidUTF8(t *testing.T) {
 func TestJSONEscapesControlsAndInvalidUTF8(t *testing.T) {
 	in := "bye\n{\"t\":9,\"event\":\"dead\"}\x1b[31m\u009b\x7f\xff\u2028\\ \u202e\u2066\u2069\u200b\ufeff\U000e0041 ×µ"
 	var b bytes.Buffer
-	NewWriter(&b, true).Emit(time.Second, Note, "", F("note", "server_warning"), F("text", in))
+	Emit(NewWriter(&b, true), time.Second, ServerWarns{Text: in})
 	line := strings.TrimSuffix(b.String(), "\n")
 	for _, r := range line {
 		if isHidden(r) {

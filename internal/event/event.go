@@ -2,11 +2,14 @@
 // with the time since the start (connect for hbclient, listen for hbserver)
 // to the millisecond, or, with JSON on, one JSON object per line.
 //
-// Every JSON line has "t" (seconds since the start, a number) and "event"
-// (its name), then the event's own fields in the order they were given.
-// Durations are written as seconds in fields whose names end in "_s". Every
-// event and field is declared in registry.go, and README.md's Events table
-// lists the same.
+// Every event is a type (an Event) that gives both its text line and its
+// JSON, so that the two cannot drift apart: server.go, client.go and
+// load.go hold hbserver's, hbclient's and the load mode's. Every JSON line
+// has "t" (seconds since the start, a number) and "event" (its name), then
+// the event's own fields in the order it writes them. Durations are
+// written as seconds in fields whose names end in "_s". registry.go lists
+// the types (Kinds), from which the declaration of every event and field
+// comes, and README.md's Events table lists the same.
 //
 // The tools write through NewBuffered: a bounded buffer that a goroutine of
 // its own drains, so that a stdout nobody reads never holds up a heartbeat.
@@ -15,7 +18,7 @@
 //
 //	w := event.NewBuffered(os.Stdout, jsonOn)
 //	defer w.Close()
-//	w.Emit(1500*time.Millisecond, event.Ping, "PING #1 sent", event.F("seq", 1))
+//	event.Emit(w, 1500*time.Millisecond, event.PingSent{Seq: 1})
 //
 // prints "   1.500  PING #1 sent" or {"t":1.5,"event":"ping","seq":1}.
 package event
@@ -52,18 +55,6 @@ const (
 	Dropped = "dropped" // lines the output could not take were left out (NewBuffered)
 )
 
-// Field is one named value of an event.
-type Field struct {
-	Key   string
-	Value any
-}
-
-// F makes a Field.
-func F(key string, value any) Field { return Field{key, value} }
-
-// Secs makes a Field of a duration in seconds; key should end in "_s".
-func Secs(key string, d time.Duration) Field { return Field{key, Seconds(d)} }
-
 // Seconds is d in seconds, rounded to the microsecond so that JSON stays
 // readable.
 func Seconds(d time.Duration) float64 {
@@ -90,17 +81,18 @@ const CloseWait = 500 * time.Millisecond
 // A write error (a closed stdout, say) stops further output but is otherwise
 // ignored: a heartbeat must not die because nobody reads its log.
 type Writer struct {
-	mu     sync.Mutex
-	out    io.Writer
-	json   bool
-	last   time.Duration // t of the last line
-	line   []byte        // the line being formatted, reused
-	failed error
-	taps   []func(jsonLine []byte) // see Tap
-	tapped []byte                  // the JSON line for taps, reused
-	fields Fields                  // a typed event's fields, reused (Emit)
-	raw    []byte                  // a typed event's text before escaping, reused
-	one    []byte                  // a typed event's line, reused
+	mu         sync.Mutex
+	out        io.Writer
+	json       bool
+	last       time.Duration // t of the last line
+	line       []byte        // the line being formatted, reused
+	failed     error
+	taps       []func(jsonLine, textLine []byte) // see Tap
+	tapped     []byte                            // the JSON line for taps, reused
+	tappedText []byte                            // the text line for taps, reused
+	fields     Fields                            // a typed event's fields, reused (Emit)
+	raw        []byte                            // a typed event's text before escaping, reused
+	one        []byte                            // a typed event's line, reused
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -135,30 +127,6 @@ func NewBuffered(w io.Writer, jsonLines bool) *Writer {
 
 // Discard is a Writer that writes nothing, for tests and quiet callers.
 func Discard() *Writer { return NewWriter(io.Discard, false) }
-
-// Emit writes one event. t is the time since the start; text is the human
-// line without its time prefix (control characters and invalid UTF-8 in it
-// are escaped, so a peer's words cannot forge a line); fields are the JSON
-// fields.
-func (w *Writer) Emit(t time.Duration, name, text string, fields ...Field) {
-	if checkEmits {
-		mustBeDeclared(name, fields)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t = w.advance(t)
-	if len(w.taps) > 0 {
-		w.tapped = appendJSONLine(w.tapped[:0], t, name, fields)
-		for _, tap := range w.taps {
-			tap(w.tapped)
-		}
-	}
-	if w.failed != nil {
-		return
-	}
-	w.one = w.appendLine(w.one[:0], t, name, text, fields)
-	w.put(t, w.one)
-}
 
 // advance gives the time of the next line: t, or the last line's when t
 // is earlier, so that t never decreases in a stream.
@@ -199,14 +167,17 @@ func (w *Writer) put(t time.Duration, line []byte) {
 	w.dropped = 0
 }
 
-// Tap makes the Writer call f with the JSON line of every event emitted
-// from now on (newline included), in order, whether the Writer writes text
-// or JSON and even after its output failed: a live view or a picture of
-// the run sees every event. f is called with the Writer's lock held, so it
-// must copy what it keeps and return at once; it must not emit. The line
-// is valid only during the call. Taps are for events as they happen: the
-// "dropped" lines that say what the output lost do not reach them.
-func (w *Writer) Tap(f func(jsonLine []byte)) {
+// Tap makes the Writer call f with the JSON line and the text line of
+// every event emitted from now on (each with its newline; the text line
+// with its time, as a Writer of text writes it), in order, whether the
+// Writer writes text or JSON and even after its output failed: a live
+// view or a picture of the run sees every event, and can put it in the
+// timeline's words without wording it a second time. f is called with
+// the Writer's lock held, so it must copy what it keeps and return at
+// once; it must not emit. The lines are valid only during the call. Taps
+// are for events as they happen: the "dropped" lines that say what the
+// output lost do not reach them.
+func (w *Writer) Tap(f func(jsonLine, textLine []byte)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.taps = append(w.taps, f)
@@ -229,36 +200,32 @@ func (w *Writer) queue(line []byte) bool {
 
 // appendDropped formats the "dropped" event: the lines dropped since the
 // last one and how many in all so far, so that the last one in a stream
-// gives the total and no count is said twice.
+// gives the total and no count is said twice; w.mu is held.
 func (w *Writer) appendDropped(b []byte, t time.Duration) []byte {
-	text := fmt.Sprintf("%d event lines dropped", w.dropped)
-	if w.total != w.dropped {
-		text += fmt.Sprintf(" (%d in all)", w.total)
-	}
-	text += ": the output was not being read fast enough"
-	return w.appendLine(b, t, Dropped, text, []Field{F("lines", w.dropped), F("total", w.total)})
+	e := dropped{Lines: w.dropped, Total: w.total}
+	collect(w, e)
+	return appendLine(w, b, t, e)
 }
 
-func (w *Writer) appendLine(b []byte, t time.Duration, name, text string, fields []Field) []byte {
-	if !w.json {
-		b = appendTime(b, t)
-		b = append(b, "  "...)
-		b = appendText(b, text)
-		return append(b, '\n')
+// dropped is the "dropped" event.
+type dropped struct{ Lines, Total int64 }
+
+func (dropped) Name() string { return Dropped }
+
+func (e dropped) AppendText(b []byte) []byte {
+	b = strconv.AppendInt(b, e.Lines, 10)
+	b = append(b, " event lines dropped"...)
+	if e.Total != e.Lines {
+		b = append(b, " ("...)
+		b = strconv.AppendInt(b, e.Total, 10)
+		b = append(b, " in all)"...)
 	}
-	return appendJSONLine(b, t, name, fields)
+	return append(b, ": the output was not being read fast enough"...)
 }
 
-// appendJSONLine appends the event's JSON line, newline included.
-func appendJSONLine(b []byte, t time.Duration, name string, fields []Field) []byte {
-	b = appendJSONHead(b, t, name)
-	for _, f := range fields {
-		b = append(b, ',')
-		b = appendJSONString(b, f.Key)
-		b = append(b, ':')
-		b = appendJSONValue(b, f.Value)
-	}
-	return append(b, "}\n"...)
+func (e dropped) Fields(f *Fields) {
+	f.Int("lines", e.Lines)
+	f.Int("total", e.Total)
 }
 
 // appendJSONHead appends a JSON line's start: its "t" and "event".

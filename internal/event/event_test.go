@@ -11,7 +11,7 @@ import (
 func TestText(t *testing.T) {
 	var b bytes.Buffer
 	w := NewWriter(&b, false)
-	w.Emit(19001*time.Millisecond+400*time.Microsecond, Dead, "DEAD", F("cause", "heartbeat"))
+	say(w, 19001*time.Millisecond+400*time.Microsecond, "DEAD")
 	if got, want := b.String(), "  19.001  DEAD\n"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
@@ -20,7 +20,7 @@ func TestText(t *testing.T) {
 func TestJSON(t *testing.T) {
 	var b bytes.Buffer
 	w := NewWriter(&b, true)
-	w.Emit(1500*time.Millisecond, Pong, "ignored in JSON", F("seq", 2), Secs("rtt_s", 1234567*time.Nanosecond))
+	Emit(w, 1500*time.Millisecond, PongReceived{Seq: 2, RTT: 1234567 * time.Nanosecond})
 	if got, want := b.String(), `{"t":1.5,"event":"pong","seq":2,"rtt_s":0.001235}`+"\n"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
@@ -37,9 +37,19 @@ func (f *failing) Write(p []byte) (int, error) { f.n++; return 0, errors.New("br
 func TestWriteErrorStopsOutput(t *testing.T) {
 	f := &failing{}
 	w := NewWriter(f, false)
-	w.Emit(0, Note, "one")
-	w.Emit(0, Note, "two")
+	say(w, 0, "one")
+	say(w, 0, "two")
 	if f.n != 1 || w.Err() == nil {
 		t.Fatalf("writes after a failure: %d, err %v", f.n, w.Err())
 	}
 }
+
+// said is a note with a text and no fields, for the Writer's own tests.
+type said string
+
+func (said) Name() string                 { return Note }
+func (s said) AppendText(b []byte) []byte { return append(b, s...) }
+func (said) Fields(*Fields)               {}
+
+// say emits text as a note at t.
+func say(w *Writer, t time.Duration, text string) { Emit(w, t, said(text)) }

@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,93 +25,144 @@ type Decl struct {
 	Fields string
 }
 
-// Declared is every event the tools emit, one line each. A new event or
-// field goes here first: under `go test`, Emit panics on one that is not
-// declared, so no test passes until it is, and then the README test asks for
-// its line in the table.
-var Declared = []Decl{
-	{Listening, "server", "addr sleep_s max_conns"},
-	{Connected, "both", "local remote heartbeat idle_s interval_s probes accept_late predicted_s keepalive keepalive_idle_s keepalive_interval_s keepalive_count keepalive_predicted_s user_timeout_s conn peer"},
-	{Ping, "both", "seq sent conn peer"},
-	{Pong, "both", "seq rtt_s echo_seq held_s received conn peer"},
-	{LatePong, "both", "seq rtt_s echo_seq unsolicited alive received conn peer"},
-	{Missed, "both", "missed probes conn peer"},
-	{Data, "both", "type name seq answered conn peer"},
-	{Dead, "both", "cause observed_s predicted_s last_life_s unreachable first_retransmit_s tcpi_probes tcpi_retransmits tcpi_unacked tcpi_last_data_recv_s conn peer"},
-	{KernelProbe, "client", "probe count last_data_recv_s"},
-	{KernelRetransmit, "client", "retransmit unacked rto_s"},
-	{Closed, "both", "reason conn peer"},
-	{Note, "both", "note warning text severity seq fault conn peer"},
-	{Error, "both", "error from conn peer"},
-	{Stopped, "server", "connections closed"},
-	{Stats, "server", "conns goroutines open_files rss_kib"},
-	{Dropped, "both", "lines total"},
-	{Load, "client", "conns addr rate predicted_s"},
-	{Status, "client", "up alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings connect_errors pings_per_s late_pongs rtt_p50_s rtt_p99_s"},
-	{Summary, "client", "conns connected connect_errors first_connect_error pending alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings pings pings_per_s late_pongs rtt_p50_s rtt_p99_s detect_err_p50_s detect_err_p99_s detect_err_max_s"},
-	{Kernel, "client", "tcp_keepalive_time_s tcp_keepalive_intvl_s tcp_keepalive_probes tcp_retries2 keepalive_dead_after_s retransmit_give_up_s"},
+// Kind is one type of event and the tool that emits it ("client" or
+// "server").
+type Kind struct {
+	Who   string
+	Event Event
 }
 
-// Notes are the values of a "note" event's "note" field, one each.
-var Notes = []string{
-	"host_order_pong", // hbclient: the server's PONG type is in host byte order, as the C server sends it
-	"no_echo",         // hbclient: the server's PONGs do not echo the PING's stamp
-	"send_stalled",    // hbclient: a PING could not be sent before its deadline
-	"warning",         // both: the settings combine in a way that surprises people
-	"server_warning",  // hbclient: the server sent a warning NOTICE
-	"notice",          // hbserver: a NOTICE was sent to the client
-	"fault",           // hbserver: --fault starts on this connection
-	"muted",           // hbserver: a PING not answered, under --fault mute
+// Kinds is every type of event the tools emit, each with a value of it:
+// its name and fields are the declaration (Declared), so that a type is
+// the one place where a field is added. A value stands for the type
+// whatever its fields hold (see Fields.Want), except where its name
+// depends on them: then it is listed once per name. A new type goes here:
+// under go test, an event whose name, field or note kind is not declared
+// panics, so no test passes until it is, and then the README test asks for
+// its line in the table.
+var Kinds = []Kind{
+	{"server", ServerListening{}},
+	{"client", ClientConnected{}},
+	{"server", On(Conn{}, ServerConnected{})},
+	{"client", PingSent{}},
+	{"server", On(Conn{}, PingReceived{})},
+	{"server", On(Conn{}, ServerPing{})},
+	{"client", PongReceived{Seq: 1}},
+	{"server", On(Conn{}, PongSent{})},
+	{"server", On(Conn{}, ClientPong{})},
+	{"client", PongReceived{}},
+	{"server", On(Conn{}, ClientPong{Late: true})},
+	{"client", ProbeMissed{}},
+	{"server", On(Conn{}, ClientMissed{})},
+	{"client", DataReceived{}},
+	{"client", ServerPingData{}},
+	{"server", On(Conn{}, DataReceived{})},
+	{"client", HeartbeatDead{}},
+	{"client", KernelDead{}},
+	{"server", On(Conn{}, ClientDead{})},
+	{"client", KernelProbeOut{}},
+	{"client", KernelRetransmitted{}},
+	{"client", ConnClosed{}},
+	{"client", PeerClosed{}},
+	{"server", On(Conn{}, ConnClosed{})},
+	{"client", HostOrderPong{}},
+	{"client", NoEcho{}},
+	{"client", SendStalled{}},
+	{"client", Warning{}},
+	{"server", Warning{}},
+	{"client", ServerWarns{}},
+	{"server", On(Conn{}, Told{})},
+	{"server", On(Conn{}, FaultOn{})},
+	{"server", On(Conn{}, Muted{})},
+	{"client", Failed{Op: "error", Err: "connection reset by peer"}},
+	{"client", ServerClosing{}},
+	{"server", On(Conn{}, Failed{Op: "epoll", Err: "bad file descriptor"})},
+	{"server", AcceptRetry{}},
+	{"server", ServerStopped{}},
+	{"server", ServerStats{}},
+	{"client", dropped{}},
+	{"server", dropped{}},
+	{"client", LoadStart{}},
+	{"client", LoadStatus{}},
+	{"client", LoadSummary{}},
+	{"client", KernelDefaults{}},
+}
+
+// Declared is every event the tools emit, one line each, from Kinds: the
+// fields of an event's types in the order Kinds gives them, the
+// connection's ("conn" and "peer", which hbserver adds to each event about
+// one) last.
+var Declared []Decl
+
+// Notes are the values of a "note" event's "note" field, one each, in the
+// order of Kinds.
+var Notes []string
+
+// declared is Declared's fields by event name.
+var declared map[string]map[string]bool
+
+func init() { Declared, Notes, declared = declare(Kinds) }
+
+// declare derives the declaration from ks.
+func declare(ks []Kind) ([]Decl, []string, map[string]map[string]bool) {
+	var decls []Decl
+	var own, conn [][]string // each event's fields, the connection's apart
+	var notes []string
+	keys := map[string]map[string]bool{}
+	at := map[string]int{} // an event's index in decls
+	for _, k := range ks {
+		f := Fields{declaring: true, check: true}
+		k.Event.Fields(&f)
+		name := k.Event.Name()
+		i, ok := at[name]
+		if !ok {
+			i = len(decls)
+			at[name] = i
+			decls = append(decls, Decl{Name: name, Who: k.Who})
+			own, conn = append(own, nil), append(conn, nil)
+			keys[name] = map[string]bool{}
+		}
+		if decls[i].Who != k.Who {
+			decls[i].Who = "both"
+		}
+		for _, key := range f.keys {
+			list := &own[i]
+			if key == "conn" || key == "peer" {
+				list = &conn[i]
+			}
+			if !keys[name][key] {
+				keys[name][key] = true
+				*list = append(*list, key)
+			}
+		}
+		if f.note != "" && !slices.Contains(notes, f.note) {
+			notes = append(notes, f.note)
+		}
+	}
+	for i := range decls {
+		decls[i].Fields = strings.Join(append(own[i], conn[i]...), " ")
+	}
+	return decls, notes, keys
 }
 
 // checkEmits is on in test binaries (the e2e tests run the tools inside
 // one): every Emit is checked against Declared and Notes.
 var checkEmits = testing.Testing()
 
-var declared = func() map[string]map[string]bool {
-	m := make(map[string]map[string]bool, len(Declared))
-	for _, d := range Declared {
-		fs := make(map[string]bool)
-		for _, f := range strings.Fields(d.Fields) {
-			fs[f] = true
-		}
-		m[d.Name] = fs
-	}
-	return m
-}()
-
-// mustBeDeclared panics when an event, one of its fields or a note's kind
-// is not declared: the JSON lines are a contract, and the README lists it.
-func mustBeDeclared(name string, fields []Field) {
+// mustBeDeclared panics when an event, one of its field keys or, for a
+// note, its kind is not declared: the JSON lines are a contract, and the
+// README lists it.
+func mustBeDeclared(name string, keys []string, note string) {
 	fs, ok := declared[name]
 	if !ok {
 		panic(fmt.Sprintf("event: event %q is not declared in internal/event/registry.go", name))
 	}
-	for _, f := range fields {
-		if !fs[f.Key] {
-			panic(fmt.Sprintf("event: field %q of event %q is not declared in internal/event/registry.go", f.Key, name))
-		}
-		if name == Note && f.Key == "note" && !isNote(f.Value) {
-			panic(fmt.Sprintf("event: note %v is not declared in internal/event/registry.go", f.Value))
+	for _, k := range keys {
+		if !fs[k] {
+			panic(fmt.Sprintf("event: field %q of event %q is not declared in internal/event/registry.go", k, name))
 		}
 	}
-}
-
-// mustBeDeclaredKeys is mustBeDeclared for a typed Event's field keys.
-func mustBeDeclaredKeys(name string, keys []string) {
-	fs := make([]Field, len(keys))
-	for i, k := range keys {
-		fs[i] = Field{Key: k}
+	if name == Note && slices.Contains(keys, "note") && !slices.Contains(Notes, note) {
+		panic(fmt.Sprintf("event: note %v is not declared in internal/event/registry.go", note))
 	}
-	mustBeDeclared(name, fs)
-}
-
-func isNote(v any) bool {
-	s, _ := v.(string)
-	for _, n := range Notes {
-		if n == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -76,29 +77,84 @@ func TestReadmeListsTheDeclaration(t *testing.T) {
 	}
 }
 
-// Under go test, an event, a field or a note kind that is not declared
-// panics, whichever Writer emits it.
+// undeclared is an event of any name with one field of any key.
+type undeclared struct{ name, key string }
+
+func (e undeclared) Name() string             { return e.name }
+func (undeclared) AppendText(b []byte) []byte { return append(b, "x"...) }
+func (e undeclared) Fields(f *Fields) {
+	if e.key != "" {
+		f.Int(e.key, 1)
+	}
+}
+
+// Under go test, an event or a field that is not declared panics,
+// whichever Writer emits it (a note's kind: TestTypedNoteKindChecked).
 func TestUndeclaredPanics(t *testing.T) {
 	if !checkEmits {
 		t.Fatal("checks off in a test binary")
 	}
 	for _, tc := range []struct {
-		name   string
-		fields []Field
-		want   string
+		e    undeclared
+		want string
 	}{
-		{"pings", nil, `event "pings" is not declared`},
-		{Ping, []Field{F("seq", 1), F("sequence", 1)}, `field "sequence" of event "ping" is not declared`},
-		{Note, []Field{F("note", "gossip")}, `note gossip is not declared`},
+		{undeclared{"pings", ""}, `event "pings" is not declared`},
+		{undeclared{Ping, "sequence"}, `field "sequence" of event "ping" is not declared`},
 	} {
 		func() {
 			defer func() {
 				if got, _ := recover().(string); !strings.Contains(got, tc.want) {
-					t.Errorf("%s: panic %q, want %q", tc.name, got, tc.want)
+					t.Errorf("%s: panic %q, want %q", tc.e.name, got, tc.want)
 				}
 			}()
-			Discard().Emit(0, tc.name, "", tc.fields...)
+			Emit(Discard(), 0, tc.e)
 		}()
 	}
-	Discard().Emit(0, Note, "", F("note", "muted"), F("conn", 1)) // declared: no panic
+	Emit(Discard(), 0, undeclared{Ping, "seq"}) // declared: no panic
+}
+
+// The declaration comes from the types: each type in Kinds writes, when
+// declaring, exactly the fields declared for it, each once, as valid JSON,
+// and its text is not empty; every event name is declared once, by the
+// tool or tools whose types emit it.
+func TestDeclarationFromTypes(t *testing.T) {
+	names := map[string]bool{}
+	for _, d := range Declared {
+		if names[d.Name] {
+			t.Errorf("%q declared twice", d.Name)
+		}
+		names[d.Name] = true
+		if d.Who != "client" && d.Who != "server" && d.Who != "both" {
+			t.Errorf("%q: emitted by %q", d.Name, d.Who)
+		}
+	}
+	for _, k := range Kinds {
+		f := Fields{declaring: true, check: true}
+		k.Event.Fields(&f)
+		var line []byte
+		line = appendJSONHead(line, 0, k.Event.Name())
+		line = append(append(line, f.b...), '}')
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Errorf("%T: %s: %v", k.Event, line, err)
+		}
+		if len(m) != 2+len(f.keys) {
+			t.Errorf("%T: %s: a field twice", k.Event, line)
+		}
+		for _, key := range f.keys {
+			if !declared[k.Event.Name()][key] {
+				t.Errorf("%T: field %q not declared", k.Event, key)
+			}
+		}
+		if len(k.Event.AppendText(nil)) == 0 {
+			t.Errorf("%T: no text", k.Event)
+		}
+	}
+	// A field added to a type is declared with it: the declaration of
+	// events of a test's own is derived the same way.
+	decls, notes, keys := declare([]Kind{{"client", PingSent{}}, {"server", On(Conn{}, ServerPing{})}, {"server", Muted{}}})
+	want := []Decl{{Ping, "both", "seq sent conn peer"}, {Note, "server", "seq note"}}
+	if !slices.Equal(decls, want) || !slices.Equal(notes, []string{"muted"}) || !keys[Ping]["sent"] {
+		t.Errorf("declared %v, notes %q; want %v, [muted]", decls, notes, want)
+	}
 }

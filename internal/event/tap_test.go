@@ -8,16 +8,19 @@ import (
 	"time"
 )
 
-// A tap sees every event as JSON, in order, whatever the Writer's own
-// format, and still after its output failed.
+// A tap sees every event as JSON and as text, in order, whatever the
+// Writer's own format, and still after its output failed.
 func TestTapSeesEveryEventAsJSON(t *testing.T) {
 	var out failAfter
 	out.left = 1
 	w := NewWriter(&out, false)
-	var got []string
-	w.Tap(func(line []byte) { got = append(got, string(line)) })
-	w.Emit(time.Second, Ping, "PING #1 sent", F("seq", 1))
-	w.Emit(2*time.Second, Ping, "PING #2 sent", F("seq", 2))
+	var got, texts []string
+	w.Tap(func(line, text []byte) {
+		got = append(got, string(line))
+		texts = append(texts, string(text))
+	})
+	Emit(w, time.Second, PingSent{Seq: 1})
+	Emit(w, 2*time.Second, PingSent{Seq: 2})
 	if w.Err() == nil {
 		t.Fatal("the output did not fail: the test proves nothing")
 	}
@@ -27,6 +30,10 @@ func TestTapSeesEveryEventAsJSON(t *testing.T) {
 	}
 	if strings.Join(got, "") != strings.Join(want, "") {
 		t.Errorf("tap got %q, want %q", got, want)
+	}
+	wantText := []string{"   1.000  PING #1 sent\n", "   2.000  PING #2 sent\n"}
+	if strings.Join(texts, "") != strings.Join(wantText, "") {
+		t.Errorf("tap got texts %q, want %q", texts, wantText)
 	}
 	if !strings.Contains(out.buf.String(), "PING #1 sent") {
 		t.Errorf("the text output lost its line: %q", out.buf.String())
@@ -45,4 +52,20 @@ func (f *failAfter) Write(b []byte) (int, error) {
 	}
 	f.left--
 	return f.buf.Write(b)
+}
+
+// A tap on a Writer of JSON gets the text line too, escaped as a Writer
+// of text writes it: a peer's words cannot forge a line on a live page.
+func TestTapGetsTheTextOfAJSONWriter(t *testing.T) {
+	var out bytes.Buffer
+	w := NewWriter(&out, true)
+	var text string
+	w.Tap(func(_, line []byte) { text = string(line) })
+	Emit(w, time.Second, ServerWarns{Text: "slow\ndown"})
+	if want := `   1.000  the server warns: slow\ndown` + "\n"; text != want {
+		t.Errorf("tap's text %q, want %q", text, want)
+	}
+	if strings.Contains(out.String(), "warns") {
+		t.Errorf("the JSON output has text: %q", out.String())
+	}
 }

@@ -29,41 +29,66 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 	defer w.mu.Unlock()
 	t = w.advance(t)
 	if checkEmits || len(w.taps) > 0 || (w.json && w.failed == nil) {
-		w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
-		e.Fields(&w.fields)
-		if checkEmits {
-			mustBeDeclaredKeys(e.Name(), w.fields.keys)
-		}
+		collect(w, e)
 	}
 	if len(w.taps) > 0 {
-		w.tapped = appendJSONHead(w.tapped[:0], t, e.Name())
-		w.tapped = append(append(w.tapped, w.fields.b...), "}\n"...)
+		w.tapped = appendJSONLine(w, w.tapped[:0], t, e)
+		w.tappedText = appendTextLine(w, w.tappedText[:0], t, e)
 		for _, tap := range w.taps {
-			tap(w.tapped)
+			tap(w.tapped, w.tappedText)
 		}
 	}
 	if w.failed != nil {
 		return
 	}
-	if w.json {
-		w.one = appendJSONHead(w.one[:0], t, e.Name())
-		w.one = append(append(w.one, w.fields.b...), "}\n"...)
-	} else {
-		w.raw = e.AppendText(w.raw[:0])
-		w.one = appendTime(w.one[:0], t)
-		w.one = append(w.one, "  "...)
-		w.one = appendText(w.one, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
-		w.one = append(w.one, '\n')
-	}
+	w.one = appendLine(w, w.one[:0], t, e)
 	w.put(t, w.one)
+}
+
+// collect writes e's fields to w.fields, and checks them against the
+// declaration under go test; w.mu is held.
+func collect[E Event](w *Writer, e E) {
+	w.fields = Fields{b: w.fields.b[:0], check: checkEmits, keys: w.fields.keys[:0]}
+	e.Fields(&w.fields)
+	if checkEmits {
+		mustBeDeclared(e.Name(), w.fields.keys, w.fields.note)
+	}
+}
+
+// appendLine appends e's line at t, text or JSON as w writes, newline
+// included; for JSON, w.fields holds e's fields (collect). w.mu is held.
+func appendLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	if w.json {
+		return appendJSONLine(w, b, t, e)
+	}
+	return appendTextLine(w, b, t, e)
+}
+
+// appendJSONLine appends e's JSON line at t, newline included; w.fields
+// holds e's fields (collect).
+func appendJSONLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	b = appendJSONHead(b, t, e.Name())
+	return append(append(b, w.fields.b...), "}\n"...)
+}
+
+// appendTextLine appends e's text line at t, newline included; w.mu is
+// held.
+func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	w.raw = e.AppendText(w.raw[:0])
+	b = appendTime(b, t)
+	b = append(b, "  "...)
+	b = appendText(b, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+	return append(b, '\n')
 }
 
 // Fields is where an Event writes its JSON fields: each method appends
 // one, as encoding/json would write its value.
 type Fields struct {
-	b     []byte
-	check bool     // under go test: keys are kept, to be checked against Declared
-	keys  []string // the keys written, when check
+	b         []byte
+	declaring bool     // Want is always true: every field an event may have is written
+	check     bool     // under go test: keys are kept, to be checked against Declared
+	keys      []string // the keys written, when check
+	note      string   // the "note" field's value, when check: a note's kind
 }
 
 func (f *Fields) key(k string) {
@@ -82,7 +107,13 @@ func (f *Fields) Int(k string, v int64) { f.key(k); f.b = strconv.AppendInt(f.b,
 func (f *Fields) Uint(k string, v uint64) { f.key(k); f.b = strconv.AppendUint(f.b, v, 10) }
 
 // Str writes a string field.
-func (f *Fields) Str(k, v string) { f.key(k); f.b = appendJSONString(f.b, v) }
+func (f *Fields) Str(k, v string) {
+	if f.check && k == "note" {
+		f.note = v
+	}
+	f.key(k)
+	f.b = appendJSONString(f.b, v)
+}
 
 // Bool writes a boolean field.
 func (f *Fields) Bool(k string, v bool) { f.key(k); f.b = strconv.AppendBool(f.b, v) }
@@ -92,3 +123,8 @@ func (f *Fields) Secs(k string, d time.Duration) { f.key(k); f.b = appendJSONFlo
 
 // Any writes any other value, as appendJSONValue does.
 func (f *Fields) Any(k string, v any) { f.key(k); f.b = appendJSONValue(f.b, v) }
+
+// Want is cond, or true when the fields are being declared: an Event
+// writes a field that it does not always have inside "if f.Want(cond)",
+// so that its declaration lists it.
+func (f *Fields) Want(cond bool) bool { return cond || f.declaring }

@@ -3,14 +3,21 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/heartbeat/heartbeat/internal/msg"
 )
 
 // Each typed event gives its text line and its JSON line from one value;
 // its JSON holds only declared fields, each once, and its text is not
 // empty.
 func TestTypedEvents(t *testing.T) {
+	c3 := Conn{ID: 3, Peer: "127.0.0.1:40312"}
+	ends := LoadEnds{Alive: 3, Dead: 2, NeverAccepted: 1, Failed: 1, Closed: 3, ClosedMidFrame: 1, ClosedNotices: 2, FirstCloseReason: "bye \"x\"\n", Warnings: 4}
+	const tx = "   1.500  "
+	js := func(name, fields string) string { return `{"t":1.5,"event":"` + name + `"` + fields + "}\n" }
 	for _, tc := range []struct {
 		e          Event
 		text, json string
@@ -18,12 +25,94 @@ func TestTypedEvents(t *testing.T) {
 		{PingSent{Seq: 7}, "   1.500  PING #7 sent\n", `{"t":1.5,"event":"ping","seq":7}` + "\n"},
 		{ProbeMissed{Missed: 2, Probes: 3, Interval: 1500 * time.Millisecond},
 			"   1.500  probe 2/3 missed: no PONG within 1.5s\n", `{"t":1.5,"event":"missed","missed":2,"probes":3}` + "\n"},
+		// hbserver's, each as the server wrote it before it was typed.
+		{On(c3, PingReceived{PingLabel{Seq: 4, Stamped: true}}), tx + "[#3 127.0.0.1:40312] PING #4 received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312","seq":4`)},
+		{On(c3, PingReceived{}), tx + "[#3 127.0.0.1:40312] PING received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312"`)},
+		{On(c3, PongSent{PingLabel{4, true}, 1000100 * time.Microsecond}), tx + "[#3 127.0.0.1:40312] PONG sent for PING #4, 1.0001s after the PING arrived\n",
+			js("pong", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"held_s":1.0001`)},
+		{On(c3, Muted{PingLabel{4, true}}), tx + "[#3 127.0.0.1:40312] PING #4 not answered (--fault mute)\n", js("note", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"note":"muted"`)},
+		{On(c3, DataReceived{msg.Type1}), tx + "[#3 127.0.0.1:40312] TYPE1 frame received\n", js("data", `,"conn":3,"peer":"127.0.0.1:40312","type":11,"name":"TYPE1"`)},
+		{DataReceived{msg.Type(99)}, tx + "type 99 frame received, ignored\n", js("data", `,"type":99,"name":"type 99"`)},
+		{On(c3, ClientPong{Seq: 2, RTT: 1500 * time.Millisecond, Late: true}), tx + "[#3 127.0.0.1:40312] late PONG #2 from the client, RTT 1.5s\n",
+			js("late_pong", `,"conn":3,"peer":"127.0.0.1:40312","seq":2,"rtt_s":1.5,"received":true`)},
+		{ClientPong{Seq: 2, RTT: 1234567 * time.Nanosecond}, tx + "PONG #2 from the client, RTT 1.235ms\n", js("pong", `,"seq":2,"rtt_s":0.001235,"received":true`)},
+		{Told{msg.Warning, "slow down"}, tx + "told the client: slow down\n", js("note", `,"note":"notice","severity":1,"text":"slow down"`)},
+		{FaultOn{"mute"}, tx + "fault: mute, from now on\n", js("note", `,"note":"fault","fault":"mute"`)},
+		{ClientMissed{2, 3}, tx + "probe 2/3 of the client missed\n", js("missed", `,"missed":2,"probes":3`)},
+		{ClientDead{3, 6500 * time.Millisecond, 6 * time.Second}, tx + "DEAD (heartbeat): client reaped, 3 probes unanswered; observed 6.500s, predicted 6.000s\n",
+			js("dead", `,"cause":"heartbeat","observed_s":6.5,"predicted_s":6`)},
+		{ServerPing{5}, tx + "PING #5 sent to the client\n", js("ping", `,"seq":5,"sent":true`)},
+		{On(c3, ConnClosed{"io error", "epoll: bad"}), tx + "[#3 127.0.0.1:40312] closed: io error (epoll: bad)\n", js("closed", `,"conn":3,"peer":"127.0.0.1:40312","reason":"io error"`)},
+		{ConnClosed{Reason: "peer closed"}, tx + "closed: peer closed\n", js("closed", `,"reason":"peer closed"`)},
+		{ServerConnected{KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, UserTimeout: 4 * time.Second}},
+			tx + "connected; kernel keep-alive: dead after 5s of silence (idle 2s, interval 1s, count 3; read back); user timeout 4s (read back)\n",
+			js("connected", `,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5,"user_timeout_s":4`)},
+		{ServerConnected{KernelOptions{Set: true}}, tx + "connected\n", js("connected", `,"keepalive":false`)},
+		{ServerConnected{}, tx + "connected\n", js("connected", ``)},
+		{ServerListening{"127.0.0.1:7000", 5 * time.Second, 0}, tx + "listening on 127.0.0.1:7000; each PING is answered after 5s; no limit on connections (--max-conns 0)\n",
+			js("listening", `,"addr":"127.0.0.1:7000","sleep_s":5,"max_conns":0`)},
+		{ServerListening{"[::1]:7000", 0, 1}, tx + "listening on [::1]:7000; each PING is answered after 0s; at most 1 connection open at once (--max-conns)\n",
+			js("listening", `,"addr":"[::1]:7000","sleep_s":0,"max_conns":1`)},
+		{ServerStats{2, 5, 9, 1024}, tx + "stats: 2 connections open, 5 goroutines, 9 open files, RSS 1024 KiB\n", js("stats", `,"conns":2,"goroutines":5,"open_files":9,"rss_kib":1024`)},
+		{ServerStopped{map[string]int{"server shutting down": 3, "peer closed": 2}}, tx + "stopped after serving 5 connections; closed: 2 peer closed, 3 server shutting down\n",
+			js("stopped", `,"connections":5,"closed":{"peer closed":2,"server shutting down":3}`)},
+		{ServerStopped{}, tx + "stopped after serving 0 connections\n", js("stopped", `,"connections":0,"closed":{}`)},
+		{AcceptRetry{"too many open files", 5 * time.Millisecond}, tx + "accept: too many open files; retrying in 5ms\n", js("error", `,"error":"too many open files"`)},
+		{Warning{"idle under interval"}, tx + "warning: idle under interval\n", js("note", `,"note":"warning","warning":"idle under interval"`)},
+		{On(c3, Failed{"epoll", "bad"}), tx + "[#3 127.0.0.1:40312] epoll: bad\n", js("error", `,"conn":3,"peer":"127.0.0.1:40312","error":"bad"`)},
+		// hbclient's, each as the client wrote it before it was typed.
+		{ClientConnected{Local: "127.0.0.1:5555", Remote: "127.0.0.1:7000", Heartbeat: true, Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, DeadAfter: 19 * time.Second,
+			Kernel: KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, Retries2: 15, GiveUp: 924600 * time.Millisecond}},
+			tx + "connected to 127.0.0.1:7000 from 127.0.0.1:5555; heartbeat: dead after 19s of silence (idle 10s + 3 x 3s; strict: a late PONG does not count); kernel keep-alive: dead after 5s of silence (idle 2s + 3 x 1s; read back from the socket); unacknowledged data dropped after about 15m24.6s (tcp_retries2 15)\n",
+			js("connected", `,"local":"127.0.0.1:5555","remote":"127.0.0.1:7000","heartbeat":true,"idle_s":10,"interval_s":3,"probes":3,"accept_late":false,"predicted_s":19,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5`)},
+		{ClientConnected{Local: "l", Remote: "r", Kernel: KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, UserTimeout: 5 * time.Second}},
+			tx + "connected to r from l; heartbeat: off (--probes 0); kernel keep-alive: dead after 5s of silence (idle 2s + interval 1s until the 5s user timeout; read back from the socket); user timeout: unacknowledged data dropped after 5s (TCP_USER_TIMEOUT, read back)\n",
+			js("connected", `,"local":"l","remote":"r","heartbeat":false,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5,"user_timeout_s":5`)},
+		{HeartbeatDead{Probes: 3, Observed: 18998765 * time.Microsecond, Predicted: 19 * time.Second},
+			tx + "DEAD (heartbeat): 3 probes unanswered; observed 18.999s after the last sign of life, predicted 19.000s (-1.2ms)\n",
+			js("dead", `,"cause":"heartbeat","observed_s":18.998765,"predicted_s":19,"last_life_s":0`)},
+		{KernelDead{Cause: "keepalive", Unreachable: true, Observed: 7 * time.Second, Predicted: 5 * time.Second, FirstRetransmit: 1500 * time.Millisecond},
+			tx + "DEAD (keepalive): the kernel gave up (host unreachable: the last ICMP error heard); observed 7.000s after the last frame received, predicted 5.000s (+2000.0ms); TCP_INFO before: keep-alive probes unknown on this OS; first retransmission seen 1.500s after the last frame\n",
+			js("dead", `,"cause":"keepalive","observed_s":7,"predicted_s":5,"unreachable":true,"first_retransmit_s":1.5`)},
+		{KernelDead{Cause: "retransmit", Observed: 7 * time.Second, Info: TCPInfo{Probes: 2, Retransmits: 3, Unacked: 1, LastDataRecv: 4500 * time.Millisecond, HasProbes: true, HasRetransmits: true, HasUnacked: true, HasLastDR: true}},
+			tx + "DEAD (retransmit): the kernel gave up (connection timed out); observed 7.000s after the last frame received; TCP_INFO before: 2 keep-alive probes out, 3 retransmits, 1 segment unacked, last data received 4.5s before\n",
+			js("dead", `,"cause":"retransmit","observed_s":7,"predicted_s":0,"unreachable":false,"tcpi_retransmits":3,"tcpi_unacked":1,"tcpi_probes":2,"tcpi_last_data_recv_s":4.5`)},
+		{KernelProbeOut{Probe: 2, Count: 3, LastDataRecv: 4500 * time.Millisecond}, tx + "kernel keep-alive probe 2/3 unanswered (no data received for 4.5s)\n",
+			js("kernel_probe", `,"probe":2,"count":3,"last_data_recv_s":4.5`)},
+		{KernelRetransmitted{Retransmit: 1, Unacked: 1, RTO: 200 * time.Millisecond, HasUnacked: true, HasRTO: true}, tx + "kernel retransmission 1 of unacknowledged data (1 segment unacked, RTO 200ms)\n",
+			js("kernel_retransmit", `,"retransmit":1,"unacked":1,"rto_s":0.2`)},
+		{KernelRetransmitted{Retransmit: 2, RTO: time.Second, HasRTO: true}, tx + "kernel retransmission 2 of unacknowledged data (RTO 1s)\n", js("kernel_retransmit", `,"retransmit":2,"rto_s":1`)},
+		{KernelRetransmitted{Retransmit: 2}, tx + "kernel retransmission 2 of unacknowledged data\n", js("kernel_retransmit", `,"retransmit":2`)},
+		{KernelDefaults{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9, DeadAfter: 7875 * time.Second, Retries2: 15, GiveUp: 924600 * time.Millisecond},
+			tx + "kernel keep-alive defaults: dead after 2h11m15s\n",
+			js("kernel", `,"tcp_keepalive_time_s":7200,"tcp_keepalive_intvl_s":75,"tcp_keepalive_probes":9,"keepalive_dead_after_s":7875,"tcp_retries2":15,"retransmit_give_up_s":924.6`)},
+		{SendStalled{Seq: 4}, tx + "PING #4 not sent: the peer has stopped reading and the send buffer is full\n", js("note", `,"note":"send_stalled","seq":4`)},
+		{PeerClosed{}, tx + "closed by peer\n", js("closed", `,"reason":"peer closed"`)},
+		{Failed{"error", "boom"}, tx + "error: boom\n", js("error", `,"error":"boom"`)},
+		{ServerPingData{Seq: 7}, tx + "PING #7 from the server, not answered: the server has stopped reading and the send buffer is full\n",
+			js("data", `,"type":1,"name":"PING","seq":7,"answered":false`)},
+		// The load mode's, each as it was written before it was typed.
+		{LoadStart{Conns: 5, Addr: "127.0.0.1:7000", Heartbeat: true, Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, DeadAfter: 19 * time.Second},
+			tx + "load: 5 connections to 127.0.0.1:7000 at full speed, heartbeat dead after 19s (idle 10s + 3 x 3s)\n",
+			js("load", `,"conns":5,"addr":"127.0.0.1:7000","rate":0,"predicted_s":19`)},
+		{LoadStart{Conns: 1, Addr: "[::1]:1", Rate: 2.5}, tx + "load: 1 connection to [::1]:1 at 2.5/s, heartbeat off\n",
+			js("load", `,"conns":1,"addr":"[::1]:1","rate":2.5,"predicted_s":null`)},
+		{LoadStatus{Up: 8, Conns: 10, Ends: ends, ConnectErrors: 1, Rates: LoadRates{PingsPerS: 12.34, HasPPS: true, LatePongs: 7, RTT50: 1234567, RTT99: 2345678, HasRTT: true}},
+			tx + `up 8/10, alive 3, dead 2, never accepted 1 (the server's kernel never took them: its accept queue was full; not deaths), failed 1, closed by server 3 (1 mid-frame, 2 with a NOTICE, the first: "bye \"x\"\n"), server warnings 4, connect errors 1, 12 PINGs/s, late or unsolicited PONGs 7, RTT p50 1.235ms p99 2.346ms` + "\n",
+			js("status", `,"up":8,"alive":3,"dead":2,"never_accepted":1,"failed":1,"closed":3,"closed_mid_frame":1,"closed_notices":2,"first_close_reason":"bye \"x\"\n","warnings":4,"connect_errors":1,"pings_per_s":12.34,"late_pongs":7,"rtt_p50_s":0.001235,"rtt_p99_s":0.002346`)},
+		{LoadStatus{Conns: 10}, tx + "up 0/10, alive 0, dead 0, never accepted 0, failed 0, closed by server 0, connect errors 0, - PINGs/s, RTT p50 - p99 -\n",
+			js("status", `,"up":0,"alive":0,"dead":0,"never_accepted":0,"failed":0,"closed":0,"closed_mid_frame":0,"closed_notices":0,"first_close_reason":"","warnings":0,"connect_errors":0,"pings_per_s":null,"late_pongs":0,"rtt_p50_s":null,"rtt_p99_s":null`)},
+		{LoadSummary{Conns: 10, Connected: 8, ConnectErrors: 1, FirstConnectError: "refused", Pending: 1, Ends: ends, Pings: 1234,
+			Rates:       LoadRates{PingsPerS: 411.3, HasPPS: true, LatePongs: 7, RTT50: 1234567, RTT99: 2345678901, HasRTT: true},
+			DetectErr50: 1500, DetectErr99: -2500000, DetectErrMax: 3 * time.Millisecond, HasDetect: true},
+			tx + `summary: 10 connections, 8 connected, 1 connect error (first: refused), 1 pending (handshakes under way or not begun); alive 3, dead 2, never accepted 1 (the server's kernel never took them: its accept queue was full; not deaths), failed 1, closed by server 3 (1 mid-frame, 2 with a NOTICE, the first: "bye \"x\"\n"), server warnings 4; 1234 PINGs (411/s), late or unsolicited PONGs 7; RTT p50 1.235ms p99 2.345679s; detection error p50 2µs p99 -2.5ms max 3ms` + "\n",
+			js("summary", `,"conns":10,"connected":8,"connect_errors":1,"first_connect_error":"refused","pending":1,"alive":3,"dead":2,"never_accepted":1,"failed":1,"closed":3,"closed_mid_frame":1,"closed_notices":2,"first_close_reason":"bye \"x\"\n","warnings":4,"pings":1234,"pings_per_s":411.3,"late_pongs":7,"rtt_p50_s":0.001235,"rtt_p99_s":2.345679,"detect_err_p50_s":0.000002,"detect_err_p99_s":-0.0025,"detect_err_max_s":0.003`)},
 	} {
-		var text, js bytes.Buffer
+		var text, jsl bytes.Buffer
 		emitAny(NewWriter(&text, false), 1500*time.Millisecond, tc.e)
-		emitAny(NewWriter(&js, true), 1500*time.Millisecond, tc.e)
-		if text.String() != tc.text || js.String() != tc.json {
-			t.Errorf("%T: got\n\t%q\n\t%q\nwant\n\t%q\n\t%q", tc.e, text.String(), js.String(), tc.text, tc.json)
+		emitAny(NewWriter(&jsl, true), 1500*time.Millisecond, tc.e)
+		if text.String() != tc.text || jsl.String() != tc.json {
+			t.Errorf("%T: got\n\t%q\n\t%q\nwant\n\t%q\n\t%q", tc.e, text.String(), jsl.String(), tc.text, tc.json)
 		}
 		var f Fields
 		f.check = true
@@ -36,8 +125,8 @@ func TestTypedEvents(t *testing.T) {
 			seen[k] = true
 		}
 		var m map[string]any
-		if err := json.Unmarshal(js.Bytes(), &m); err != nil || len(m) != 2+len(f.keys) {
-			t.Errorf("%T: %s: %v, %d fields", tc.e, js.Bytes(), err, len(m))
+		if err := json.Unmarshal(jsl.Bytes(), &m); err != nil || len(m) != 2+len(f.keys) {
+			t.Errorf("%T: %s: %v, %d fields", tc.e, jsl.Bytes(), err, len(m))
 		}
 		if len(tc.e.AppendText(nil)) == 0 {
 			t.Errorf("%T: no text", tc.e)
@@ -59,8 +148,34 @@ func TestTypedEmitAllocatesNothing(t *testing.T) {
 		}
 		w.Close()
 	}
+	// A tap gets both lines without an allocation either.
+	w := NewBuffered(discardWriter{}, true)
+	var n int
+	w.Tap(func(jsonLine, textLine []byte) { n += len(jsonLine) + len(textLine) })
+	if a := testing.AllocsPerRun(1000, func() { Emit(w, time.Second, PingSent{Seq: 9}) }); a != 0 || n == 0 {
+		t.Errorf("tapped: %v allocations per PING, %d bytes tapped", a, n)
+	}
+	w.Close()
 }
 
 type discardWriter struct{}
 
 func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// gossip is a note of a kind that is not declared.
+type gossip struct{}
+
+func (gossip) Name() string               { return Note }
+func (gossip) AppendText(b []byte) []byte { return append(b, "gossip"...) }
+func (gossip) Fields(f *Fields)           { f.Str("note", "gossip") }
+
+// A typed note of a kind that is not declared panics under go test, as
+// an untyped one does.
+func TestTypedNoteKindChecked(t *testing.T) {
+	defer func() {
+		if got, _ := recover().(string); !strings.Contains(got, "note gossip is not declared") {
+			t.Errorf("panic %q", got)
+		}
+	}()
+	Emit(Discard(), 0, gossip{})
+}

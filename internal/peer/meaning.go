@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/ending"
@@ -98,119 +97,32 @@ func (mn Meaning) InTime() bool {
 // Warning reports whether the frame is a warning NOTICE.
 func (mn Meaning) Warning() bool { return mn.Type == msg.Notice && !mn.Ends }
 
-// Event is one event, decided but not yet written: the pure rules return
-// events, and the driver writes them with the time of its wake-up.
-type Event struct {
-	Name, Text string
-	Fields     []event.Field
-}
-
-// Emit writes e at t, since the connect.
-func (e Event) Emit(ev *event.Writer, t time.Duration) { ev.Emit(t, e.Name, e.Text, e.Fields...) }
-
-// Events is the frame's events, in order, under the heartbeat settings cfg.
-// The server's PING has none here: whether it could be answered is known
-// only once it is sent (ServerPing).
-func (mn Meaning) Events(cfg probe.Config) []Event {
-	var evs []Event
+// Events is the frame's events, in order, under the heartbeat settings cfg:
+// the pure rules return events, and the driver writes them with the time
+// of its wake-up. The server's PING has none here: whether it could be
+// answered is known only once it is sent (event.ServerPingData).
+func (mn Meaning) Events(cfg probe.Config) []event.Event {
+	var evs []event.Event
 	if mn.HostOrderNote {
-		evs = append(evs, Event{event.Note,
-			"peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
-			[]event.Field{event.F("note", "host_order_pong")}})
+		evs = append(evs, event.HostOrderPong{})
 	}
 	switch mn.Type {
 	case msg.Pong:
 		if mn.NoEchoNote {
-			evs = append(evs, Event{event.Note,
-				"peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
-				[]event.Field{event.F("note", "no_echo")}})
+			evs = append(evs, event.NoEcho{})
 		}
-		evs = append(evs, mn.pong(cfg))
+		a := mn.Answer
+		evs = append(evs, event.PongReceived{Seq: a.Seq, RTT: a.RTT, Echoed: mn.Echoed, Echo: mn.Echo,
+			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.Interval, Heartbeat: cfg.Enabled()})
 	case msg.Ping:
 	case msg.Notice:
 		if mn.Ends {
-			evs = append(evs, Event{event.Error, "the server closes the connection: " + mn.Text,
-				[]event.Field{event.F("error", mn.Text), event.F("from", "server")}})
+			evs = append(evs, event.ServerClosing{Text: mn.Text})
 			break
 		}
-		evs = append(evs, Event{event.Note, "the server warns: " + mn.Text,
-			[]event.Field{event.F("note", "server_warning"), event.F("text", mn.Text)}})
+		evs = append(evs, event.ServerWarns{Text: mn.Text})
 	default:
-		evs = append(evs, Event{event.Data, fmt.Sprintf("%v frame received%s", mn.Type, ignored(mn.Type)),
-			[]event.Field{event.F("type", uint32(mn.Type)), event.F("name", mn.Type.String())}})
+		evs = append(evs, event.DataReceived{Type: mn.Type})
 	}
 	return evs
-}
-
-// pong is a PONG's event: the PING it answers, in time or late, or none.
-func (mn Meaning) pong(cfg probe.Config) Event {
-	a := mn.Answer
-	fields := []event.Field{event.F("seq", a.Seq), event.Secs("rtt_s", a.RTT)}
-	echo := ""
-	if mn.Echoed {
-		fields = append(fields, event.F("echo_seq", mn.Echo))
-		if mn.Echo != a.Seq {
-			echo = fmt.Sprintf(" (its data echoes PING #%d: out of order)", mn.Echo)
-		}
-	}
-	switch {
-	case a.Seq == 0:
-		return Event{event.LatePong, "PONG received that answers no PING" + lifeNote(a, cfg),
-			append(fields, event.F("unsolicited", true), event.F("alive", a.Alive))}
-	case a.Late:
-		return Event{event.LatePong,
-			fmt.Sprintf("late PONG #%d, RTT %s, %s%s%s", a.Seq, FmtRTT(a.RTT), lateWhy(a, cfg), echo, lifeNote(a, cfg)),
-			append(fields, event.F("alive", a.Alive))}
-	}
-	return Event{event.Pong, fmt.Sprintf("PONG #%d, RTT %s%s", a.Seq, FmtRTT(a.RTT), echo), fields}
-}
-
-// ServerPing is the event for the server's PING number seq: answered, or
-// not because the send buffer was full.
-func ServerPing(seq uint64, answered bool) Event {
-	text := fmt.Sprintf("PING #%d from the server, answered", seq)
-	if !answered {
-		text = fmt.Sprintf("PING #%d from the server, not answered: the server has stopped reading and the send buffer is full", seq)
-	}
-	return Event{event.Data, text, []event.Field{event.F("type", uint32(msg.Ping)), event.F("name", msg.Ping.String()),
-		event.F("seq", seq), event.F("answered", answered)}}
-}
-
-func lifeNote(a probe.Answer, cfg probe.Config) string {
-	switch {
-	case a.Alive:
-		return "; counts as life (--accept-late)"
-	case cfg.Enabled():
-		return "; does not count as life"
-	}
-	return ""
-}
-
-func ignored(t msg.Type) string {
-	if t.Known() {
-		return ""
-	}
-	return ", ignored"
-}
-
-// lateWhy says why a PONG was late. Its deadline runs from the PING's
-// scheduled time, so when the PING left late the RTT can be under the
-// interval: that would read as a contradiction without the reason.
-func lateWhy(a probe.Answer, cfg probe.Config) string {
-	if a.RTT >= cfg.Interval || a.SentLate <= 0 {
-		return fmt.Sprintf("over the %s interval", FmtDur(cfg.Interval))
-	}
-	return fmt.Sprintf("after its deadline: the PING left %s after it was due (%s interval)", FmtRTT(a.SentLate), FmtDur(cfg.Interval))
-}
-
-// FmtDur prints a setting as the user would type it: 10s, 300ms, 1m30s.
-func FmtDur(d time.Duration) string { return d.String() }
-
-// FmtRTT prints a measured time to the microsecond below a second and to
-// the millisecond above.
-func FmtRTT(d time.Duration) string {
-	if d >= time.Second {
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(time.Microsecond).String()
 }

@@ -1,7 +1,9 @@
 package peer
 
 import (
-	"reflect"
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,10 +44,48 @@ func frameOf(typ msg.Type) *msg.Frame {
 	return &f
 }
 
-// want is an expected event: its name, text and fields.
-func want(name, text string, fields ...event.Field) Event { return Event{name, text, fields} }
+// wanted is an expected event: its name, text and fields.
+type wanted struct {
+	name, text string
+	fields     []field
+}
 
-func check(t *testing.T, in *Interpreter, got Meaning, events []Event, rearm bool) {
+// field is an expected JSON field.
+type field struct {
+	key   string
+	value any
+}
+
+func kv(key string, value any) field { return field{key, value} }
+
+// secs is a field of a duration in seconds.
+func secs(key string, d time.Duration) field { return field{key, event.Seconds(d)} }
+
+func want(name, text string, fields ...field) wanted { return wanted{name, text, fields} }
+
+// lines are an event's text and JSON lines at 0.
+func (w wanted) lines(t *testing.T) (string, string) {
+	t.Helper()
+	js := `{"t":0,"event":"` + w.name + `"`
+	for _, f := range w.fields {
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js += `,"` + f.key + `":` + string(v)
+	}
+	return "   0.000  " + w.text + "\n", js + "}\n"
+}
+
+// lines is what e writes at 0, as text and as JSON.
+func lines(e event.Event) (string, string) {
+	var text, js bytes.Buffer
+	event.Emit(event.NewWriter(&text, false), 0, e)
+	event.Emit(event.NewWriter(&js, true), 0, e)
+	return text.String(), js.String()
+}
+
+func check(t *testing.T, in *Interpreter, got Meaning, events []wanted, rearm bool) {
 	t.Helper()
 	if got.Rearm != rearm {
 		t.Errorf("rearm %v, want %v", got.Rearm, rearm)
@@ -53,14 +93,16 @@ func check(t *testing.T, in *Interpreter, got Meaning, events []Event, rearm boo
 	checkEvents(t, got.Events(in.M.Config()), events)
 }
 
-func checkEvents(t *testing.T, got, events []Event) {
+func checkEvents(t *testing.T, got []event.Event, events []wanted) {
 	t.Helper()
 	if len(got) != len(events) {
 		t.Fatalf("events %+v, want %+v", got, events)
 	}
 	for i, e := range events {
-		if g := got[i]; g.Name != e.Name || g.Text != e.Text || !reflect.DeepEqual(g.Fields, e.Fields) {
-			t.Errorf("event %d:\n got %+v\nwant %+v", i, g, e)
+		gotText, gotJSON := lines(got[i])
+		wantText, wantJSON := e.lines(t)
+		if gotText != wantText || gotJSON != wantJSON {
+			t.Errorf("event %d:\n got %q\n     %s\nwant %q\n     %s", i, gotText, gotJSON, wantText, wantJSON)
 		}
 	}
 }
@@ -71,16 +113,16 @@ func TestPongInTimeOrLate(t *testing.T) {
 	cfg := probe.DefaultConfig()
 	in := probing(t, cfg)
 	mn := in.Frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
-	check(t, in, mn, []Event{want(event.Pong, "PONG #1, RTT 3s",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second-time.Nanosecond), event.F("echo_seq", uint64(1)))}, true)
+	check(t, in, mn, []wanted{want(event.Pong, "PONG #1, RTT 3s",
+		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second-time.Nanosecond), kv("echo_seq", uint64(1)))}, true)
 	if !mn.InTime() {
 		t.Fatal("a PONG 1ns before its deadline is not in time")
 	}
 
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 1), after(13*time.Second))
-	check(t, in, mn, []Event{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 3*time.Second), event.F("echo_seq", uint64(1)), event.F("alive", false))}, false)
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
+		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second), kv("echo_seq", uint64(1)), kv("alive", false))}, false)
 	if mn.Ends || mn.Reply || mn.InTime() {
 		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
 	}
@@ -88,23 +130,23 @@ func TestPongInTimeOrLate(t *testing.T) {
 	cfg.AcceptLate = true
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 2), after(15*time.Second))
-	check(t, in, mn, []Event{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
-		event.F("seq", uint64(1)), event.Secs("rtt_s", 5*time.Second), event.F("echo_seq", uint64(2)), event.F("alive", true))}, true)
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
+		kv("seq", uint64(1)), secs("rtt_s", 5*time.Second), kv("echo_seq", uint64(2)), kv("alive", true))}, true)
 }
 
 // A PONG before any PING answers nothing and is no life under the strict
 // rule; with the heartbeat off it says nothing about life.
 func TestUnsolicitedPong(t *testing.T) {
 	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
-	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []Event{want(event.LatePong, "PONG received that answers no PING; does not count as life",
-		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; does not count as life",
+		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 	if !in.M.Deadline().Equal(after(10 * time.Second)) {
 		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.M.Deadline())
 	}
 
 	in = &Interpreter{M: probe.New(probe.Config{}, t0)}
-	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []Event{want(event.LatePong, "PONG received that answers no PING",
-		event.F("seq", uint64(0)), event.Secs("rtt_s", 0), event.F("unsolicited", true), event.F("alive", false))}, false)
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING",
+		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 }
 
 // A seed-style PONG (type in host byte order, no echo) gets one note of
@@ -117,17 +159,17 @@ func TestSeedPongNotesOnce(t *testing.T) {
 		return &f
 	}
 	hostOrder := want(event.Note, "peer writes the PONG type in host byte order (02 00 00 00), as the seed C server does; accepted as PONG",
-		event.F("note", "host_order_pong"))
+		kv("note", "host_order_pong"))
 	noEcho := want(event.Note, "peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
-		event.F("note", "no_echo"))
-	check(t, in, in.Frame(seed(), after(11*time.Second)), []Event{hostOrder, noEcho,
-		want(event.Pong, "PONG #1, RTT 1s", event.F("seq", uint64(1)), event.Secs("rtt_s", time.Second))}, true)
+		kv("note", "no_echo"))
+	check(t, in, in.Frame(seed(), after(11*time.Second)), []wanted{hostOrder, noEcho,
+		want(event.Pong, "PONG #1, RTT 1s", kv("seq", uint64(1)), secs("rtt_s", time.Second))}, true)
 
 	if st := in.M.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
 		t.Fatalf("tick at 21s: %+v, want PING #2", st)
 	}
-	check(t, in, in.Frame(seed(), after(21*time.Second+time.Millisecond)), []Event{
-		want(event.Pong, "PONG #2, RTT 1ms", event.F("seq", uint64(2)), event.Secs("rtt_s", time.Millisecond))}, true)
+	check(t, in, in.Frame(seed(), after(21*time.Second+time.Millisecond)), []wanted{
+		want(event.Pong, "PONG #2, RTT 1ms", kv("seq", uint64(2)), secs("rtt_s", time.Millisecond))}, true)
 }
 
 // A server's PING is life and is to be answered with its own data as a
@@ -157,14 +199,14 @@ func TestServerPing(t *testing.T) {
 
 	for _, tc := range []struct {
 		answered bool
-		want     Event
+		want     wanted
 	}{
 		{true, want(event.Data, "PING #7 from the server, answered",
-			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", true))},
+			kv("type", uint32(msg.Ping)), kv("name", "PING"), kv("seq", uint64(7)), kv("answered", true))},
 		{false, want(event.Data, "PING #7 from the server, not answered: the server has stopped reading and the send buffer is full",
-			event.F("type", uint32(msg.Ping)), event.F("name", "PING"), event.F("seq", uint64(7)), event.F("answered", false))},
+			kv("type", uint32(msg.Ping)), kv("name", "PING"), kv("seq", uint64(7)), kv("answered", false))},
 	} {
-		checkEvents(t, []Event{ServerPing(7, tc.answered)}, []Event{tc.want})
+		checkEvents(t, []event.Event{event.ServerPingData{Seq: 7, Answered: tc.answered}}, []wanted{tc.want})
 	}
 }
 
@@ -175,14 +217,14 @@ func TestNotices(t *testing.T) {
 	f := frameOf(msg.Notice)
 	msg.PutNotice(f, msg.Warning, "slow down")
 	mn := in.Frame(f, after(11*time.Second))
-	check(t, in, mn, []Event{want(event.Note, "the server warns: slow down", event.F("note", "server_warning"), event.F("text", "slow down"))}, true)
+	check(t, in, mn, []wanted{want(event.Note, "the server warns: slow down", kv("note", "server_warning"), kv("text", "slow down"))}, true)
 	if mn.Ends || mn.Text != "slow down" || !mn.Warning() || in.M.Probing() {
 		t.Fatalf("after a warning: %+v, probing %v; want the run on, idle", mn, in.M.Probing())
 	}
 
 	msg.PutNotice(f, msg.Closing, "bye")
 	mn = in.Frame(f, after(12*time.Second))
-	check(t, in, mn, []Event{want(event.Error, "the server closes the connection: bye", event.F("error", "bye"), event.F("from", "server"))}, true)
+	check(t, in, mn, []wanted{want(event.Error, "the server closes the connection: bye", kv("error", "bye"), kv("from", "server"))}, true)
 	if !mn.Ends || mn.End != ending.ClosedByNotice || mn.Text != "bye" || mn.Warning() {
 		t.Fatalf("after a closing notice: %+v", mn)
 	}
@@ -198,8 +240,8 @@ func TestDataFrames(t *testing.T) {
 		{77, "type 77 frame received, ignored"},
 	} {
 		in := probing(t, probe.DefaultConfig())
-		check(t, in, in.Frame(frameOf(tc.typ), after(12*time.Second)), []Event{want(event.Data, tc.text,
-			event.F("type", uint32(tc.typ)), event.F("name", tc.typ.String()))}, true)
+		check(t, in, in.Frame(frameOf(tc.typ), after(12*time.Second)), []wanted{want(event.Data, tc.text,
+			kv("type", uint32(tc.typ)), kv("name", tc.typ.String()))}, true)
 		if in.M.Probing() || !in.M.Deadline().Equal(after(22*time.Second)) {
 			t.Fatalf("%v: probing %v, deadline %v; want idle to 22s", tc.typ, in.M.Probing(), in.M.Deadline())
 		}
@@ -220,7 +262,8 @@ func TestLateWhy(t *testing.T) {
 		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 1ms interval"},
 		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
 	} {
-		if got := lateWhy(tc.a, cfg); got != tc.want {
+		evs := Meaning{Type: msg.Pong, Answer: tc.a}.Events(cfg)
+		if got, _ := lines(evs[0]); !strings.Contains(got, ", "+tc.want+"; does not count as life\n") {
 			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
 		}
 	}

@@ -34,7 +34,7 @@ func (s *srv) adopt(fd int, peer string, now time.Time) {
 	c := &conn{policy: policy{cfg: &s.cfg}, s: s, id: s.nextID, peer: peer}
 	s.open.Add(1)
 	if err := s.p.Adopt(&c.io, fd, c); err != nil {
-		s.ev.Emit(s.since(), event.Error, c.tag()+"epoll: "+err.Error(), c.fields(event.F("error", err.Error()))...)
+		emit(c, event.Failed{Op: "epoll", Err: err.Error()})
 		c.policy.stop(&s.fx, ending.IOError, "epoll: "+err.Error())
 		c.apply(now)
 		return

@@ -6,7 +6,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
 	"time"
 
@@ -36,27 +35,16 @@ func (s *srv) applyKernel(c syscall.Conn) (sockopt.KeepAliveConfig, time.Duratio
 
 // setKernel applies the kernel options to an accepted connection and reads
 // back what is in effect, for the "connected" event.
-func (s *srv) setKernel(c syscall.Conn) (string, []event.Field, error) {
+func (s *srv) setKernel(c syscall.Conn) (event.KernelOptions, error) {
 	if !s.cfg.KeepAlive.Enable && s.cfg.UserTimeout == 0 {
-		return "", nil, nil
+		return event.KernelOptions{}, nil
 	}
 	ka, ut, err := s.applyKernel(c)
 	if err != nil {
-		return "", nil, err
+		return event.KernelOptions{}, err
 	}
-	var text string
-	fields := []event.Field{event.F("keepalive", ka.Enable)}
-	if ka.Enable {
-		text += fmt.Sprintf("; kernel keep-alive: dead after %s of silence (idle %s, interval %s, count %d; read back)",
-			ka.DeadAfterWith(ut), ka.Idle, ka.Interval, ka.Count)
-		fields = append(fields, event.Secs("keepalive_idle_s", ka.Idle), event.Secs("keepalive_interval_s", ka.Interval),
-			event.F("keepalive_count", ka.Count), event.Secs("keepalive_predicted_s", ka.DeadAfterWith(ut)))
-	}
-	if ut > 0 {
-		text += fmt.Sprintf("; user timeout %s (read back)", ut)
-		fields = append(fields, event.Secs("user_timeout_s", ut))
-	}
-	return text, fields, nil
+	return event.KernelOptions{Set: true, KeepAlive: ka.Enable, Idle: ka.Idle, Interval: ka.Interval,
+		Count: ka.Count, DeadAfter: ka.DeadAfterWith(ut), UserTimeout: ut}, nil
 }
 
 // kernelCause names the kernel's detector that gave up (ending's rule,
@@ -88,7 +76,7 @@ func (s *srv) warnOn(c syscall.Conn) {
 	}
 	ka, ut, err := s.applyKernel(c)
 	if w := s.cfg.UserTimeoutWarning(ka.UserTimeoutEffect(ut)); err == nil && w != "" {
-		s.ev.Emit(s.since(), event.Note, "warning: "+w, event.F("note", "warning"), event.F("warning", w))
+		event.Emit(s.ev, s.since(), event.Warning{Text: w})
 	}
 }
 
@@ -105,7 +93,6 @@ func outOfResources(err error) bool {
 // up to a second.
 func (s *srv) backOff(err error) time.Duration {
 	s.backoff = min(max(2*s.backoff, 5*time.Millisecond), time.Second)
-	s.ev.Emit(s.since(), event.Error, "accept: "+err.Error()+"; retrying in "+s.backoff.String(),
-		event.F("error", err.Error()))
+	event.Emit(s.ev, s.since(), event.AcceptRetry{Err: err.Error(), Retry: s.backoff})
 	return s.backoff
 }

@@ -43,17 +43,12 @@ func (s *Server) draw() {
 
 		var err error
 		for len(lines) > 0 {
-			line := lines
-			if i := bytes.IndexByte(lines, '\n'); i >= 0 {
-				line, lines = lines[:i+1], lines[i+1:]
-			} else {
-				lines = nil
-			}
-			status = Describe(line)
-			if s.opts.Picture != nil {
-				if e := s.opts.Picture.Add(line); e != nil && err == nil {
-					err = e
-				}
+			var text, line []byte
+			text, lines = cutLine(lines)
+			line, lines = cutLine(lines)
+			status = string(bytes.TrimSpace(text))
+			if e := s.add(text, line); e != nil && err == nil {
+				err = e
 			}
 		}
 		if dropped > 0 {
@@ -79,6 +74,28 @@ func (s *Server) draw() {
 			return
 		}
 	}
+}
+
+// cutLine cuts the first line, its newline included, from b.
+func cutLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1], b[i+1:]
+	}
+	return b, nil
+}
+
+// add gives one event to the picture, if any: its text line to a
+// TextPicture, then its JSON line.
+func (s *Server) add(text, jsonLine []byte) error {
+	if s.opts.Picture == nil {
+		return nil
+	}
+	if tp, ok := s.opts.Picture.(TextPicture); ok {
+		if err := tp.AddText(text); err != nil {
+			return err
+		}
+	}
+	return s.opts.Picture.Add(jsonLine)
 }
 
 // drawn is what draw knows of the events so far.

@@ -3,7 +3,9 @@
 // the last event's text and, once the run is over, its verdict, kept up to
 // date over server-sent events.
 //
-// The tool hands its events to the page with event.Writer.Tap(s.Tap); a
+// The tool hands its events to the page with event.Writer.Tap(s.Tap),
+// each as its JSON line, for the picture, and its text line, the
+// timeline's words, for the page's status line; a
 // goroutine of the Server's own turns them into a picture at most ten times
 // a second, so neither drawing nor a slow browser ever holds up the
 // heartbeat.
@@ -37,6 +39,15 @@ import (
 type Picture interface {
 	Add(jsonLine []byte) error
 	SVG(w io.Writer) error
+}
+
+// A TextPicture is a Picture that draws the events' text lines, the
+// timeline's own words: the Server calls AddText with each event's text
+// line (its time included, its newline too) just before Add with its
+// JSON line.
+type TextPicture interface {
+	Picture
+	AddText(textLine []byte) error
 }
 
 // Defaults of Options.
@@ -97,7 +108,7 @@ type Server struct {
 	clients  chan struct{}
 
 	mu       sync.Mutex
-	pending  []byte    // event lines the picture has yet to get
+	pending  []byte    // events the picture has yet to get: each its text line, then its JSON line
 	dropped  int       // lines left out of pending since the last picture
 	start    time.Time // the run's zero: when its first event's t was 0
 	started  bool      // start is set from an event
@@ -202,9 +213,10 @@ func (s *Server) Token() string { return s.token }
 // Loopback reports whether the page is served on a loopback address only.
 func (s *Server) Loopback() bool { return s.loopback }
 
-// Tap takes one event's JSON line, as event.Writer.Tap gives it. It copies
-// the line and returns at once, whatever the pages are doing.
-func (s *Server) Tap(jsonLine []byte) {
+// Tap takes one event's JSON line and text line, as event.Writer.Tap
+// gives them. It copies the lines and returns at once, whatever the pages
+// are doing.
+func (s *Server) Tap(jsonLine, textLine []byte) {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,11 +226,11 @@ func (s *Server) Tap(jsonLine []byte) {
 			s.started = true
 		}
 	}
-	if len(s.pending)+len(jsonLine) > maxPending {
+	if len(s.pending)+len(textLine)+len(jsonLine) > maxPending {
 		s.dropped++
 		return
 	}
-	s.pending = append(s.pending, jsonLine...)
+	s.pending = append(append(s.pending, textLine...), jsonLine...)
 	select {
 	case s.wake <- struct{}{}:
 	default:

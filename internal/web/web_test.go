@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,18 +20,27 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// lines is a Picture that draws the events it was given as their names,
-// so a test can see which reached the picture.
+// lines is a TextPicture that draws the events' text lines it was given,
+// so a test can see which reached the picture; it counts the JSON lines.
 type lines struct {
 	mu    sync.Mutex
 	names []string
-	block chan struct{} // when set, SVG waits for it to close
+	// jsonLines counts the JSON lines added.
+	jsonLines int
+	block     chan struct{} // when set, SVG waits for it to close
 }
 
 func (p *lines) Add(line []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.names = append(p.names, strings.TrimSpace(Describe(line)))
+	p.jsonLines++
+	return nil
+}
+
+func (p *lines) AddText(line []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.names = append(p.names, strings.TrimSpace(string(line)))
 	return nil
 }
 
@@ -163,9 +173,9 @@ func TestUpdateFollowsAnEvent(t *testing.T) {
 	s := newServer(t, Options{Picture: &lines{}})
 	st := openStream(t, s)
 	st.nextState()
-	s.Tap([]byte(`{"t":10,"event":"ping","seq":1}` + "\n"))
+	s.Tap([]byte(`{"t":10,"event":"ping","seq":1}`+"\n"), []byte("  10.000  PING #1 sent\n"))
 	d := st.stateWith("PING #1")
-	if !strings.Contains(d, `"status":"10.000 s  PING #1"`) || !strings.Contains(d, `"svg":"\u003csvg\u003e10.000 s  PING #1`) {
+	if !strings.Contains(d, `"status":"10.000  PING #1 sent"`) || !strings.Contains(d, `"svg":"\u003csvg\u003e10.000  PING #1 sent`) {
 		t.Errorf("state after a PING: %s", d)
 	}
 }
@@ -173,13 +183,13 @@ func TestUpdateFollowsAnEvent(t *testing.T) {
 func TestLatePageGetsTheWholeHistory(t *testing.T) {
 	s := newServer(t, Options{Picture: &lines{}})
 	for i := 1; i <= 3; i++ {
-		s.Tap(fmt.Appendf(nil, `{"t":%d,"event":"ping","seq":%d}`+"\n", i, i))
+		s.Tap(fmt.Appendf(nil, `{"t":%d,"event":"ping","seq":%d}`+"\n", i, i), fmt.Appendf(nil, "   %d.000  PING #%d sent\n", i, i))
 	}
-	s.Tap([]byte(`{"t":4,"event":"late_pong","seq":1,"rtt_s":3.5}` + "\n"))
+	s.Tap([]byte(`{"t":4,"event":"late_pong","seq":1,"rtt_s":3.5}`+"\n"), []byte("   4.000  late PONG #1, RTT 3.5s\n"))
 	// Wait for the picture to have them all, then open a page.
-	openStream(t, s).stateWith("(late)")
+	openStream(t, s).stateWith("late PONG")
 	d := openStream(t, s).nextState()
-	for _, want := range []string{"PING #1", "PING #2", "PING #3", "PONG #1 RTT 3.500 s (late)"} {
+	for _, want := range []string{"PING #1", "PING #2", "PING #3", "late PONG #1, RTT 3.5s"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("a late page's first state lacks %q: %s", want, d)
 		}
@@ -202,7 +212,7 @@ func TestSlowPageOrPictureNeverBlocksTap(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 10000 { // 10 MB, more than maxPending: some are dropped
-			s.Tap(line)
+			s.Tap(line, []byte("   1.000  PING #1 sent\n"))
 		}
 	}()
 	select {
@@ -325,27 +335,30 @@ func TestListenAddr(t *testing.T) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
-	for _, tc := range []struct{ line, want string }{
-		{`{"t":0,"event":"connected","remote":"127.0.0.1:9000","predicted_s":19}`, "0.000 s  connected to 127.0.0.1:9000; dead after 19.000 s of silence"},
-		{`{"t":10,"event":"ping","seq":1,"sent":true}`, "10.000 s  PING #1"},
-		{`{"t":15.001,"event":"late_pong","seq":1,"rtt_s":5.001}`, "15.001 s  PONG #1 RTT 5.001 s (late)"},
-		{`{"t":11,"event":"pong","seq":2,"rtt_s":1,"conn":4}`, "11.000 s  conn 4: PONG #2 RTT 1.000 s"},
-		{`{"t":13,"event":"missed","missed":1,"probes":3}`, "13.000 s  probe 1/3 missed"},
-		{`{"t":19,"event":"dead","cause":"heartbeat","observed_s":19,"predicted_s":19}`, "19.000 s  DEAD (heartbeat): observed 19.000 s, predicted 19.000 s"},
-		{`{"t":2,"event":"closed","reason":"peer closed"}`, "2.000 s  closed: peer closed"},
-		{`{"t":1,"event":"note","text":"big-endian"}`, "1.000 s  note text=big-endian"},
-		{`not json`, "not json"},
-	} {
-		if got := Describe([]byte(tc.line)); got != tc.want {
-			t.Errorf("Describe(%s) = %q, want %q", tc.line, got, tc.want)
-		}
+// The status line is the last event's text line, in the timeline's own
+// words; a Picture gets the JSON lines, and a TextPicture the text lines
+// too, each before its JSON line.
+func TestStatusAndPictureGetTheLines(t *testing.T) {
+	p := &lines{}
+	s := newServer(t, Options{Picture: p})
+	st := openStream(t, s)
+	st.nextState()
+	s.Tap([]byte(`{"t":1,"event":"ping","seq":1}`+"\n"), []byte("   1.000  PING #1 sent\n"))
+	s.Tap([]byte(`{"t":2,"event":"note","note":"server_warning","text":"x"}`+"\n"), []byte(`   2.000  the server warns: "x"`+"\n"))
+	d := st.stateWith("the server warns")
+	if !strings.Contains(d, `"status":"2.000  the server warns: \"x\""`) {
+		t.Errorf("status: %s", d)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if want := []string{"1.000  PING #1 sent", `2.000  the server warns: "x"`}; !slices.Equal(p.names, want) || p.jsonLines != 2 {
+		t.Errorf("picture got texts %q and %d JSON lines; want %q and 2", p.names, p.jsonLines, want)
 	}
 }
 
 func TestClockStartsAtTheFirstEvent(t *testing.T) {
 	s := newServer(t, Options{})
-	s.Tap([]byte(`{"t":100,"event":"ping","seq":1}` + "\n"))
+	s.Tap([]byte(`{"t":100,"event":"ping","seq":1}`+"\n"), []byte(" 100.000  PING #1 sent\n"))
 	if c := s.clock(); c < 100 || c > 110 {
 		t.Errorf("run clock %.3f after an event at t=100", c)
 	}

@@ -1,0 +1,290 @@
+package event
+
+// This file is the events of hbclient's load mode: what it is about to
+// open, a status line a second, and the summary.
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/plural"
+)
+
+// LoadStart is the load mode's "load": Conns connections to Addr, Rate a
+// second (0: as fast as they connect), with the heartbeat's settings.
+type LoadStart struct {
+	Conns          int
+	Addr           string
+	Rate           float64
+	Heartbeat      bool // off under --probes 0: the settings below are not said
+	Idle, Interval time.Duration
+	Probes         int
+	DeadAfter      time.Duration
+}
+
+func (LoadStart) Name() string { return Load }
+
+func (e LoadStart) AppendText(b []byte) []byte {
+	b = append(b, "load: "...)
+	b = append(b, plural.Count(e.Conns, "connection")...)
+	b = append(b, " to "...)
+	b = append(b, e.Addr...)
+	b = append(b, " at "...)
+	if e.Rate <= 0 {
+		b = append(b, "full speed"...)
+	} else {
+		b = strconv.AppendFloat(b, e.Rate, 'f', -1, 64)
+		b = append(b, "/s"...)
+	}
+	if !e.Heartbeat {
+		return append(b, ", heartbeat off"...)
+	}
+	b = append(b, ", heartbeat dead after "...)
+	b = append(b, e.DeadAfter.String()...)
+	b = append(b, " ("...)
+	return append(appendRule(b, e.Idle, e.Probes, e.Interval), ')')
+}
+
+func (e LoadStart) Fields(f *Fields) {
+	f.Int("conns", int64(e.Conns))
+	f.Str("addr", e.Addr)
+	f.Any("rate", e.Rate)
+	f.optSecs("predicted_s", e.DeadAfter, e.Heartbeat)
+}
+
+// LoadEnds is how the connections of a load run that came up stand, for
+// its status lines and its summary.
+type LoadEnds struct {
+	Alive, Dead int
+	// NeverAccepted were found silent with a handshake the server's kernel
+	// never completed (its accept queue was full): not deaths.
+	NeverAccepted int
+	Failed        int
+	// Closed were closed by the server: ClosedMidFrame of them in the
+	// middle of a frame, ClosedNotices with a closing NOTICE, the first
+	// with FirstCloseReason.
+	Closed, ClosedMidFrame, ClosedNotices int
+	FirstCloseReason                      string
+	Warnings                              int64 // warning NOTICEs received
+}
+
+func (e LoadEnds) appendText(b []byte) []byte {
+	b = append(b, "alive "...)
+	b = strconv.AppendInt(b, int64(e.Alive), 10)
+	b = append(b, ", dead "...)
+	b = strconv.AppendInt(b, int64(e.Dead), 10)
+	b = append(b, ", never accepted "...)
+	b = strconv.AppendInt(b, int64(e.NeverAccepted), 10)
+	if e.NeverAccepted > 0 {
+		b = append(b, " (the server's kernel never took them: its accept queue was full; not deaths)"...)
+	}
+	b = append(b, ", failed "...)
+	b = strconv.AppendInt(b, int64(e.Failed), 10)
+	b = append(b, ", closed by server "...)
+	b = strconv.AppendInt(b, int64(e.Closed), 10)
+	if e.ClosedMidFrame > 0 || e.ClosedNotices > 0 {
+		b = append(b, " ("...)
+		if e.ClosedMidFrame > 0 {
+			b = strconv.AppendInt(b, int64(e.ClosedMidFrame), 10)
+			b = append(b, " mid-frame"...)
+		}
+		if e.ClosedMidFrame > 0 && e.ClosedNotices > 0 {
+			b = append(b, ", "...)
+		}
+		if e.ClosedNotices > 0 {
+			// Quoted, so that a server cannot forge a line.
+			b = strconv.AppendInt(b, int64(e.ClosedNotices), 10)
+			b = append(b, " with a NOTICE, the first: "...)
+			b = strconv.AppendQuote(b, e.FirstCloseReason)
+		}
+		b = append(b, ')')
+	}
+	if e.Warnings > 0 {
+		b = append(b, ", server warnings "...)
+		b = strconv.AppendInt(b, e.Warnings, 10)
+	}
+	return b
+}
+
+func (e LoadEnds) fields(f *Fields) {
+	f.Int("alive", int64(e.Alive))
+	f.Int("dead", int64(e.Dead))
+	f.Int("never_accepted", int64(e.NeverAccepted))
+	f.Int("failed", int64(e.Failed))
+	f.Int("closed", int64(e.Closed))
+	f.Int("closed_mid_frame", int64(e.ClosedMidFrame))
+	f.Int("closed_notices", int64(e.ClosedNotices))
+	f.Str("first_close_reason", e.FirstCloseReason)
+	f.Int("warnings", e.Warnings)
+}
+
+// LoadRates are the figures of a status line or the summary. A figure
+// without its Has is unknown: "-" in the text and null in JSON, so that
+// none reads as a perfect zero.
+type LoadRates struct {
+	PingsPerS float64
+	HasPPS    bool
+	LatePongs int64 // late or unsolicited PONGs, said when there are any
+	RTT50     time.Duration
+	RTT99     time.Duration
+	HasRTT    bool
+}
+
+// appendText appends the figures: for the summary (summary), the count of
+// PINGs before their rate.
+func (r LoadRates) appendText(b []byte, summary bool, pings int64) []byte {
+	if summary {
+		b = append(b, plural.Count(int(pings), "PING")...)
+		b = append(b, " ("...)
+		b = appendRate(b, r.PingsPerS, r.HasPPS)
+		b = append(b, "/s)"...)
+	} else {
+		b = appendRate(b, r.PingsPerS, r.HasPPS)
+		b = append(b, " PINGs/s"...)
+	}
+	// PONGs that answered no probe in time do not show in the RTT, and a
+	// line that left them out would hide a server that floods them.
+	if r.LatePongs != 0 {
+		b = append(b, ", late or unsolicited PONGs "...)
+		b = strconv.AppendInt(b, r.LatePongs, 10)
+	}
+	if summary {
+		b = append(b, "; RTT p50 "...)
+	} else {
+		b = append(b, ", RTT p50 "...)
+	}
+	b = appendStat(b, r.RTT50, r.HasRTT)
+	b = append(b, " p99 "...)
+	return appendStat(b, r.RTT99, r.HasRTT)
+}
+
+// appendRate appends a rate in whole numbers, "-" when there is none.
+func appendRate(b []byte, r float64, ok bool) []byte {
+	if !ok {
+		return append(b, '-')
+	}
+	return strconv.AppendFloat(b, r, 'f', 0, 64)
+}
+
+// appendStat appends a measured duration, "-" when there is none.
+func appendStat(b []byte, d time.Duration, ok bool) []byte {
+	if !ok {
+		return append(b, '-')
+	}
+	return append(b, d.Round(time.Microsecond).String()...)
+}
+
+// optSecs writes d in seconds, or null when there is no figure (not ok).
+func (f *Fields) optSecs(k string, d time.Duration, ok bool) {
+	if !ok {
+		f.Any(k, nil)
+		return
+	}
+	f.Secs(k, d)
+}
+
+// optFloat writes v, or null when there is no figure (not ok).
+func (f *Fields) optFloat(k string, v float64, ok bool) {
+	if !ok {
+		f.Any(k, nil)
+		return
+	}
+	f.Any(k, v)
+}
+
+// LoadStatus is the load mode's "status": Up of Conns connections up, how
+// they stand, and the last second's figures.
+type LoadStatus struct {
+	Up, Conns     int
+	Ends          LoadEnds
+	ConnectErrors int
+	Rates         LoadRates
+}
+
+func (LoadStatus) Name() string { return Status }
+
+func (e LoadStatus) AppendText(b []byte) []byte {
+	b = append(b, "up "...)
+	b = strconv.AppendInt(b, int64(e.Up), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(e.Conns), 10)
+	b = append(b, ", "...)
+	b = e.Ends.appendText(b)
+	b = append(b, ", connect errors "...)
+	b = strconv.AppendInt(b, int64(e.ConnectErrors), 10)
+	b = append(b, ", "...)
+	return e.Rates.appendText(b, false, 0)
+}
+
+func (e LoadStatus) Fields(f *Fields) {
+	f.Int("up", int64(e.Up))
+	e.Ends.fields(f)
+	f.Int("connect_errors", int64(e.ConnectErrors))
+	f.optFloat("pings_per_s", e.Rates.PingsPerS, e.Rates.HasPPS)
+	f.Int("late_pongs", e.Rates.LatePongs)
+	f.optSecs("rtt_p50_s", e.Rates.RTT50, e.Rates.HasRTT)
+	f.optSecs("rtt_p99_s", e.Rates.RTT99, e.Rates.HasRTT)
+}
+
+// LoadSummary is the load mode's "summary": the totals at the end, and
+// how far the verdicts were from their predicted instants (observed -
+// predicted; unknown, without HasDetect, when none died).
+type LoadSummary struct {
+	Conns, Connected, ConnectErrors int
+	FirstConnectError               string // empty: every handshake succeeded
+	Pending                         int    // handshakes under way or not begun at the end
+	Ends                            LoadEnds
+	Pings                           int64
+	Rates                           LoadRates
+	DetectErr50, DetectErr99        time.Duration
+	DetectErrMax                    time.Duration
+	HasDetect                       bool
+}
+
+func (LoadSummary) Name() string { return Summary }
+
+func (e LoadSummary) AppendText(b []byte) []byte {
+	b = append(b, "summary: "...)
+	b = append(b, plural.Count(e.Conns, "connection")...)
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, int64(e.Connected), 10)
+	b = append(b, " connected, "...)
+	b = append(b, plural.Count(e.ConnectErrors, "connect error")...)
+	if e.FirstConnectError != "" {
+		b = append(b, " (first: "...)
+		b = append(b, e.FirstConnectError...)
+		b = append(b, ')')
+	}
+	if e.Pending > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(e.Pending), 10)
+		b = append(b, " pending (handshakes under way or not begun)"...)
+	}
+	b = append(b, "; "...)
+	b = e.Ends.appendText(b)
+	b = append(b, "; "...)
+	b = e.Rates.appendText(b, true, e.Pings)
+	b = append(b, "; detection error p50 "...)
+	b = appendStat(b, e.DetectErr50, e.HasDetect)
+	b = append(b, " p99 "...)
+	b = appendStat(b, e.DetectErr99, e.HasDetect)
+	b = append(b, " max "...)
+	return appendStat(b, e.DetectErrMax, e.HasDetect)
+}
+
+func (e LoadSummary) Fields(f *Fields) {
+	f.Int("conns", int64(e.Conns))
+	f.Int("connected", int64(e.Connected))
+	f.Int("connect_errors", int64(e.ConnectErrors))
+	f.Str("first_connect_error", e.FirstConnectError)
+	f.Int("pending", int64(e.Pending))
+	e.Ends.fields(f)
+	f.Int("pings", e.Pings)
+	f.optFloat("pings_per_s", e.Rates.PingsPerS, e.Rates.HasPPS)
+	f.Int("late_pongs", e.Rates.LatePongs)
+	f.optSecs("rtt_p50_s", e.Rates.RTT50, e.Rates.HasRTT)
+	f.optSecs("rtt_p99_s", e.Rates.RTT99, e.Rates.HasRTT)
+	f.optSecs("detect_err_p50_s", e.DetectErr50, e.HasDetect)
+	f.optSecs("detect_err_p99_s", e.DetectErr99, e.HasDetect)
+	f.optSecs("detect_err_max_s", e.DetectErrMax, e.HasDetect)
+}
