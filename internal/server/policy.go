@@ -143,7 +143,11 @@ type policy struct {
 
 	m *probe.Machine // the server's heartbeat; nil when off
 
-	faultAt time.Time // when --fault takes effect; zero once it has
+	// live is the connection's SLEEP and fault: the Config's, until a
+	// command changes them (seen, the last taken; see takeLive).
+	live    Live
+	seen    *Live
+	faultAt time.Time // when the fault takes effect; zero once it has
 	faulted bool
 
 	lingerBy time.Time
@@ -154,10 +158,11 @@ type policy struct {
 // start begins serving a connection accepted at now: the server's
 // heartbeat and the fault's clock start.
 func (p *policy) start(now time.Time) {
+	p.live = Live{Sleep: p.cfg.Sleep, Fault: p.cfg.Fault}
 	if p.cfg.Probe.Enabled() {
 		p.m = probe.New(p.cfg.Probe, now)
 	}
-	if p.cfg.Fault != NoFault {
+	if p.live.Fault != NoFault {
 		p.faultAt = now.Add(p.cfg.FaultAfter)
 	}
 }
@@ -230,14 +235,17 @@ func (p *policy) ping(e *effects, f *msg.Frame, now time.Time) {
 		}
 		e.report(happening{what: pingReceived, ping: pi})
 	}
+	if !p.takeLive(e, now) {
+		return
+	}
 	if !p.rateKept(e, now) {
 		return
 	}
-	if p.faulted && p.cfg.Fault == Mute {
+	if p.faulted && p.live.Fault == Mute {
 		p.mute(e, &pi)
 		return
 	}
-	if p.cfg.Sleep == 0 && p.queue == nil && p.pending == 0 && p.unsent == 0 {
+	if p.live.Sleep == 0 && p.queue == nil && p.pending == 0 && p.unsent == 0 {
 		p.pong(e, f, &pi, now)
 		return
 	}
@@ -245,11 +253,11 @@ func (p *policy) ping(e *effects, f *msg.Frame, now time.Time) {
 	// after the previous answer, whichever is later. (With SLEEP 0 a PING
 	// waits here only behind output that waits.) The event loop took no
 	// more PINGs than there is room for.
-	due := now.Add(p.cfg.Sleep)
+	due := now.Add(p.live.Sleep)
 	if p.queue == nil {
 		p.queue = e.lendQueue()
 	} else if last := p.queue.back().due; last.After(now) {
-		due = last.Add(p.cfg.Sleep)
+		due = last.Add(p.live.Sleep)
 	}
 	p.queue.push(pi, due, f)
 }
@@ -538,7 +546,7 @@ func (p *policy) answerDue(e *effects, now time.Time) {
 	for (p.state == serving || p.state == closing) && p.pending == 0 && p.unsent == 0 && p.queue != nil && !p.queue.front().due.After(now) {
 		q := p.queue.front()
 		p.queue.pop() // q stays valid until the next push, after the send
-		if p.faulted && p.cfg.Fault == Mute {
+		if p.faulted && p.live.Fault == Mute {
 			p.mute(e, &q.pingInfo)
 		} else {
 			p.pong(e, &q.f, &q.pingInfo, now)
@@ -575,11 +583,12 @@ func (p *policy) tick(e *effects, now time.Time) {
 	}
 }
 
-// fault makes the connection misbehave as --fault says.
+// fault makes the connection misbehave as its fault (--fault, or a
+// command) says.
 func (p *policy) fault(e *effects, now time.Time) {
 	p.faulted = true
 	e.report(happening{what: faultOn})
-	switch p.cfg.Fault {
+	switch p.live.Fault {
 	case Freeze:
 		// A hung process: nothing read, nothing written; the kernel still
 		// ACKs until the receive buffer fills.

@@ -116,8 +116,8 @@ func (c *conn) report(h *happening) {
 		s.ev.Emit(s.since(), event.Note, c.tag()+"told the client: "+h.text,
 			c.fields(event.F("note", "notice"), event.F("severity", int(h.sev)), event.F("text", h.text))...)
 	case faultOn:
-		s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), s.cfg.Fault),
-			c.fields(event.F("note", "fault"), event.F("fault", string(s.cfg.Fault)))...)
+		s.ev.Emit(s.since(), event.Note, fmt.Sprintf("%sfault: %s, from now on", c.tag(), c.live.Fault),
+			c.fields(event.F("note", "fault"), event.F("fault", string(c.live.Fault)))...)
 	case missed:
 		s.ev.Emit(s.since(), event.Missed, fmt.Sprintf("%sprobe %d/%d of the client missed", c.tag(), h.n, s.cfg.Probe.Probes),
 			c.fields(event.F("missed", h.n), event.F("probes", s.cfg.Probe.Probes))...)

@@ -1,0 +1,45 @@
+package event
+
+import (
+	"strconv"
+	"time"
+)
+
+// CommandName is the name of hbserver's "command" event.
+const CommandName = "command"
+
+// CommandTaken is hbserver's "command": a command typed on its standard
+// input (or --commands, or the live page's controls) changed SLEEP or the
+// fault. Sleep and Fault are the server's settings after it, which each
+// connection takes at its next PING.
+type CommandTaken struct {
+	Command string        // the command, as it was given
+	Sleep   time.Duration // SLEEP from now on
+	Fault   string        // the fault from now on; "" is none
+}
+
+func (CommandTaken) Name() string { return CommandName }
+
+func (e CommandTaken) AppendText(b []byte) []byte {
+	b = append(b, "command "...)
+	b = strconv.AppendQuote(b, e.Command)
+	b = append(b, ": SLEEP "...)
+	b = append(b, e.Sleep.String()...)
+	b = append(b, ", fault "...)
+	b = append(b, e.fault()...)
+	return append(b, ", from each connection's next PING"...)
+}
+
+func (e CommandTaken) Fields(f *Fields) {
+	f.Str("command", e.Command)
+	f.Secs("sleep_s", e.Sleep)
+	f.Str("fault", e.fault())
+}
+
+// fault is the fault's name, "none" for none.
+func (e CommandTaken) fault() string {
+	if e.Fault == "" {
+		return "none"
+	}
+	return e.Fault
+}
