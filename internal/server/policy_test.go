@@ -387,7 +387,7 @@ func TestPolicyTakesCommands(t *testing.T) {
 			{0, "live 5s -", "", sec}, // nothing happens until a PING
 			{sec - 1, "tick", "", sec},
 			{sec, "tick", "send PONG #1; PONG #1 sent, held 1s", -1}, // #1 keeps its SLEEP 1s
-			{2 * sec, "ping 2", "PING #2 received", 7 * sec},        // the next gets 5s
+			{2 * sec, "ping 2", "PING #2 received", 7 * sec},         // the next gets 5s
 			{3 * sec, "live 200ms -", "", 7 * sec},
 			{4 * sec, "ping 3", "PING #3 received", 7 * sec}, // 200ms after #2's PONG, in its turn
 			{7*sec - 1, "tick", "", 7 * sec},

@@ -58,6 +58,12 @@ type Options struct {
 	// server.Fault); empty Fault behaves.
 	Fault      string
 	FaultAfter time.Duration
+	// Commands is where commands (sleep D, fault KIND, help) are read:
+	// "" standard input when it is a terminal, "-" standard input, else a
+	// file or named pipe.
+	Commands string
+	// Web, when set, is the address of the live page of every connection.
+	Web string
 }
 
 // NewCmd returns the hbserver command.
@@ -137,7 +143,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
-			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
@@ -157,6 +163,9 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.BoolVar(&opts.Quiet, "quiet", false, "leave out every per-frame event (PINGs, PONGs, data, rate warnings), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
+	// The classroom's flags (see commands.go, page.go).
+	f.StringVar(&opts.Commands, "commands", "", "read commands (sleep D, fault KIND, help) from this file, or - for standard input (default: standard input when it is a terminal)")
+	f.StringVar(&opts.Web, "web", "", "serve a live page of every connection on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT), with the commands as controls")
 	faults := make([]string, len(server.Faults))
 	for i, k := range server.Faults {
 		faults[i] = string(k)
@@ -188,10 +197,10 @@ func (opts Options) validate(given func(name string) bool) error {
 			return &cli.UsageError{Err: err}
 		}
 	}
-	return nil
+	return checkClassroom(opts, given)
 }
 
-func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
+func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: accepted connections keep the kernel's default, off.
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -208,6 +217,17 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbserver")
+	ctx, cancel := context.WithCancel(ctx) // the commands end with the server
+	defer cancel()
+	commands := startCommands(ctx, opts.Commands, stdin, stderr)
+	if opts.Web != "" {
+		page, err := startPage(opts, ln.Addr().String(), commands, events, stderr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer page.Close()
+	}
 	err = server.Serve(ctx, ln, server.Config{
 		Sleep:              opts.Sleep,
 		Events:             events,
@@ -222,6 +242,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		UserTimeoutWarning: cli.UserTimeoutWarning,
 		Fault:              fault,
 		FaultAfter:         opts.FaultAfter,
+		Commands:           commands.out,
 	})
 	return err
 }

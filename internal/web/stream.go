@@ -12,14 +12,15 @@ import (
 // one message brings a page opened late, or one that missed some, up to
 // date.
 type stateMessage struct {
-	T        float64 `json:"t"`        // the run clock when drawn, seconds
-	Title    string  `json:"title"`    // Options.Title
-	Status   string  `json:"status"`   // the last event, in words
-	SVG      string  `json:"svg"`      // the picture; empty without Options.Picture
-	Error    string  `json:"error"`    // why the picture could not be drawn
-	Ended    bool    `json:"ended"`    // Finished was called
-	Verdict  string  `json:"verdict"`  // Finished's verdict
-	Controls bool    `json:"controls"` // POST /command is served
+	T        float64  `json:"t"`        // the run clock when drawn, seconds
+	Title    string   `json:"title"`    // Options.Title
+	Status   string   `json:"status"`   // the last event, in words
+	SVG      string   `json:"svg"`      // the picture; empty without Options.Picture
+	Error    string   `json:"error"`    // why the picture could not be drawn
+	Ended    bool     `json:"ended"`    // Finished was called
+	Verdict  string   `json:"verdict"`  // Finished's verdict
+	Controls bool     `json:"controls"` // POST /command is served
+	Buttons  []string `json:"buttons"`  // Options.Buttons, when controls are
 }
 
 // draw is the goroutine that turns event lines into pictures: it takes
@@ -91,6 +92,9 @@ type drawn struct {
 // (nil d: before any event).
 func (s *Server) render(d *drawn) []byte {
 	m := stateMessage{Title: s.opts.Title, Status: "waiting for the first event", Controls: s.opts.Command != nil}
+	if m.Controls {
+		m.Buttons = s.opts.Buttons
+	}
 	if d != nil {
 		m.Status = d.status
 		if d.err != nil {
