@@ -119,7 +119,11 @@ type tableEvent struct {
 	Probes   int      `json:"probes"`
 }
 
-func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+// secs is a JSON field's seconds as a duration, to the millisecond, as
+// the timeline gives times.
+func secs(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
+}
 
 func (t *connTable) Add(line []byte) error {
 	var e tableEvent

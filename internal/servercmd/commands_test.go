@@ -1,0 +1,65 @@
+package servercmd
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/server"
+)
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want server.Command
+		err  string
+	}{
+		{"sleep 5", server.Command{Text: "sleep 5", SetSleep: true, Sleep: 5 * time.Second}, ""},
+		{"  SLEEP   0.5 \n", server.Command{Text: "SLEEP 0.5", SetSleep: true, Sleep: 500 * time.Millisecond}, ""},
+		{"sleep 200ms", server.Command{Text: "sleep 200ms", SetSleep: true, Sleep: 200 * time.Millisecond}, ""},
+		{"sleep 0", server.Command{Text: "sleep 0", SetSleep: true}, ""},
+		{"fault mute", server.Command{Text: "fault mute", SetFault: true, Fault: server.Mute}, ""},
+		{"fault none", server.Command{Text: "fault none", SetFault: true, Fault: server.NoFault}, ""},
+		{"fault reset", server.Command{Text: "fault reset", SetFault: true, Fault: server.ResetConn}, ""},
+		{"sleep", server.Command{}, "sleep takes one duration"},
+		{"sleep -1", server.Command{}, "sleep -1:"},
+		{"sleep x", server.Command{}, "sleep x:"},
+		{"sleep 1 2", server.Command{}, "sleep takes one duration"},
+		{"fault explode", server.Command{}, "fault takes one of"},
+		{"fault", server.Command{}, "fault takes one of"},
+		{"jump \x1b[2J", server.Command{}, `unknown command "jump \x1b[2J"; type help`},
+		{"help me", server.Command{}, "unknown command"},
+	} {
+		got, err := parseCommand(tc.line)
+		switch {
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%q: %+v, %v; want %+v", tc.line, got, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: error %v, want one with %q", tc.line, err, tc.err)
+		}
+	}
+}
+
+// Commands are read a line at a time: a bad one is said on stderr and
+// the next is read; help prints the list; EOF ends the reading.
+func TestReadCommands(t *testing.T) {
+	k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+	in := "sleep 5\n\nbogus\n" + strings.Repeat("x", 1000) + "\nhelp\nfault mute\nsleep 1" // the last without a newline
+	var stderr bytes.Buffer
+	k.read(strings.NewReader(in), &stderr)
+	close(k.out)
+	var got []string
+	for c := range k.out {
+		got = append(got, c.Text)
+	}
+	if strings.Join(got, "|") != "sleep 5|fault mute|sleep 1" {
+		t.Errorf("commands %q", got)
+	}
+	for _, want := range []string{`hbserver: unknown command bogus; type help`, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package servercmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
+	"github.com/heartbeat/heartbeat/internal/server"
+)
+
+// pingFor sends a PING on c and returns how long its PONG took.
+func pingFor(t *testing.T, c net.Conn) time.Duration {
+	t.Helper()
+	var f msg.Frame
+	f.SetType(msg.Ping)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	if _, err := c.Write(f[:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.ReadFrame(c, &f); err != nil {
+		t.Fatal(err)
+	}
+	if typ, _ := f.Type(); typ != msg.Pong {
+		t.Fatalf("got %v, want a PONG", typ)
+	}
+	return time.Since(start)
+}
+
+// waitPicture reads the page's stream until a state's picture has every
+// one of want, and returns it; it fails after 10 s.
+func waitPicture(t *testing.T, url string, want ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	last := ""
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var m struct{ SVG string }
+		if json.Unmarshal([]byte(data), &m) != nil || m.SVG == "" {
+			continue
+		}
+		last = m.SVG
+		all := true
+		for _, w := range want {
+			all = all && strings.Contains(m.SVG, w)
+		}
+		if all {
+			return m.SVG
+		}
+	}
+	t.Fatalf("no picture with %q within 10s; the last:\n%s", want, last)
+	return ""
+}
+
+// The page of a real server: a row for each of two connections, and a
+// SLEEP changed from the page (POST /command) answers the next PING after
+// it, on the default backend and, with -tags portable, the portable one.
+func TestServerPage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := event.NewBuffered(io.Discard, false)
+	k := &commander{ctx: ctx, out: make(chan server.Command)}
+	page, err := startPage(Options{Web: "127.0.0.1:0"}, ln.Addr().String(), k, events, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { server.Serve(ctx, ln, server.Config{Events: events, Commands: k.out}) })
+	defer func() {
+		cancel()
+		wg.Wait()
+		page.Close()
+		events.Close()
+	}()
+
+	var peers []string
+	for range 2 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		pingFor(t, c)
+		peers = append(peers, c.LocalAddr().String())
+	}
+	url := page.URL()
+	waitPicture(t, url, "SLEEP 0s, fault none; 2 open", peers[0], peers[1], "held 0s")
+
+	post := func(origin, body string) int {
+		req, _ := http.NewRequest("POST", url+"command", strings.NewReader(body))
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("", "sleep 2"); code != http.StatusForbidden {
+		t.Errorf("a control neither from the page nor with the token: %d, want 403", code)
+	}
+	if code := post("http://evil.example", "sleep 2"); code != http.StatusForbidden {
+		t.Errorf("a control from another site: %d, want 403", code)
+	}
+	if code := post(strings.TrimSuffix(url, "/"), "sleep bogus"); code != http.StatusBadRequest {
+		t.Errorf("a bad command: %d, want 400", code)
+	}
+	if code := post(strings.TrimSuffix(url, "/"), "sleep 300ms"); code != http.StatusOK {
+		t.Fatalf("sleep 300ms from the page: %d, want 200", code)
+	}
+	waitPicture(t, url, "SLEEP 300ms, fault none")
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if d := pingFor(t, c); d < 300*time.Millisecond {
+		t.Errorf("after sleep 300ms, a PONG came after %v", d)
+	}
+	waitPicture(t, url, "3 open")
+}
+
+// A table of more connections than it draws says how many it leaves out,
+// and forgets the oldest closed ones beyond its bound.
+func TestConnTableBounded(t *testing.T) {
+	tb := newConnTable(0, server.NoFault)
+	n := maxRows + 50
+	for i := 1; i <= n; i++ {
+		tb.Add([]byte(`{"t":0,"event":"connected","conn":` + strconv.Itoa(i) + `,"peer":"127.0.0.1:1"}`))
+	}
+	var b strings.Builder
+	tb.SVG(&b)
+	if got := strings.Count(b.String(), "127.0.0.1:1"); got != maxRows {
+		t.Errorf("%d rows drawn, want %d", got, maxRows)
+	}
+	if !strings.Contains(b.String(), "and 50 more not shown") {
+		t.Errorf("no count of the rows left out:\n%s", b.String())
+	}
+	for i := 1; i <= n; i++ {
+		tb.Add([]byte(`{"t":1,"event":"closed","conn":` + strconv.Itoa(i) + `,"reason":"peer closed"}`))
+	}
+	if len(tb.rows) != maxClosedKept {
+		t.Errorf("%d rows kept after every connection closed, want %d", len(tb.rows), maxClosedKept)
+	}
+	b.Reset()
+	tb.SVG(&b)
+	if !strings.Contains(b.String(), "0 open, 250 closed") || !strings.Contains(b.String(), "and 50 more not shown") {
+		t.Errorf("after the closes:\n%s", b.String())
+	}
+}
