@@ -192,14 +192,14 @@ func (t *connTable) Add(line []byte) error {
 // Sizes of the table's picture, in SVG units.
 const (
 	rowHeight  = 40
-	tableWidth = 1400
+	tableWidth = 1500
 )
 
 // columns are the table's columns: heading and where each starts.
 var columns = []struct {
 	head string
 	x    int
-}{{"#", 10}, {"peer", 110}, {"state", 480}, {"PINGs waiting", 930}, {"last PONG", 1130}}
+}{{"#", 10}, {"peer", 80}, {"state", 480}, {"PINGs waiting", 900}, {"last PONG", 1140}}
 
 func (t *connTable) SVG(w io.Writer) error {
 	var open, closed []*connRow
