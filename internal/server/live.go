@@ -70,6 +70,18 @@ func (s *srv) takeCommands(ctx context.Context, wg *sync.WaitGroup) (stop func()
 	return stop
 }
 
+// startLive gives a connection accepted now the settings of the last
+// command, or the Config's before any.
+func (p *policy) startLive() {
+	p.live = Live{Sleep: p.cfg.Sleep, Fault: p.cfg.Fault}
+	if p.cfg.live == nil {
+		return
+	}
+	if l := p.cfg.live.Load(); l != nil {
+		p.seen, p.live = l, *l
+	}
+}
+
 // takeLive gives the connection the settings of the last command, when
 // one came since its last PING: the PING at now is the first under them.
 // PINGs that wait keep their SLEEP; a new fault starts now, as --fault

@@ -156,9 +156,9 @@ type policy struct {
 }
 
 // start begins serving a connection accepted at now: the server's
-// heartbeat and the fault's clock start.
+// heartbeat and the fault's clock (FaultAfter) start.
 func (p *policy) start(now time.Time) {
-	p.live = Live{Sleep: p.cfg.Sleep, Fault: p.cfg.Fault}
+	p.startLive()
 	if p.cfg.Probe.Enabled() {
 		p.m = probe.New(p.cfg.Probe, now)
 	}

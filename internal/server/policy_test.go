@@ -378,11 +378,21 @@ func TestPolicy(t *testing.T) {
 // "fault none".
 func TestPolicyTakesCommands(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		steps []step
+		name   string
+		cfg    Config
+		before *Live // a command before the connection came
+		steps  []step
 	}{
-		{"SLEEP raised and lowered", Config{Sleep: sec}, []step{
+		{"a new connection starts with the last command's settings", Config{Fault: Mute}, &Live{Sleep: sec, Fault: NoFault}, []step{
+			{0, "ping 1", "PING #1 received", sec},
+			{sec, "tick", "send PONG #1; PONG #1 sent, held 1s", -1},
+		}},
+		{"a commanded fault starts after --fault-after on a new connection", Config{FaultAfter: 5 * sec}, &Live{Fault: Mute}, []step{
+			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 5 * sec},
+			{5 * sec, "tick", "fault", -1},
+			{6 * sec, "ping 2", "PING #2 received; PING #2 muted", -1},
+		}},
+		{"SLEEP raised and lowered", Config{Sleep: sec}, nil, []step{
 			{0, "ping 1", "PING #1 received", sec},
 			{0, "live 5s -", "", sec}, // nothing happens until a PING
 			{sec - 1, "tick", "", sec},
@@ -396,7 +406,7 @@ func TestPolicyTakesCommands(t *testing.T) {
 			{7*sec + 200*ms, "tick", "send PONG #3; PONG #3 sent, held 3.2s", -1},
 			{9 * sec, "ping 4", "PING #4 received", 9*sec + 200*ms},
 		}},
-		{"fault mute, then none", Config{}, []step{
+		{"fault mute, then none", Config{}, nil, []step{
 			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", -1},
 			{sec, "live 0s mute", "", -1},
 			{2 * sec, "ping 2", "PING #2 received; fault; PING #2 muted", -1},
@@ -404,17 +414,17 @@ func TestPolicyTakesCommands(t *testing.T) {
 			{4 * sec, "live 0s -", "", -1},
 			{5 * sec, "ping 4", "PING #4 received; send PONG #4; PONG #4 sent, held 0s", -1},
 		}},
-		{"fault mute leaves the PINGs waiting unanswered", Config{Sleep: 2 * sec}, []step{
+		{"fault mute leaves the PINGs waiting unanswered", Config{Sleep: 2 * sec}, nil, []step{
 			{0, "ping 1", "PING #1 received", 2 * sec},
 			{0, "live 2s mute", "", 2 * sec},
 			{sec, "ping 2", "PING #2 received; fault; PING #2 muted", 2 * sec},
 			{2 * sec, "tick", "PING #1 muted", -1},
 		}},
-		{"fault reset at the next PING", Config{}, []step{
+		{"fault reset at the next PING", Config{}, nil, []step{
 			{0, "live 0s reset", "", -1},
 			{sec, "ping 1", "PING #1 received; fault; end: fault reset", -1},
 		}},
-		{"a command ends a --fault before its --fault-after", Config{Fault: Mute, FaultAfter: 10 * sec}, []step{
+		{"a command ends a --fault before its --fault-after", Config{Fault: Mute, FaultAfter: 10 * sec}, nil, []step{
 			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 10 * sec},
 			{sec, "live 0s -", "", 10 * sec},
 			{2 * sec, "ping 2", "PING #2 received; send PONG #2; PONG #2 sent, held 0s", -1},
@@ -423,6 +433,9 @@ func TestPolicyTakesCommands(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.live = new(liveCell)
+			if tc.before != nil {
+				tc.cfg.live.Store(tc.before)
+			}
 			k := newSocket(tc.cfg, t0)
 			for _, st := range tc.steps {
 				k.step(t, st)

@@ -115,6 +115,12 @@ With --probes N the server runs its own heartbeat towards each client, with
 the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
 the clients that stop answering. hbclient answers the server's PINGs.
 
+While it runs, commands change SLEEP or the fault for every connection from
+its next PING on, without a restart: sleep D, fault KIND (none ends it),
+help. They are read from standard input when it is a terminal, or from
+--commands (- for standard input). --web serves a page of every connection
+with the same controls.
+
 HOST is an address or a name: an IPv4 address listens on IPv4 only, an IPv6
 one (::1 or [::1]) on IPv6 only; 0.0.0.0 or :: listen everywhere. SLEEP
 takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free port;
