@@ -15,9 +15,10 @@ import (
 )
 
 // commandsHelp is what "help" prints: every command, one a line.
-const commandsHelp = `commands (each takes effect at every connection's next PING; PINGs already waiting keep their SLEEP):
+const commandsHelp = `commands, each taken by every connection at its next PING
+(PINGs already waiting keep their SLEEP):
   sleep D      answer each PING after D (5, 0.5, 200ms)
-  fault KIND   misbehave: mute, freeze, reset, close (as --fault), or none to stop
+  fault KIND   mute, freeze, reset or close (as --fault); none ends it
   help         this list`
 
 // maxCommandLine bounds a command line: a longer one is refused whole,

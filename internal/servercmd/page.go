@@ -79,7 +79,7 @@ const (
 type connRow struct {
 	id       int64
 	peer     string
-	state    string // in time, late, probing, dead, closed: why
+	state    string // serving; in time, late, probing, dead (the server's heartbeat); the fault; closed: why
 	class    string // the state's colour: ok, late, dead, closed
 	inFlight int    // PINGs received and not yet answered (or muted)
 	last     string // the last PONG's hold or RTT
@@ -143,7 +143,9 @@ func (t *connTable) Add(line []byte) error {
 		t.fault = server.Fault(strings.TrimPrefix(e.Fault, "none"))
 		return nil
 	case "connected":
-		t.rows[e.Conn] = &connRow{id: e.Conn, peer: e.Peer, state: "in time", class: "ok", open: true}
+		// Whether the client is in time only the server's heartbeat
+		// (--probes) can tell; without it the server serves.
+		t.rows[e.Conn] = &connRow{id: e.Conn, peer: e.Peer, state: "serving", class: "ok", open: true}
 		return nil
 	}
 	r := t.rows[e.Conn]
