@@ -175,3 +175,64 @@ func TestConnTableBounded(t *testing.T) {
 		t.Errorf("after the closes:\n%s", b.String())
 	}
 }
+
+// Each row follows its connection's events: the PINGs waiting and the
+// last PONG's hold, the server heartbeat's verdicts, the fault, the close;
+// the settings follow the commands.
+func TestConnTableFollowsEvents(t *testing.T) {
+	tb := newConnTable(time.Second, server.NoFault)
+	for _, l := range []string{
+		`{"t":0,"event":"listening","addr":"127.0.0.1:9000","sleep_s":1,"max_conns":0}`,
+		`{"t":1,"event":"connected","conn":1,"peer":"127.0.0.1:1001"}`,
+		`{"t":1,"event":"connected","conn":2,"peer":"127.0.0.1:1002"}`,
+		`{"t":1,"event":"connected","conn":3,"peer":"127.0.0.1:1003"}`,
+		`{"t":2,"event":"ping","seq":1,"conn":1}`,
+		`{"t":2,"event":"ping","seq":2,"conn":1}`,
+		`{"t":3,"event":"pong","seq":1,"held_s":1.0004,"conn":1}`,
+		`{"t":3,"event":"ping","seq":1,"sent":true,"conn":2}`,
+		`{"t":4,"event":"late_pong","seq":1,"rtt_s":1.5,"received":true,"conn":2}`,
+		`{"t":5,"event":"missed","missed":2,"probes":3,"conn":2}`,
+		`{"t":5,"event":"command","command":"fault mute","sleep_s":5,"fault":"mute"}`,
+		`{"t":6,"event":"note","note":"fault","fault":"mute","conn":3}`,
+		`{"t":6,"event":"ping","seq":1,"conn":3}`,
+		`{"t":6,"event":"note","note":"muted","conn":3}`,
+		`{"t":7,"event":"dead","cause":"heartbeat","conn":2}`,
+		`{"t":7,"event":"closed","reason":"dead by heartbeat","conn":2}`,
+	} {
+		if err := tb.Add([]byte(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	tb.SVG(&b)
+	svg := b.String()
+	for _, want := range []string{
+		">SLEEP 5s, fault mute; 2 open, 1 closed<",
+		`class="cell">127.0.0.1:1001</text><text x="480" y="120" class="ok">serving</text><text x="900" y="120" class="cell">1</text><text x="1140" y="120" class="cell">held 1s</text>`,
+		`class="late">fault mute</text><text x="900" y="160" class="cell">0</text><text x="1140" y="160" class="cell">muted</text>`,
+		`class="closed">closed: dead by heartbeat</text>`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the table lacks %s:\n%s", want, svg)
+		}
+	}
+	// The server heartbeat's states, one after the other.
+	hb := newConnTable(0, server.NoFault)
+	hb.Add([]byte(`{"t":1,"event":"connected","conn":1,"peer":"127.0.0.1:1001"}`))
+	for _, step := range []struct{ line, want string }{
+		{`{"t":2,"event":"pong","seq":1,"rtt_s":0.0004,"received":true,"conn":1}`, `class="ok">in time</text>`},
+		{`{"t":4,"event":"late_pong","seq":2,"rtt_s":1.5,"received":true,"conn":1}`, `class="late">late</text>`},
+		{`{"t":5,"event":"missed","missed":2,"probes":3,"conn":1}`, `class="late">probing: 2/3 missed</text>`},
+		{`{"t":6,"event":"dead","cause":"heartbeat","conn":1}`, `class="dead">dead (heartbeat)</text>`},
+	} {
+		hb.Add([]byte(step.line))
+		b.Reset()
+		hb.SVG(&b)
+		if !strings.Contains(b.String(), step.want) {
+			t.Errorf("after %s: no %s in\n%s", step.line, step.want, b.String())
+		}
+	}
+	if err := tb.Add([]byte("not json")); err == nil {
+		t.Error("a line that is not an event: no error")
+	}
+}
