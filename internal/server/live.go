@@ -29,7 +29,7 @@ type Command struct {
 	Fault    Fault
 }
 
-// live is where the commands' settings reach the connections: an atomic
+// liveCell is where the commands' settings reach the connections: an atomic
 // pointer that each connection loads at each PING, so a change needs no
 // lock and no word to the event loop, and costs a PING one load. Nil
 // until the first command: until then every connection keeps the
