@@ -99,6 +99,7 @@ func TestCommandsRaiseSleep(t *testing.T) {
 	io.WriteString(stdin, "sleep 500ms\n")
 	stdin.Close() // EOF: the commands end, the server goes on
 	waitHas(t, srvOut, `"event":"command"`, `"command":"sleep 500ms"`, `"sleep_s":0.5`, `"fault":"none"`)
+	waitHas(t, srvErr, "hbserver: end of the commands' input; the server goes on")
 	dead := waitHas(t, cliOut, `"event":"dead"`)
 	if !strings.Contains(dead, `"cause":"heartbeat"`) || !strings.Contains(dead, `"predicted_s":0.5`) {
 		t.Errorf("dead event %s, want the heartbeat's verdict predicted at 0.5 s", dead)

@@ -111,6 +111,7 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 			}
 		}
 		if err == io.EOF {
+			fmt.Fprintln(stderr, "hbserver: end of the commands' input; the server goes on")
 			return
 		}
 		if err != nil {

@@ -57,7 +57,7 @@ func TestReadCommands(t *testing.T) {
 	if strings.Join(got, "|") != "sleep 5|fault mute|sleep 1" {
 		t.Errorf("commands %q", got)
 	}
-	for _, want := range []string{`hbserver: unknown command bogus; type help`, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D"} {
+	for _, want := range []string{`hbserver: unknown command bogus; type help`, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D", "hbserver: end of the commands' input; the server goes on"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

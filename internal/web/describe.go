@@ -37,6 +37,8 @@ func Describe(jsonLine []byte) string {
 		text = fmt.Sprintf("DEAD (%s): observed %.3f s, predicted %.3f s", str("cause"), num("observed_s"), num("predicted_s"))
 	case "closed":
 		text = "closed: " + str("reason")
+	case "command":
+		text = fmt.Sprintf("command %q: SLEEP %.3f s, fault %s", str("command"), num("sleep_s"), str("fault"))
 	default:
 		keys := make([]string, 0, len(e))
 		for k := range e {

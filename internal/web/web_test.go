@@ -334,6 +334,7 @@ func TestDescribe(t *testing.T) {
 		{`{"t":13,"event":"missed","missed":1,"probes":3}`, "13.000 s  probe 1/3 missed"},
 		{`{"t":19,"event":"dead","cause":"heartbeat","observed_s":19,"predicted_s":19}`, "19.000 s  DEAD (heartbeat): observed 19.000 s, predicted 19.000 s"},
 		{`{"t":2,"event":"closed","reason":"peer closed"}`, "2.000 s  closed: peer closed"},
+		{`{"t":30,"event":"command","command":"sleep 5","sleep_s":5,"fault":"none"}`, `30.000 s  command "sleep 5": SLEEP 5.000 s, fault none`},
 		{`{"t":1,"event":"note","text":"big-endian"}`, "1.000 s  note text=big-endian"},
 		{`not json`, "not json"},
 	} {
