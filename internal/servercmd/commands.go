@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/heartbeat/heartbeat/internal/cli"
+	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/server"
 )
 
@@ -105,7 +106,8 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 			fmt.Fprintf(stderr, "hbserver: command longer than %d bytes, ignored\n", maxCommandLine)
 		} else if strings.TrimSpace(string(line)) != "" {
 			if reply, cerr := k.do(string(line)); cerr != nil {
-				fmt.Fprintf(stderr, "hbserver: %v\n", cerr)
+				// One line, whatever was typed: escaped as the tools' errors are.
+				fmt.Fprintf(stderr, "hbserver: %s\n", event.Escape(cerr.Error()))
 			} else if reply == commandsHelp {
 				fmt.Fprintln(stderr, reply)
 			}

@@ -46,7 +46,7 @@ func TestParseCommand(t *testing.T) {
 // the next is read; help prints the list; EOF ends the reading.
 func TestReadCommands(t *testing.T) {
 	k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
-	in := "sleep 5\n\nbogus\n" + strings.Repeat("x", 1000) + "\nhelp\nfault mute\nsleep 1" // the last without a newline
+	in := "sleep 5\n\nbogus\nsleep \x1b[2J\u202e\n" + strings.Repeat("x", 1000) + "\nhelp\nfault mute\nsleep 1" // the last without a newline
 	var stderr bytes.Buffer
 	k.read(strings.NewReader(in), &stderr)
 	close(k.out)
@@ -57,7 +57,10 @@ func TestReadCommands(t *testing.T) {
 	if strings.Join(got, "|") != "sleep 5|fault mute|sleep 1" {
 		t.Errorf("commands %q", got)
 	}
-	for _, want := range []string{`hbserver: unknown command bogus; type help`, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D", "hbserver: end of the commands' input; the server goes on"} {
+	if strings.ContainsAny(stderr.String(), "\x1b\u202e") {
+		t.Errorf("a control or format character reached stderr:\n%q", stderr.String())
+	}
+	for _, want := range []string{`hbserver: unknown command bogus; type help`, `hbserver: sleep "\x1b[2J\u202e": `, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D", "hbserver: end of the commands' input; the server goes on"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
