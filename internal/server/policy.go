@@ -167,6 +167,44 @@ func (p *policy) start(now time.Time) {
 	}
 }
 
+// startLive gives a connection accepted now the settings of the last
+// command, or the Config's before any.
+func (p *policy) startLive() {
+	p.live = Live{Sleep: p.cfg.Sleep, Fault: p.cfg.Fault}
+	if p.cfg.live == nil {
+		return
+	}
+	if l := p.cfg.live.Load(); l != nil {
+		p.seen, p.live = l, *l
+	}
+}
+
+// takeLive gives the connection the settings of the last command, when
+// one came since its last PING: the PING at now is the first under them.
+// PINGs that wait keep their SLEEP; a new fault starts now, as --fault
+// does after --fault-after, and a fault ended stops now (a frozen
+// connection takes no PING, so it stays frozen). It reports whether the
+// connection still serves.
+func (p *policy) takeLive(e *effects, now time.Time) bool {
+	if p.cfg.live == nil {
+		return true
+	}
+	l := p.cfg.live.Load()
+	if l == nil || l == p.seen {
+		return true
+	}
+	p.seen = l
+	p.live.Sleep = l.Sleep
+	if l.Fault == p.live.Fault {
+		return true
+	}
+	p.live.Fault, p.faultAt, p.faulted = l.Fault, time.Time{}, false
+	if l.Fault != NoFault {
+		p.fault(e, now)
+	}
+	return p.state == serving
+}
+
 func (e *effects) do(t todo) { e.todo = append(e.todo, t) }
 
 func (e *effects) report(h happening) { e.todo = append(e.todo, todo{kind: report, what: h}) }
