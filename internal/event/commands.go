@@ -23,11 +23,10 @@ func (CommandTaken) Name() string { return CommandName }
 func (e CommandTaken) AppendText(b []byte) []byte {
 	b = append(b, "command "...)
 	b = strconv.AppendQuote(b, e.Command)
-	b = append(b, ": SLEEP "...)
+	b = append(b, ": from the next PING on, SLEEP "...)
 	b = append(b, e.Sleep.String()...)
 	b = append(b, ", fault "...)
-	b = append(b, e.fault()...)
-	return append(b, ", from each connection's next PING"...)
+	return append(b, e.fault()...)
 }
 
 func (e CommandTaken) Fields(f *Fields) {
@@ -37,6 +36,10 @@ func (e CommandTaken) Fields(f *Fields) {
 }
 
 // fault is the fault's name, "none" for none.
+//
+// The text, at most 80 columns for a short command (the timeline is
+// read on a projector): command "sleep 5": from the next PING on, SLEEP
+// 5s, fault none.
 func (e CommandTaken) fault() string {
 	if e.Fault == "" {
 		return "none"
