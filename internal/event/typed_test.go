@@ -18,6 +18,12 @@ func TestTypedEvents(t *testing.T) {
 		{PingSent{Seq: 7}, "   1.500  PING #7 sent\n", `{"t":1.5,"event":"ping","seq":7}` + "\n"},
 		{ProbeMissed{Missed: 2, Probes: 3, Interval: 1500 * time.Millisecond},
 			"   1.500  probe 2/3 missed: no PONG within 1.5s\n", `{"t":1.5,"event":"missed","missed":2,"probes":3}` + "\n"},
+		{CommandTaken{Command: "sleep 5", Sleep: 5 * time.Second},
+			"   1.500  command \"sleep 5\": from the next PING on, SLEEP 5s, fault none\n",
+			`{"t":1.5,"event":"command","command":"sleep 5","sleep_s":5,"fault":"none"}` + "\n"},
+		{CommandTaken{Command: "fault mute", Sleep: 200 * time.Millisecond, Fault: "mute"},
+			"   1.500  command \"fault mute\": from the next PING on, SLEEP 200ms, fault mute\n",
+			`{"t":1.5,"event":"command","command":"fault mute","sleep_s":0.2,"fault":"mute"}` + "\n"},
 	} {
 		var text, js bytes.Buffer
 		emitAny(NewWriter(&text, false), 1500*time.Millisecond, tc.e)
