@@ -3,6 +3,9 @@ package servercmd
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +66,45 @@ func TestReadCommands(t *testing.T) {
 	for _, want := range []string{`hbserver: unknown command bogus; type help`, `hbserver: sleep "\x1b[2J\u202e": `, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D", "hbserver: end of the commands' input; the server goes on"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// Standard input is read for commands without --commands only when it is
+// a terminal: not a pipe, not a file. --commands - reads it whatever it
+// is, --commands FILE the file.
+func TestCommandsFrom(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if commandsFrom("", r) != nil {
+		t.Error("a pipe on standard input is read for commands without --commands -")
+	}
+	if commandsFrom("", strings.NewReader("sleep 5\n")) != nil {
+		t.Error("a reader that is not a file is read for commands without --commands -")
+	}
+	if commandsFrom("-", r) == nil {
+		t.Error("--commands - does not read standard input")
+	}
+
+	path := filepath.Join(t.TempDir(), "commands")
+	if err := os.WriteFile(path, []byte("sleep 2\nfault close\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := startCommands(ctx, path, nil, io.Discard)
+	for _, want := range []string{"sleep 2", "fault close"} {
+		select {
+		case c := <-k.out:
+			if c.Text != want {
+				t.Errorf("command %q from the file, want %q", c.Text, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %q from --commands FILE within 10s", want)
 		}
 	}
 }
