@@ -124,3 +124,22 @@ func TestCommandsRaiseSleep(t *testing.T) {
 		t.Errorf("hbserver after SIGINT: %v, want exit 0", err)
 	}
 }
+
+// On a terminal, hbserver reads commands from standard input without
+// --commands: script(1) gives it a terminal (a pty) whose foreground it
+// has, and what is typed there is a command.
+func TestCommandsOnATerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("skipped: needs script (Debian package bsdutils) to give hbserver a terminal")
+	}
+	// timeout bounds the server's life; --foreground keeps it in the
+	// terminal's foreground process group.
+	term := exec.Command(script, "-qfec", "timeout --foreground 20 hbserver 127.0.0.1 0", "/dev/null")
+	in, out, _ := startPiped(t, term)
+	waitHas(t, out, "listening on 127.0.0.1:")
+	io.WriteString(in, "sleep 2\r")
+	waitHas(t, out, `command "sleep 2": from the next PING on, SLEEP 2s, fault none`)
+	io.WriteString(in, "\x03") // Ctrl-C, through the terminal
+	waitHas(t, out, "stopped after serving 0 connections")
+}
