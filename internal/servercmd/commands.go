@@ -128,13 +128,17 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 // (else none: nil), "-" standard input whatever it is, else the file src,
 // opened by the reader (a named pipe's open waits for its writer).
 func commandsFrom(src string, stdin io.Reader) func() (io.Reader, error) {
+	f, _ := stdin.(*os.File)
+	terminal, foreground := false, false
+	if f != nil && (src == "" || src == "-") {
+		terminal, foreground = onTerminal(f)
+	}
 	switch src {
 	case "":
-		f, ok := stdin.(*os.File)
-		if !ok || !foregroundTerminal(f) {
+		if !terminal || !foreground {
 			return nil
 		}
-		return func() (io.Reader, error) { return stdin, nil }
+		fallthrough
 	case "-":
 		return func() (io.Reader, error) { return stdin, nil }
 	}

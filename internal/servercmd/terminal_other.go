@@ -4,6 +4,6 @@ package servercmd
 
 import "os"
 
-// foregroundTerminal is false here: standard input is read for commands
-// only with --commands -.
-func foregroundTerminal(*os.File) bool { return false }
+// onTerminal is false here: standard input is read for commands only with
+// --commands -.
+func onTerminal(*os.File) (terminal, foreground bool) { return false, false }

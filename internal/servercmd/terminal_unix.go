@@ -10,16 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// foregroundTerminal reports whether f is a terminal whose foreground this
-// process has: a server started in the background (hbserver ... &) leaves
-// the terminal to the shell. SIGTTIN is ignored, so that a server sent to
-// the background later gets an error from its read (and stops reading
-// commands) instead of being stopped.
-func foregroundTerminal(f *os.File) bool {
+// onTerminal reports whether f is this process's terminal, and whether the
+// process has its foreground: a server started in the background
+// (hbserver ... &) leaves the terminal to the shell. A process that reads
+// its terminal from the background is stopped (SIGTTIN), and a stopped
+// server answers no one; so once f is a terminal SIGTTIN is ignored, and
+// such a read fails instead, which ends the commands, not the server.
+func onTerminal(f *os.File) (terminal, foreground bool) {
 	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP) // ENOTTY: not a terminal
-	if err != nil || pgrp != unix.Getpgrp() {
-		return false
+	if err != nil {
+		return false, false
 	}
 	signal.Ignore(syscall.SIGTTIN)
-	return true
+	return true, pgrp == unix.Getpgrp()
 }
