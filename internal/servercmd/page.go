@@ -131,7 +131,7 @@ func (t *connTable) Add(line []byte) error {
 		return fmt.Errorf("not an event: %w", err)
 	}
 	switch e.Event {
-	case "listening":
+	case event.Listening:
 		if e.SleepS != nil {
 			t.sleep = secs(*e.SleepS)
 		}
@@ -142,7 +142,7 @@ func (t *connTable) Add(line []byte) error {
 		}
 		t.fault = server.Fault(strings.TrimPrefix(e.Fault, "none"))
 		return nil
-	case "connected":
+	case event.Connected:
 		// Whether the client is in time only the server's heartbeat
 		// (--probes) can tell; without it the server serves.
 		t.rows[e.Conn] = &connRow{id: e.Conn, peer: e.Peer, state: "serving", class: "ok", open: true}
@@ -153,24 +153,24 @@ func (t *connTable) Add(line []byte) error {
 		return nil
 	}
 	switch e.Event {
-	case "ping":
+	case event.Ping:
 		if !e.Sent {
 			r.inFlight++
 		}
-	case "pong":
+	case event.Pong:
 		if e.Received {
 			r.state, r.class, r.last = "in time", "ok", "RTT "+secs(e.RTTS).String()
 		} else {
 			r.inFlight = max(0, r.inFlight-1)
 			r.last = "held " + secs(e.HeldS).String()
 		}
-	case "late_pong":
+	case event.LatePong:
 		r.state, r.class, r.last = "late", "late", "RTT "+secs(e.RTTS).String()+" (late)"
-	case "missed":
+	case event.Missed:
 		r.state, r.class = fmt.Sprintf("probing: %d/%d missed", e.Missed, e.Probes), "late"
-	case "dead":
+	case event.Dead:
 		r.state, r.class = "dead ("+e.Cause+")", "dead"
-	case "note":
+	case event.Note:
 		switch e.Note {
 		case "muted":
 			r.inFlight = max(0, r.inFlight-1)
@@ -178,7 +178,7 @@ func (t *connTable) Add(line []byte) error {
 		case "fault":
 			r.state, r.class = "fault "+e.Fault, "late"
 		}
-	case "closed":
+	case event.Closed:
 		r.open, r.class = false, "closed"
 		r.state = "closed: " + e.Reason
 		t.closed = append(t.closed, r.id)
@@ -223,7 +223,7 @@ func (t *connTable) SVG(w io.Writer) error {
 	if more > 0 {
 		lines++
 	}
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="the connections" font-family="monospace" font-size="26">`,
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="hb-table" viewBox="0 0 %d %d" role="img" aria-label="the connections" font-family="monospace" font-size="26">`,
 		tableWidth, (lines+1)*rowHeight)
 	fault := string(t.fault)
 	if fault == "" {
