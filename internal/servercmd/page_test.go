@@ -85,9 +85,13 @@ func TestServerPage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	events := event.NewBuffered(io.Discard, false)
 	k := &commander{ctx: ctx, out: make(chan server.Command)}
-	page, err := startPage(Options{Web: "127.0.0.1:0"}, ln.Addr().String(), k, events, io.Discard)
+	var said strings.Builder
+	page, err := startPage(Options{Web: "127.0.0.1:0"}, ln.Addr().String(), k, events, &said)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "hbserver: live page at " + page.URL() + "\n"; said.String() != want || !strings.HasPrefix(page.URL(), "http://127.0.0.1:") {
+		t.Errorf("stderr %q, want %q on loopback", said.String(), want)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { server.Serve(ctx, ln, server.Config{Events: events, Commands: k.out}) })
