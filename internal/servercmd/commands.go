@@ -126,8 +126,9 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 // commandsFrom is where the commands come from for --commands src: ""
 // standard input when it is a terminal this process has the foreground of
 // (else none: nil), "-" standard input whatever it is, else the file src,
-// opened by the reader (a named pipe's open waits for its writer).
-func commandsFrom(src string, stdin io.Reader) func() (io.Reader, error) {
+// opened by the reader (a named pipe's open waits for its writer) and
+// closed by it at the end; standard input is left open.
+func commandsFrom(src string, stdin io.Reader) func() (io.ReadCloser, error) {
 	f, _ := stdin.(*os.File)
 	terminal, foreground := false, false
 	if f != nil && (src == "" || src == "-") {
@@ -140,9 +141,9 @@ func commandsFrom(src string, stdin io.Reader) func() (io.Reader, error) {
 		}
 		fallthrough
 	case "-":
-		return func() (io.Reader, error) { return stdin, nil }
+		return func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }
 	}
-	return func() (io.Reader, error) { return os.Open(src) }
+	return func() (io.ReadCloser, error) { return os.Open(src) }
 }
 
 // startCommands reads the commands of --commands src on a goroutine of its
@@ -156,12 +157,10 @@ func startCommands(ctx context.Context, src string, stdin io.Reader, stderr io.W
 	go func() {
 		in, err := open()
 		if err != nil {
-			fmt.Fprintf(stderr, "hbserver: --commands: %v\n", err)
+			fmt.Fprintf(stderr, "hbserver: --commands: %s\n", event.Escape(err.Error()))
 			return
 		}
-		if c, ok := in.(io.Closer); ok && in != stdin {
-			defer c.Close()
-		}
+		defer in.Close()
 		k.read(in, stderr)
 	}()
 	return k
