@@ -80,6 +80,7 @@ var Kinds = []Kind{
 	{"server", AcceptRetry{}},
 	{"server", ServerStopped{}},
 	{"server", ServerStats{}},
+	{"server", CommandTaken{}},
 	{"client", dropped{}},
 	{"server", dropped{}},
 	{"client", LoadStart{}},

@@ -107,6 +107,12 @@ func TestTypedEvents(t *testing.T) {
 			DetectErr50: 1500, DetectErr99: -2500000, DetectErrMax: 3 * time.Millisecond, HasDetect: true},
 			tx + `summary: 10 connections, 8 connected, 1 connect error (first: refused), 1 pending (handshakes under way or not begun); alive 3, dead 2, never accepted 1 (the server's kernel never took them: its accept queue was full; not deaths), failed 1, closed by server 3 (1 mid-frame, 2 with a NOTICE, the first: "bye \"x\"\n"), server warnings 4; 1234 PINGs (411/s), late or unsolicited PONGs 7; RTT p50 1.235ms p99 2.345679s; detection error p50 2µs p99 -2.5ms max 3ms` + "\n",
 			js("summary", `,"conns":10,"connected":8,"connect_errors":1,"first_connect_error":"refused","pending":1,"alive":3,"dead":2,"never_accepted":1,"failed":1,"closed":3,"closed_mid_frame":1,"closed_notices":2,"first_close_reason":"bye \"x\"\n","warnings":4,"pings":1234,"pings_per_s":411.3,"late_pongs":7,"rtt_p50_s":0.001235,"rtt_p99_s":2.345679,"detect_err_p50_s":0.000002,"detect_err_p99_s":-0.0025,"detect_err_max_s":0.003`)},
+		{CommandTaken{Command: "sleep 5", Sleep: 5 * time.Second},
+			"   1.500  command \"sleep 5\": from the next PING on, SLEEP 5s, fault none\n",
+			`{"t":1.5,"event":"command","command":"sleep 5","sleep_s":5,"fault":"none"}` + "\n"},
+		{CommandTaken{Command: "fault mute", Sleep: 200 * time.Millisecond, Fault: "mute"},
+			"   1.500  command \"fault mute\": from the next PING on, SLEEP 200ms, fault mute\n",
+			`{"t":1.5,"event":"command","command":"fault mute","sleep_s":0.2,"fault":"mute"}` + "\n"},
 	} {
 		var text, jsl bytes.Buffer
 		emitAny(NewWriter(&text, false), 1500*time.Millisecond, tc.e)

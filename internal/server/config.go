@@ -80,6 +80,15 @@ type Config struct {
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
 	Fault      Fault
 	FaultAfter time.Duration
+	// Commands, when not nil, changes Sleep and Fault while the server
+	// runs (hbserver's commands): each connection takes a change at its
+	// next PING, and each is said in the timeline ("command"). The server
+	// reads it until it stops or the channel closes.
+	Commands <-chan Command
+
+	// live is where Commands' settings reach the connections; nil without
+	// Commands.
+	live *liveCell
 }
 
 // Fault is a way for the server to fail on purpose.

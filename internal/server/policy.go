@@ -143,7 +143,11 @@ type policy struct {
 
 	m *probe.Machine // the server's heartbeat; nil when off
 
-	faultAt time.Time // when --fault takes effect; zero once it has
+	// live is the connection's SLEEP and fault: the Config's, until a
+	// command changes them (seen, the last taken; see takeLive).
+	live    Live
+	seen    *Live
+	faultAt time.Time // when the fault takes effect; zero once it has
 	faulted bool
 
 	lingerBy time.Time
@@ -152,14 +156,53 @@ type policy struct {
 }
 
 // start begins serving a connection accepted at now: the server's
-// heartbeat and the fault's clock start.
+// heartbeat and the fault's clock (FaultAfter) start.
 func (p *policy) start(now time.Time) {
+	p.startLive()
 	if p.cfg.Probe.Enabled() {
 		p.m = probe.New(p.cfg.Probe, now)
 	}
-	if p.cfg.Fault != NoFault {
+	if p.live.Fault != NoFault {
 		p.faultAt = now.Add(p.cfg.FaultAfter)
 	}
+}
+
+// startLive gives a connection accepted now the settings of the last
+// command, or the Config's before any.
+func (p *policy) startLive() {
+	p.live = Live{Sleep: p.cfg.Sleep, Fault: p.cfg.Fault}
+	if p.cfg.live == nil {
+		return
+	}
+	if l := p.cfg.live.Load(); l != nil {
+		p.seen, p.live = l, *l
+	}
+}
+
+// takeLive gives the connection the settings of the last command, when
+// one came since its last PING: the PING at now is the first under them.
+// PINGs that wait keep their SLEEP; a new fault starts now, as --fault
+// does after --fault-after, and a fault ended stops now (a frozen
+// connection takes no PING, so it stays frozen). It reports whether the
+// connection still serves.
+func (p *policy) takeLive(e *effects, now time.Time) bool {
+	if p.cfg.live == nil {
+		return true
+	}
+	l := p.cfg.live.Load()
+	if l == nil || l == p.seen {
+		return true
+	}
+	p.seen = l
+	p.live.Sleep = l.Sleep
+	if l.Fault == p.live.Fault {
+		return true
+	}
+	p.live.Fault, p.faultAt, p.faulted = l.Fault, time.Time{}, false
+	if l.Fault != NoFault {
+		p.fault(e, now)
+	}
+	return p.state == serving
 }
 
 func (e *effects) do(t todo) { e.todo = append(e.todo, t) }
@@ -230,14 +273,17 @@ func (p *policy) ping(e *effects, f *msg.Frame, now time.Time) {
 		}
 		e.report(happening{what: pingReceived, ping: pi})
 	}
+	if !p.takeLive(e, now) {
+		return
+	}
 	if !p.rateKept(e, now) {
 		return
 	}
-	if p.faulted && p.cfg.Fault == Mute {
+	if p.faulted && p.live.Fault == Mute {
 		p.mute(e, &pi)
 		return
 	}
-	if p.cfg.Sleep == 0 && p.queue == nil && p.pending == 0 && p.unsent == 0 {
+	if p.live.Sleep == 0 && p.queue == nil && p.pending == 0 && p.unsent == 0 {
 		p.pong(e, f, &pi, now)
 		return
 	}
@@ -245,11 +291,11 @@ func (p *policy) ping(e *effects, f *msg.Frame, now time.Time) {
 	// after the previous answer, whichever is later. (With SLEEP 0 a PING
 	// waits here only behind output that waits.) The event loop took no
 	// more PINGs than there is room for.
-	due := now.Add(p.cfg.Sleep)
+	due := now.Add(p.live.Sleep)
 	if p.queue == nil {
 		p.queue = e.lendQueue()
 	} else if last := p.queue.back().due; last.After(now) {
-		due = last.Add(p.cfg.Sleep)
+		due = last.Add(p.live.Sleep)
 	}
 	p.queue.push(pi, due, f)
 }
@@ -538,7 +584,7 @@ func (p *policy) answerDue(e *effects, now time.Time) {
 	for (p.state == serving || p.state == closing) && p.pending == 0 && p.unsent == 0 && p.queue != nil && !p.queue.front().due.After(now) {
 		q := p.queue.front()
 		p.queue.pop() // q stays valid until the next push, after the send
-		if p.faulted && p.cfg.Fault == Mute {
+		if p.faulted && p.live.Fault == Mute {
 			p.mute(e, &q.pingInfo)
 		} else {
 			p.pong(e, &q.f, &q.pingInfo, now)
@@ -575,11 +621,12 @@ func (p *policy) tick(e *effects, now time.Time) {
 	}
 }
 
-// fault makes the connection misbehave as --fault says.
+// fault makes the connection misbehave as its fault (--fault, or a
+// command) says.
 func (p *policy) fault(e *effects, now time.Time) {
 	p.faulted = true
 	e.report(happening{what: faultOn})
-	switch p.cfg.Fault {
+	switch p.live.Fault {
 	case Freeze:
 		// A hung process: nothing read, nothing written; the kernel still
 		// ACKs until the receive buffer fills.

@@ -135,6 +135,7 @@ var t0 = time.Unix(1000, 0)
 //	block       the socket takes no more writes
 //	break       writes fail from now on
 //	shutdown    the server stops
+//	live D F    a command sets SLEEP D and fault F ("-" for none)
 type step struct {
 	at   time.Duration
 	do   string
@@ -176,6 +177,10 @@ func (k *socket) step(t *testing.T, st step) {
 		k.broken = true
 	case "shutdown":
 		k.p.shutdown(&k.fx)
+	case "live":
+		d, _ := time.ParseDuration(f[1])
+		l := &Live{Sleep: d, Fault: Fault(strings.Trim(f[2], "-"))}
+		k.cfg.live.Store(l)
 	default:
 		t.Fatalf("step %q", st.do)
 	}
@@ -367,6 +372,78 @@ func TestPolicy(t *testing.T) {
 }
 
 // A full queue stops reading; the first PONG out makes room again.
+// A command's SLEEP and fault are taken at each connection's next PING:
+// the PINGs that wait keep the SLEEP they came under, the next one gets
+// the new one; a fault starts at that PING, and ends at the PING after
+// "fault none".
+func TestPolicyTakesCommands(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		before *Live // a command before the connection came
+		steps  []step
+	}{
+		{"a new connection starts with the last command's settings", Config{Fault: Mute}, &Live{Sleep: sec, Fault: NoFault}, []step{
+			{0, "ping 1", "PING #1 received", sec},
+			{sec, "tick", "send PONG #1; PONG #1 sent, held 1s", -1},
+		}},
+		{"a commanded fault starts after --fault-after on a new connection", Config{FaultAfter: 5 * sec}, &Live{Fault: Mute}, []step{
+			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 5 * sec},
+			{5 * sec, "tick", "fault", -1},
+			{6 * sec, "ping 2", "PING #2 received; PING #2 muted", -1},
+		}},
+		{"SLEEP raised and lowered", Config{Sleep: sec}, nil, []step{
+			{0, "ping 1", "PING #1 received", sec},
+			{0, "live 5s -", "", sec}, // nothing happens until a PING
+			{sec - 1, "tick", "", sec},
+			{sec, "tick", "send PONG #1; PONG #1 sent, held 1s", -1}, // #1 keeps its SLEEP 1s
+			{2 * sec, "ping 2", "PING #2 received", 7 * sec},         // the next gets 5s
+			{3 * sec, "live 200ms -", "", 7 * sec},
+			{4 * sec, "ping 3", "PING #3 received", 7 * sec}, // 200ms after #2's PONG, in its turn
+			{7*sec - 1, "tick", "", 7 * sec},
+			{7 * sec, "tick", "send PONG #2; PONG #2 sent, held 5s", 7*sec + 200*ms},
+			{7*sec + 200*ms - 1, "tick", "", 7*sec + 200*ms},
+			{7*sec + 200*ms, "tick", "send PONG #3; PONG #3 sent, held 3.2s", -1},
+			{9 * sec, "ping 4", "PING #4 received", 9*sec + 200*ms},
+		}},
+		{"fault mute, then none", Config{}, nil, []step{
+			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", -1},
+			{sec, "live 0s mute", "", -1},
+			{2 * sec, "ping 2", "PING #2 received; fault; PING #2 muted", -1},
+			{3 * sec, "ping 3", "PING #3 received; PING #3 muted", -1},
+			{4 * sec, "live 0s -", "", -1},
+			{5 * sec, "ping 4", "PING #4 received; send PONG #4; PONG #4 sent, held 0s", -1},
+		}},
+		{"fault mute leaves the PINGs waiting unanswered", Config{Sleep: 2 * sec}, nil, []step{
+			{0, "ping 1", "PING #1 received", 2 * sec},
+			{0, "live 2s mute", "", 2 * sec},
+			{sec, "ping 2", "PING #2 received; fault; PING #2 muted", 2 * sec},
+			{2 * sec, "tick", "PING #1 muted", -1},
+		}},
+		{"fault reset at the next PING", Config{}, nil, []step{
+			{0, "live 0s reset", "", -1},
+			{sec, "ping 1", "PING #1 received; fault; end: fault reset", -1},
+		}},
+		{"a command ends a --fault before its --fault-after", Config{Fault: Mute, FaultAfter: 10 * sec}, nil, []step{
+			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 10 * sec},
+			{sec, "live 0s -", "", 10 * sec},
+			{2 * sec, "ping 2", "PING #2 received; send PONG #2; PONG #2 sent, held 0s", -1},
+			{20 * sec, "ping 3", "PING #3 received; send PONG #3; PONG #3 sent, held 0s", -1},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.live = new(liveCell)
+			if tc.before != nil {
+				tc.cfg.live.Store(tc.before)
+			}
+			k := newSocket(tc.cfg, t0)
+			for _, st := range tc.steps {
+				k.step(t, st)
+			}
+		})
+	}
+}
+
 func TestPolicyQueueFullStopsReading(t *testing.T) {
 	k := newSocket(Config{Sleep: sec}, t0)
 	for i := 1; i <= maxQueued; i++ {

@@ -38,7 +38,9 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	if cfg.StatsEvery > 0 {
 		s.wg.Go(func() { s.stats(ctx) })
 	}
+	stopCommands := s.takeCommands(ctx, &s.wg)
 	err := s.accept(ctx, tl)
+	stopCommands()
 	s.closeAll()
 	s.wg.Wait() // every connection's reader and writer
 	s.report()

@@ -65,7 +65,7 @@ func (c *conn) report(h *happening) {
 	case told:
 		emit(c, event.Told{Severity: h.sev, Text: h.text})
 	case faultOn:
-		emit(c, event.FaultOn{Fault: string(c.s.cfg.Fault)})
+		emit(c, event.FaultOn{Fault: string(c.live.Fault)})
 	case missed:
 		emit(c, event.ClientMissed{Missed: h.n, Probes: c.s.cfg.Probe.Probes})
 	case deadByHeartbeat:

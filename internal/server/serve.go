@@ -20,6 +20,9 @@ func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
 	if cfg.Events == nil {
 		cfg.Events = event.Discard()
 	}
+	if cfg.Commands != nil {
+		cfg.live = new(liveCell)
+	}
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		return fmt.Errorf("server: needs a TCP listener, not %T", ln)

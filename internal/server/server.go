@@ -52,7 +52,9 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	if cfg.StatsEvery > 0 {
 		wg.Go(func() { s.stats(ctx) })
 	}
+	stopCommands := s.takeCommands(ctx, &wg)
 	err = s.run(ctx)
+	stopCommands()
 	s.closeAll()
 	wg.Wait()
 	s.report()

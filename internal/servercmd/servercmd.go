@@ -58,6 +58,12 @@ type Options struct {
 	// server.Fault); empty Fault behaves.
 	Fault      string
 	FaultAfter time.Duration
+	// Commands is where commands (sleep D, fault KIND, help) are read:
+	// "" standard input when it is a terminal, "-" standard input, else a
+	// file or named pipe.
+	Commands string
+	// Web, when set, is the address of the live page of every connection.
+	Web string
 }
 
 // NewCmd returns the hbserver command.
@@ -109,6 +115,12 @@ With --probes N the server runs its own heartbeat towards each client, with
 the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
 the clients that stop answering. hbclient answers the server's PINGs.
 
+While it runs, commands change SLEEP or the fault for every connection from
+its next PING on, without a restart: sleep D, fault KIND (none ends it),
+help. They are read from standard input when it is a terminal, or from
+--commands (- for standard input). --web serves a page of every connection
+with the same controls.
+
 HOST is an address or a name: an IPv4 address listens on IPv4 only, an IPv6
 one (::1 or [::1]) on IPv6 only; 0.0.0.0 or :: listen everywhere. SLEEP
 takes seconds (5, 0.5) or a Go duration (250ms). PORT 0 picks a free port;
@@ -137,7 +149,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
-			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
@@ -157,6 +169,9 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.BoolVar(&opts.Quiet, "quiet", false, "leave out every per-frame event (PINGs, PONGs, data, rate warnings), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
+	// The classroom's flags (see commands.go, page.go).
+	f.StringVar(&opts.Commands, "commands", "", "read commands (sleep D, fault KIND, help) from this file, or - for standard input (default: standard input when it is a terminal)")
+	f.StringVar(&opts.Web, "web", "", "serve a live page of every connection on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT), with the commands as controls")
 	faults := make([]string, len(server.Faults))
 	for i, k := range server.Faults {
 		faults[i] = string(k)
@@ -188,10 +203,10 @@ func (opts Options) validate(given func(name string) bool) error {
 			return &cli.UsageError{Err: err}
 		}
 	}
-	return nil
+	return checkClassroom(opts, given)
 }
 
-func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
+func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) error {
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	// KeepAlive -1: accepted connections keep the kernel's default, off.
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -208,6 +223,17 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	fault := server.Fault(opts.Fault)
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbserver")
+	ctx, cancel := context.WithCancel(ctx) // the commands end with the server
+	defer cancel()
+	commands := startCommands(ctx, opts.Commands, stdin, stderr)
+	if opts.Web != "" {
+		page, err := startPage(opts, ln.Addr().String(), commands, events, stderr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer page.Close()
+	}
 	err = server.Serve(ctx, ln, server.Config{
 		Sleep:              opts.Sleep,
 		Events:             events,
@@ -222,6 +248,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		UserTimeoutWarning: cli.UserTimeoutWarning,
 		Fault:              fault,
 		FaultAfter:         opts.FaultAfter,
+		Commands:           commands.out,
 	})
 	return err
 }

@@ -12,14 +12,15 @@ import (
 // one message brings a page opened late, or one that missed some, up to
 // date.
 type stateMessage struct {
-	T        float64 `json:"t"`        // the run clock when drawn, seconds
-	Title    string  `json:"title"`    // Options.Title
-	Status   string  `json:"status"`   // the last event, in words
-	SVG      string  `json:"svg"`      // the picture; empty without Options.Picture
-	Error    string  `json:"error"`    // why the picture could not be drawn
-	Ended    bool    `json:"ended"`    // Finished was called
-	Verdict  string  `json:"verdict"`  // Finished's verdict
-	Controls bool    `json:"controls"` // POST /command is served
+	T        float64  `json:"t"`        // the run clock when drawn, seconds
+	Title    string   `json:"title"`    // Options.Title
+	Status   string   `json:"status"`   // the last event, in words
+	SVG      string   `json:"svg"`      // the picture; empty without Options.Picture
+	Error    string   `json:"error"`    // why the picture could not be drawn
+	Ended    bool     `json:"ended"`    // Finished was called
+	Verdict  string   `json:"verdict"`  // Finished's verdict
+	Controls bool     `json:"controls"` // POST /command is served
+	Buttons  []string `json:"buttons"`  // Options.Buttons, when controls are
 }
 
 // draw is the goroutine that turns event lines into pictures: it takes
@@ -39,6 +40,9 @@ func (s *Server) draw() {
 		lines, s.pending = s.pending, lines[:0]
 		dropped := s.dropped
 		s.dropped = 0
+		// Read with the lines: a run's last events are tapped before
+		// Finished, so a page told the run ended has them all drawn.
+		ended, verdict := s.ended, s.verdict
 		s.mu.Unlock()
 
 		var err error
@@ -54,7 +58,7 @@ func (s *Server) draw() {
 		if dropped > 0 {
 			err = fmt.Errorf("%d events were left out of the picture: it could not keep up", dropped)
 		}
-		msg := s.render(&drawn{status: status, err: err})
+		msg := s.render(&drawn{status: status, err: err, ended: ended, verdict: verdict})
 		s.mu.Lock()
 		s.state = msg
 		s.version++
@@ -100,14 +104,19 @@ func (s *Server) add(text, jsonLine []byte) error {
 
 // drawn is what draw knows of the events so far.
 type drawn struct {
-	status string
-	err    error
+	status  string
+	err     error
+	ended   bool   // Finished was called before these events were taken
+	verdict string // its verdict
 }
 
 // render makes the "state" message, whole, of what d says and the picture
 // (nil d: before any event).
 func (s *Server) render(d *drawn) []byte {
 	m := stateMessage{Title: s.opts.Title, Status: "waiting for the first event", Controls: s.opts.Command != nil}
+	if m.Controls {
+		m.Buttons = s.opts.Buttons
+	}
 	if d != nil {
 		m.Status = d.status
 		if d.err != nil {
@@ -122,9 +131,9 @@ func (s *Server) render(d *drawn) []byte {
 			m.SVG = b.String()
 		}
 	}
-	s.mu.Lock()
-	m.Ended, m.Verdict = s.ended, s.verdict
-	s.mu.Unlock()
+	if d != nil {
+		m.Ended, m.Verdict = d.ended, d.verdict
+	}
 	m.T = s.clock()
 	data, err := json.Marshal(m)
 	if err != nil {

@@ -89,6 +89,10 @@ type Options struct {
 	// what to show for it; an error is shown as the refusal. Nil: the page
 	// has no controls and POST /command is 404.
 	Command func(command string) (string, error)
+	// Buttons are commands offered as buttons beside the command field
+	// ("fault mute"), each sent through Command as if typed. Nil: the
+	// field only.
+	Buttons []string
 	// MaxClients bounds the pages open at once; zero means
 	// DefaultMaxClients. Past it a page is refused with 503.
 	MaxClients int

@@ -366,3 +366,17 @@ func TestClockStartsAtTheFirstEvent(t *testing.T) {
 		t.Error("lineTime read a line without t")
 	}
 }
+
+// Options.Buttons reach the page with the controls, and only with them.
+func TestButtonsComeWithControls(t *testing.T) {
+	cmd := func(string) (string, error) { return "ok", nil }
+	buttons := []string{"fault mute", "fault none"}
+	with := openStream(t, newServer(t, Options{Command: cmd, Buttons: buttons})).nextState()
+	if !strings.Contains(with, `"controls":true,"buttons":["fault mute","fault none"]`) {
+		t.Errorf("state with controls and buttons: %s", with)
+	}
+	without := openStream(t, newServer(t, Options{Buttons: buttons})).nextState()
+	if !strings.Contains(without, `"controls":false,"buttons":null`) {
+		t.Errorf("state without controls: %s", without)
+	}
+}

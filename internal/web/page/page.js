@@ -49,6 +49,24 @@ function show(m) {
   $("error").hidden = !m.error;
   $("error").textContent = m.error;
   $("controls").hidden = !m.controls;
+  showButtons(m.buttons || []);
+}
+
+// showButtons puts one button per command offered, each sent as if typed.
+let buttonsShown = "";
+function showButtons(commands) {
+  const key = JSON.stringify(commands);
+  if (key === buttonsShown) return;
+  buttonsShown = key;
+  const box = $("buttons");
+  box.replaceChildren();
+  for (const c of commands) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = c;
+    b.addEventListener("click", () => send(c));
+    box.append(b);
+  }
 }
 
 const stream = new EventSource("events");
@@ -58,15 +76,20 @@ stream.addEventListener("error", () => {
   if (!ended) $("status").textContent = "the tool is not answering (it may have stopped)";
 });
 
-$("controls").addEventListener("submit", async (e) => {
-  e.preventDefault();
+// send posts one command and shows the tool's reply.
+async function send(command) {
   const headers = token ? { "X-Heartbeat-Token": token } : {};
   try {
-    const r = await fetch("command", { method: "POST", headers, body: $("command").value });
+    const r = await fetch("command", { method: "POST", headers, body: command });
     $("reply").textContent = (await r.text()).trim();
   } catch (err) {
     $("reply").textContent = "not sent: " + err;
   }
+}
+
+$("controls").addEventListener("submit", (e) => {
+  e.preventDefault();
+  send($("command").value);
 });
 
 // The theme follows the system's until the button picks one.

@@ -1,0 +1,110 @@
+package servercmd
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heartbeat/heartbeat/internal/server"
+)
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want server.Command
+		err  string
+	}{
+		{"sleep 5", server.Command{Text: "sleep 5", SetSleep: true, Sleep: 5 * time.Second}, ""},
+		{"  SLEEP   0.5 \n", server.Command{Text: "SLEEP 0.5", SetSleep: true, Sleep: 500 * time.Millisecond}, ""},
+		{"sleep 200ms", server.Command{Text: "sleep 200ms", SetSleep: true, Sleep: 200 * time.Millisecond}, ""},
+		{"sleep 0", server.Command{Text: "sleep 0", SetSleep: true}, ""},
+		{"fault mute", server.Command{Text: "fault mute", SetFault: true, Fault: server.Mute}, ""},
+		{"fault none", server.Command{Text: "fault none", SetFault: true, Fault: server.NoFault}, ""},
+		{"fault reset", server.Command{Text: "fault reset", SetFault: true, Fault: server.ResetConn}, ""},
+		{"sleep", server.Command{}, "sleep takes one duration"},
+		{"sleep -1", server.Command{}, "sleep -1:"},
+		{"sleep x", server.Command{}, "sleep x:"},
+		{"sleep 1 2", server.Command{}, "sleep takes one duration"},
+		{"fault explode", server.Command{}, "fault takes one of"},
+		{"fault", server.Command{}, "fault takes one of"},
+		{"jump \x1b[2J", server.Command{}, `unknown command "jump \x1b[2J"; type help`},
+		{"help me", server.Command{}, "unknown command"},
+	} {
+		got, err := parseCommand(tc.line)
+		switch {
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%q: %+v, %v; want %+v", tc.line, got, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: error %v, want one with %q", tc.line, err, tc.err)
+		}
+	}
+}
+
+// Commands are read a line at a time: a bad one is said on stderr and
+// the next is read; help prints the list; EOF ends the reading.
+func TestReadCommands(t *testing.T) {
+	k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+	in := "sleep 5\n\nbogus\nsleep \x1b[2J\u202e\n" + strings.Repeat("x", 1000) + "\nhelp\nfault mute\nsleep 1" // the last without a newline
+	var stderr bytes.Buffer
+	k.read(strings.NewReader(in), &stderr)
+	close(k.out)
+	var got []string
+	for c := range k.out {
+		got = append(got, c.Text)
+	}
+	if strings.Join(got, "|") != "sleep 5|fault mute|sleep 1" {
+		t.Errorf("commands %q", got)
+	}
+	if strings.ContainsAny(stderr.String(), "\x1b\u202e") {
+		t.Errorf("a control or format character reached stderr:\n%q", stderr.String())
+	}
+	for _, want := range []string{`hbserver: unknown command bogus; type help`, `hbserver: sleep "\x1b[2J\u202e": `, "hbserver: command longer than 256 bytes, ignored", "sleep D      answer each PING after D", "hbserver: end of the commands' input; the server goes on"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// Standard input is read for commands without --commands only when it is
+// a terminal: not a pipe, not a file. --commands - reads it whatever it
+// is, --commands FILE the file.
+func TestCommandsFrom(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if commandsFrom("", r) != nil {
+		t.Error("a pipe on standard input is read for commands without --commands -")
+	}
+	if commandsFrom("", strings.NewReader("sleep 5\n")) != nil {
+		t.Error("a reader that is not a file is read for commands without --commands -")
+	}
+	if commandsFrom("-", r) == nil {
+		t.Error("--commands - does not read standard input")
+	}
+
+	path := filepath.Join(t.TempDir(), "commands")
+	if err := os.WriteFile(path, []byte("sleep 2\nfault close\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := startCommands(ctx, path, nil, io.Discard)
+	for _, want := range []string{"sleep 2", "fault close"} {
+		select {
+		case c := <-k.out:
+			if c.Text != want {
+				t.Errorf("command %q from the file, want %q", c.Text, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %q from --commands FILE within 10s", want)
+		}
+	}
+}
