@@ -48,6 +48,7 @@ var Declared = []Decl{
 	{Load, "client", "conns addr rate predicted_s"},
 	{Status, "client", "up alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings connect_errors pings_per_s late_pongs rtt_p50_s rtt_p99_s"},
 	{Summary, "client", "conns connected connect_errors first_connect_error pending alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings pings pings_per_s late_pongs rtt_p50_s rtt_p99_s detect_err_p50_s detect_err_p99_s detect_err_max_s"},
+	{Callback, "server", "delay_s tag conn peer"},
 	{Kernel, "client", "tcp_keepalive_time_s tcp_keepalive_intvl_s tcp_keepalive_probes tcp_retries2 keepalive_dead_after_s retransmit_give_up_s"},
 }
 

@@ -131,6 +131,8 @@ func (c *conn) report(h *happening) {
 	case pingSent:
 		s.ev.Emit(s.since(), event.Ping, fmt.Sprintf("%sPING #%d sent to the client", c.tag(), h.seq),
 			c.fields(event.F("seq", h.seq), event.F("sent", true))...)
+	case calledBack:
+		c.reportCallback(h)
 	}
 }
 
