@@ -49,6 +49,9 @@ var Declared = []Decl{
 	{Status, "client", "up alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings connect_errors pings_per_s late_pongs rtt_p50_s rtt_p99_s"},
 	{Summary, "client", "conns connected connect_errors first_connect_error pending alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings pings pings_per_s late_pongs rtt_p50_s rtt_p99_s detect_err_p50_s detect_err_p99_s detect_err_max_s"},
 	{Callback, "server", "delay_s tag conn peer"},
+	{IdleProbe, "client", "kind dir gap_s every_s outcome at_s why"},
+	{IdleStatus, "client", "lower_s upper_s running left_s"},
+	{IdleTimeout, "client", "lower_s upper_s expiry inbound_only keepalive_refreshes ping_refreshes keepalive_every_s ping_every_s heartbeat_idle_s heartbeat_interval_s heartbeat_dead_after_s keepalive_idle_s keepalive_interval_s keepalive_dead_after_s probes"},
 	{Kernel, "client", "tcp_keepalive_time_s tcp_keepalive_intvl_s tcp_keepalive_probes tcp_retries2 keepalive_dead_after_s retransmit_give_up_s"},
 }
 
