@@ -56,8 +56,9 @@ const (
 	// KeepAlive: does a connection with kernel keep-alive every Every,
 	// otherwise idle for Gap (longer than the timeout), survive?
 	KeepAlive
-	// Pings: does a connection carrying a heartbeat PING every Every,
-	// answered by its PONG, survive for Gap (longer than the timeout)?
+	// Pings: does a connection carrying the heartbeat's traffic, a frame
+	// each way every Every (as a PING and its PONG), survive for Gap
+	// (longer than the timeout)?
 	Pings
 	// Outlives: when only server-first probes failed, does a client-first
 	// one idle for Gap (longer than the timeout) survive? Without it, the

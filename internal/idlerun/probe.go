@@ -119,39 +119,21 @@ func (pc *probeConn) serverFirst(gap, wait time.Duration) (*ended, error) {
 	return pc.await(pc.t0.Add(gap+wait), "no CALLBACK within "+wait.String()+" of its time")
 }
 
-// pings sends a PING every pr.Every for pr.Gap, one at a time (a PONG
-// waits for the server's SLEEP; while one is awaited the next is not
-// sent, so that the server never stops reading), then makes a round
-// trip: the PINGs and their PONGs are the traffic that may keep the
-// middlebox's state.
+// pings makes a round trip every pr.Every for pr.Gap, then one more:
+// the heartbeat's traffic, a frame from the client answered by one from
+// the server, which may keep the middlebox's state. A CALL for 1ms stands
+// in for the PING: the server answers it at once, whatever its SLEEP,
+// and never stops reading, as it would with PINGs waiting.
 func (pc *probeConn) pings(pr idle.Probe, wait time.Duration) (*ended, error) {
 	pc.t0 = time.Now()
 	end := pc.t0.Add(pr.Gap)
-	var seq uint64
-	outstanding := false
 	for next := pc.t0.Add(pr.Every); next.Before(end); next = next.Add(pr.Every) {
-		for {
-			got, e, err := pc.read(next)
-			if e != nil || err != nil {
-				return e, err
-			}
-			if !got {
-				break // next is here
-			}
-			if typ, _ := pc.f.Type(); typ == msg.Pong {
-				outstanding = false
-			}
+		if e, err := pc.quiet(next); e != nil || err != nil {
+			return e, err
 		}
-		if outstanding {
-			continue
-		}
-		seq++
-		pc.f.SetType(msg.Ping)
-		msg.Stamp{Seq: seq, Sent: time.Now()}.Put(&pc.f)
-		if e := pc.write(); e != nil {
+		if e := pc.send(msg.Call, roundTrip); e != nil {
 			return e, nil
 		}
-		outstanding = true
 	}
 	if e, err := pc.quiet(end); e != nil || err != nil {
 		return e, err
