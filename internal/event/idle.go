@@ -3,6 +3,8 @@ package event
 import (
 	"fmt"
 	"time"
+
+	"github.com/heartbeat/heartbeat/internal/plural"
 )
 
 // Names of the events of the idle-timeout measurement (CALL, CALLBACK:
@@ -69,7 +71,7 @@ func (e IdleProgress) AppendText(b []byte) []byte {
 	} else {
 		b = fmt.Appendf(b, "open: above %s, nothing expired yet", e.Lower.Round(time.Millisecond))
 	}
-	return fmt.Appendf(b, "; %d connections idling; at most %s left", e.Running, e.Left.Round(time.Second))
+	return fmt.Appendf(b, "; %s idling; at most %s left", plural.Count(e.Running, "connection"), e.Left.Round(time.Second))
 }
 
 func (e IdleProgress) Fields(f *Fields) {
@@ -113,15 +115,15 @@ var expiryWords = map[string]string{
 
 func (e IdleVerdict) AppendText(b []byte) []byte {
 	if e.Upper == 0 {
-		return fmt.Appendf(b, "idle timeout: none up to %s (--max): every connection outlived its idle gap; no idle setting is needed for the path (%d probes)",
-			e.Max, e.Probes)
+		return fmt.Appendf(b, "idle timeout: none up to %s (--max): every connection outlived its idle gap; no idle setting is needed for the path (%s)",
+			e.Max, plural.Count(e.Probes, "probe"))
 	}
 	b = fmt.Appendf(b, "idle timeout: between %s and %s; expiry %s", e.Lower.Round(time.Millisecond), e.Upper.Round(time.Millisecond), expiryWords[e.Expiry])
 	if e.InboundOnly {
 		b = append(b, "; inbound only: only packets from the server's side found the connection forgotten"...)
 	}
 	b = appendRefresh(b, "kernel keep-alive", e.KeepAlive, e.KeepAliveEvery)
-	b = appendRefresh(b, "heartbeat PINGs", e.Pings, e.PingEvery)
+	b = appendRefresh(b, "heartbeat round trips", e.Pings, e.PingEvery)
 	if h := e.Heartbeat; h.Idle > 0 {
 		b = fmt.Appendf(b, "; recommended: hbclient --idle %s --interval %s --probes %d (dead after %s)", h.Idle, h.Interval, h.Count, h.DeadAfter)
 	} else {
@@ -132,7 +134,7 @@ func (e IdleVerdict) AppendText(b []byte) []byte {
 	} else {
 		b = append(b, "; no keep-alive setting (whole seconds) fits under it"...)
 	}
-	return fmt.Appendf(b, " (%d probes)", e.Probes)
+	return fmt.Appendf(b, " (%s)", plural.Count(e.Probes, "probe"))
 }
 
 func appendRefresh(b []byte, what, answer string, every time.Duration) []byte {
