@@ -1,11 +1,9 @@
 package clientcmd
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,21 +14,6 @@ import (
 	"github.com/heartbeat/heartbeat/internal/idlerun/idletest"
 	"github.com/heartbeat/heartbeat/internal/server"
 )
-
-// hbserver runs an hbserver on loopback, port 0, with a SLEEP longer than
-// any test here: the measurement must not depend on SLEEP.
-func hbserver(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { server.Serve(ctx, ln, server.Config{Sleep: time.Minute}) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return ln.Addr().String()
-}
 
 // verdict runs hbclient idle-timeout against addr with --json and returns
 // its exit code and the idle_timeout event.
@@ -50,7 +33,7 @@ func verdict(t *testing.T, addr string, flags ...string) (int, map[string]any, s
 // within the resolution and names how it expires.
 func TestIdleTimeoutThroughProxy(t *testing.T) {
 	const T = time.Second
-	srv := hbserver(t)
+	srv := idletest.Server(t, server.Config{Sleep: time.Minute}) // a SLEEP longer than the test: the measurement must not depend on it
 	for _, tc := range []struct {
 		name        string
 		expiry      idletest.Expiry
@@ -89,7 +72,7 @@ func TestIdleTimeoutThroughProxy(t *testing.T) {
 
 // On loopback with no middlebox nothing expires: "none", exit 0.
 func TestIdleTimeoutNone(t *testing.T) {
-	code, v, _ := verdict(t, hbserver(t), "--max", "500ms", "--resolution", "100ms", "--conns", "4")
+	code, v, _ := verdict(t, idletest.Server(t, server.Config{Sleep: time.Minute}), "--max", "500ms", "--resolution", "100ms", "--conns", "4")
 	if code != 0 || v["expiry"] != "none" || v["upper_s"] != nil || v["lower_s"] != 0.5 || v["ping_refreshes"] != nil {
 		t.Fatalf("exit %d, %v", code, v)
 	}
