@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -30,8 +31,19 @@ const (
 	// connection (see Notice and PutNotice). Peers that do not know it
 	// ignore it, as the seed C programs do.
 	Notice Type = 3
-	Type1  Type = 11 // application data, reported and otherwise ignored
-	Type2  Type = 21 // application data, reported and otherwise ignored
+	// Call is ours: a client asks the server to speak first, with a
+	// Callback, after the connection has been silent for the delay the
+	// Call carries (see PutCall). It exists to find how long a middlebox
+	// keeps an idle connection for packets coming in from the server's
+	// side. The seed programs never send it, and the seed C server
+	// ignores it.
+	Call Type = 4
+	// Callback is ours: the server's answer to a Call, sent once after the
+	// silence the Call asked for. The seed C client counts it as life, as
+	// it does any bytes.
+	Callback Type = 5
+	Type1    Type = 11 // application data, reported and otherwise ignored
+	Type2    Type = 21 // application data, reported and otherwise ignored
 )
 
 // String names the type, or gives its number when it is not one we know.
@@ -43,6 +55,10 @@ func (t Type) String() string {
 		return "PONG"
 	case Notice:
 		return "NOTICE"
+	case Call:
+		return "CALL"
+	case Callback:
+		return "CALLBACK"
 	case Type1:
 		return "TYPE1"
 	case Type2:
@@ -53,7 +69,11 @@ func (t Type) String() string {
 
 // Known reports whether t is one of the types above.
 func (t Type) Known() bool {
-	return t == Ping || t == Pong || t == Notice || t == Type1 || t == Type2
+	switch t {
+	case Ping, Pong, Notice, Call, Callback, Type1, Type2:
+		return true
+	}
+	return false
 }
 
 // hostOrderPong is the type field of the seed C server's PONG read as
@@ -173,4 +193,49 @@ func ReadNotice(f *Frame) (Severity, string) {
 		text = text[:i]
 	}
 	return Severity(d[0]), string(text)
+}
+
+// A Call frame's data, which its Callback echoes:
+//
+//	data[0:4]   delay, big-endian uint32 milliseconds: the silence after
+//	            which the server sends the Callback (0 cancels a Call)
+//	data[4:12]  tag, big-endian uint64, the client's to choose
+//	data[12:]   zero
+const callSize = 12
+
+// MaxCallDelay is the longest delay a Call may ask for. A longer one is
+// answered with a warning Notice: a server holding a deadline for days
+// for anyone who asks is not worth it, and 2 h is longer than the idle
+// timeouts of NATs and load balancers people meet (AWS NLB 350 s, Azure
+// LB 4 min, IPVS 900 s), though not Linux conntrack's 5 days.
+const MaxCallDelay = 2 * time.Hour
+
+// CallInfo is what a Call asks for and its Callback echoes.
+type CallInfo struct {
+	Delay time.Duration // whole milliseconds on the wire; 0 cancels
+	Tag   uint64
+}
+
+// PutCall makes f a frame of type t (Call or Callback) carrying c. The
+// delay is cut to whole milliseconds; one over the uint32 range is sent as
+// the largest value, which a server refuses.
+func PutCall(f *Frame, t Type, c CallInfo) {
+	f.SetType(t)
+	d := f.Data()
+	ms := c.Delay.Milliseconds()
+	if ms > math.MaxUint32 {
+		ms = math.MaxUint32
+	}
+	binary.BigEndian.PutUint32(d[0:4], uint32(max(ms, 0)))
+	binary.BigEndian.PutUint64(d[4:12], c.Tag)
+	clear(d[callSize:])
+}
+
+// ReadCall returns what a Call or a Callback carries.
+func ReadCall(f *Frame) CallInfo {
+	d := f.Data()
+	return CallInfo{
+		Delay: time.Duration(binary.BigEndian.Uint32(d[0:4])) * time.Millisecond,
+		Tag:   binary.BigEndian.Uint64(d[4:12]),
+	}
 }

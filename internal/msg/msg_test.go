@@ -25,6 +25,8 @@ func TestTypeBytesGolden(t *testing.T) {
 	}{
 		{Ping, "00000001"},
 		{Pong, "00000002"},
+		{Call, "00000004"},
+		{Callback, "00000005"},
 		{Type1, "0000000b"},
 		{Type2, "00000015"},
 	} {
@@ -143,5 +145,33 @@ func TestNoticeGolden(t *testing.T) {
 	PutNotice(&f, Warning, strings.Repeat("x", 2000))
 	if _, text := ReadNotice(&f); len(text) != DataSize-1 {
 		t.Fatalf("a long notice is %d bytes, want it cut to %d", len(text), DataSize-1)
+	}
+}
+
+// A Call's bytes, as docs/PROTOCOL.md gives them: type 4, the delay in
+// milliseconds, the tag, zeros; a Callback echoes them under type 5.
+func TestCallBytesGolden(t *testing.T) {
+	var f Frame
+	for i := range f {
+		f[i] = 0xff // PutCall clears what it does not set
+	}
+	PutCall(&f, Call, CallInfo{Delay: 90*time.Second + 500*time.Microsecond, Tag: 0x0102030405060708})
+	want := "00000004" + "00015f90" + "0102030405060708"
+	if got := hex.EncodeToString(f[:16]); got != want {
+		t.Fatalf("call bytes %s, want %s", got, want)
+	}
+	if !bytes.Equal(f[16:], make([]byte, FrameSize-16)) {
+		t.Fatal("call padding is not zero")
+	}
+	if c := ReadCall(&f); c.Delay != 90*time.Second || c.Tag != 0x0102030405060708 {
+		t.Fatalf("read back %+v", c)
+	}
+	PutCall(&f, Callback, CallInfo{Delay: 2000 * time.Hour})
+	if got := hex.EncodeToString(f[:8]); got != "00000005ffffffff" {
+		t.Fatalf("a delay over uint32 ms: %s, want the largest value", got)
+	}
+	PutCall(&f, Call, CallInfo{Delay: -time.Second})
+	if c := ReadCall(&f); c.Delay != 0 {
+		t.Fatalf("a negative delay reads back as %v, want 0", c.Delay)
 	}
 }

@@ -29,6 +29,10 @@ func (c *conn) apply(now time.Time) {
 			f.SetType(msg.Ping)
 			msg.Stamp{Seq: t.seq, Sent: t.at}.Put(&f)
 			c.send(f[:], now, i)
+		case sendCallback:
+			var f msg.Frame
+			msg.PutCall(&f, msg.Callback, t.call)
+			c.send(f[:], now, i)
 		case report:
 			c.report(&t.what)
 		case leave:

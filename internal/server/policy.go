@@ -42,15 +42,16 @@ const (
 type doKind uint8
 
 const (
-	sendPong    doKind = iota // send f, a PING turned into its PONG
-	sendNotice                // send a Notice of sev with text
-	sendPing                  // send the server heartbeat's PING number seq, stamped at
-	report                    // report what
-	leave                     // the connection is on its way out (closing or lingering)
-	startLinger               // shut the write side once output is out, then drain reads
-	freeze                    // stop watching the connection
-	discardIn                 // read and drop, up to a bound, what was never read
-	end                       // close the connection for reason (detail)
+	sendPong     doKind = iota // send f, a PING turned into its PONG
+	sendNotice                 // send a Notice of sev with text
+	sendPing                   // send the server heartbeat's PING number seq, stamped at
+	report                     // report what
+	leave                      // the connection is on its way out (closing or lingering)
+	startLinger                // shut the write side once output is out, then drain reads
+	freeze                     // stop watching the connection
+	discardIn                  // read and drop, up to a bound, what was never read
+	end                        // close the connection for reason (detail)
+	sendCallback               // send a CALLBACK echoing call
 )
 
 // todo is one thing to do. Only the fields of its kind are set.
@@ -64,6 +65,7 @@ type todo struct {
 	what   happening     // report
 	reason ending.Reason // end
 	detail string
+	call   msg.CallInfo // sendCallback
 }
 
 // effects collects what a call into the policy asks for, in order. The
@@ -90,6 +92,7 @@ const (
 	missed                         // probe n of the client's went unanswered: n
 	deadByHeartbeat                // the client is dead: dur (its silence)
 	pingSent                       // the server heartbeat's PING went: seq
+	calledBack                     // a CALLBACK went: dur (the delay), seq (the tag)
 )
 
 // happening is a typed event; the event loop gives it its text and fields.
@@ -153,6 +156,8 @@ type policy struct {
 	lingerBy time.Time
 	reason   ending.Reason // why a lingering conn ends
 	detail   string
+
+	calls callState // a CALL waiting for its silence (call.go)
 }
 
 // start begins serving a connection accepted at now: the server's
@@ -242,6 +247,7 @@ func (p *policy) partial(n int, fresh bool, now time.Time) {
 // until the effects are done; a PONG that echoes it at once is sent from it.
 func (p *policy) frame(e *effects, f *msg.Frame, now time.Time) {
 	typ, _ := f.Type()
+	p.heard(now)
 	switch {
 	case typ == msg.Ping:
 		p.ping(e, f, now)
@@ -256,6 +262,9 @@ func (p *policy) frame(e *effects, f *msg.Frame, now time.Time) {
 		}
 		if p.m != nil {
 			p.m.Frame(now)
+		}
+		if typ == msg.Call {
+			p.call(e, f, now)
 		}
 	}
 }
@@ -513,6 +522,7 @@ func (p *policy) deadline() time.Time {
 	if p.m != nil {
 		sooner(p.m.Deadline())
 	}
+	sooner(p.callDeadline())
 	return at
 }
 
@@ -546,6 +556,7 @@ func (p *policy) expire(e *effects, now time.Time) {
 	if p.m != nil && p.state == serving {
 		p.tick(e, now)
 	}
+	p.callDue(e, now)
 }
 
 // peerClosed handles the peer's FIN. Inside a frame it ends the

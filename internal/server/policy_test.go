@@ -50,6 +50,8 @@ func (k *socket) apply(now time.Time) string {
 			k.write(fmt.Sprintf("send %s notice: %s", map[msg.Severity]string{msg.Warning: "warning", msg.Closing: "closing"}[t.sev], t.text), i, now)
 		case sendPing:
 			k.write(fmt.Sprintf("send PING #%d at %v", t.seq, t.at.Sub(t0)), i, now)
+		case sendCallback:
+			k.write(fmt.Sprintf("send CALLBACK %v tag %d", t.call.Delay, t.call.Tag), i, now)
 		case report:
 			k.out = append(k.out, said(&t.what))
 		case leave:
@@ -115,6 +117,8 @@ func said(h *happening) string {
 		return fmt.Sprintf("dead after %v", h.dur)
 	case pingSent:
 		return fmt.Sprintf("PING #%d sent", h.seq)
+	case calledBack:
+		return fmt.Sprintf("CALLBACK sent after %v, tag %d", h.dur, h.seq)
 	}
 	return "?"
 }
@@ -128,6 +132,7 @@ var t0 = time.Unix(1000, 0)
 //	ping N      a PING stamped N, whole
 //	pong N      the client's PONG to the server heartbeat's PING N
 //	type1       a TYPE1 frame
+//	call N      a CALL asking for a CALLBACK after N ms of silence, tag 9
 //	bytes N +   N bytes of a frame held, + when it began in this read
 //	fin         the peer's FIN
 //	tick        the connection's deadline, or any time
@@ -161,6 +166,10 @@ func (k *socket) step(t *testing.T, st step) {
 	case "type1":
 		var fr msg.Frame
 		fr.SetType(msg.Type1)
+		k.p.frame(&k.fx, &fr, now)
+	case "call":
+		var fr msg.Frame
+		msg.PutCall(&fr, msg.Call, msg.CallInfo{Delay: time.Duration(arg) * ms, Tag: 9})
 		k.p.frame(&k.fx, &fr, now)
 	case "bytes":
 		k.p.partial(arg, len(f) > 2, now)
@@ -361,6 +370,51 @@ func TestPolicy(t *testing.T) {
 			{11 * sec, "pong 1", "", 21 * sec},
 			{12 * sec, "type1", "", 22 * sec},
 		}},
+		// CALL (call.go): the CALLBACK comes after the silence asked for,
+		// counted from the client's last frame; once.
+		{"a CALLBACK after the silence a CALL asks for", Config{}, []step{
+			{sec, "call 1500", "CALL received", 2500 * ms},
+			{2500*ms - 1, "tick", "", 2500 * ms},
+			{2500 * ms, "tick", "send CALLBACK 1.5s tag 9; CALLBACK sent after 1.5s, tag 9", -1},
+			{10 * sec, "tick", "", -1}, // once
+		}},
+		{"a frame from the client restarts the silence", Config{}, []step{
+			{0, "call 2000", "CALL received", 2 * sec},
+			{sec, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 3 * sec},
+			{2 * sec, "type1", "TYPE1 received", 4 * sec},
+			{4*sec - 1, "tick", "", 4 * sec},
+			{4 * sec, "tick", "send CALLBACK 2s tag 9; CALLBACK sent after 2s, tag 9", -1},
+		}},
+		{"a new CALL replaces the pending one; 0 cancels", Config{}, []step{
+			{0, "call 5000", "CALL received", 5 * sec},
+			{sec, "call 1000", "CALL received", 2 * sec},
+			{1500 * ms, "call 0", "CALL received", -1},
+			{10 * sec, "tick", "", -1},
+		}},
+		{"a CALL out of range is refused with a warning; the pending one stays", Config{}, []step{
+			{0, "call 1000", "CALL received", sec},
+			{500 * ms, "call 7200001", "CALL received; send warning notice: call refused: a delay of 7200001ms is out of range, 1ms to 7200000ms; told: call refused: a delay of 7200001ms is out of range, 1ms to 7200000ms", 1500 * ms},
+			{1500 * ms, "tick", "send CALLBACK 1s tag 9; CALLBACK sent after 1s, tag 9", -1},
+		}},
+		{"the longest CALL is taken", Config{}, []step{
+			{0, "call 7200000", "CALL received", 2 * time.Hour},
+		}},
+		{"a CALLBACK waits behind output, and counts toward the output bound", Config{WriteTimeout: time.Minute}, []step{
+			{0, "block", "", -1},
+			{0, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", time.Minute},
+			{0, "call 100", "CALL received", 100 * ms},
+			{100 * ms, "tick", "send CALLBACK 100ms tag 9; CALLBACK sent after 100ms, tag 9", time.Minute},
+		}},
+		{"no CALLBACK once the peer has closed", Config{Sleep: sec}, []step{
+			{0, "ping 1", "PING #1 received", sec},
+			{0, "call 500", "CALL received", 500 * ms},
+			{100 * ms, "fin", "leave", sec},
+			{sec, "tick", "send PONG #1; PONG #1 sent, held 1s; discard; end: peer closed", -1},
+		}},
+		{"quiet sends the CALLBACK without reporting it", Config{Quiet: true}, []step{
+			{0, "call 100", "", 100 * ms},
+			{100 * ms, "tick", "send CALLBACK 100ms tag 9", -1},
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newSocket(tc.cfg, t0)
@@ -538,7 +592,7 @@ func TestPolicyIsPure(t *testing.T) {
 	allowed := map[string]bool{"fmt": true, "strings": true, "time": true,
 		"github.com/heartbeat/heartbeat/internal/msg": true, "github.com/heartbeat/heartbeat/internal/plural": true,
 		"github.com/heartbeat/heartbeat/internal/probe": true, "github.com/heartbeat/heartbeat/internal/ending": true}
-	for _, name := range []string{"policy.go", "queue.go", "pingrate.go"} {
+	for _, name := range []string{"policy.go", "queue.go", "pingrate.go", "call.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
 		if err != nil {
 			t.Fatal(err)

@@ -72,6 +72,8 @@ func (c *conn) report(h *happening) {
 		emit(c, event.ClientDead{Probes: c.s.cfg.Probe.Probes, Observed: h.dur, Predicted: c.s.cfg.Probe.DeadAfter()})
 	case pingSent:
 		emit(c, event.ServerPing{Seq: h.seq})
+	case calledBack:
+		c.reportCallback(h)
 	}
 }
 
