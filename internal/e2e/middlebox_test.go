@@ -1,0 +1,513 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The middleboxes of issue 13, built for real in network namespaces: a
+// client, a router and a server namespace joined by two veth pairs, the
+// router forwarding between them through a NAT (nftables masquerade with a
+// short conntrack timeout) or a proxy (HAProxy in TCP mode).
+
+// mbPrefix starts the name of every namespace this harness makes, followed
+// by the test process's pid, so that a sweep can remove the leftovers of a
+// run that was killed, and only those.
+const mbPrefix = "hbmb-"
+
+// debPackage names the Debian package of each tool the harness runs.
+var debPackage = map[string]string{
+	"ip": "iproute2", "nft": "nftables", "conntrack": "conntrack", "haproxy": "haproxy",
+}
+
+// needTools skips the test, saying what is missing, without root or any of
+// tools.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: network namespaces need root")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipped: needs %s (Debian package %s)", tool, debPackage[tool])
+		}
+	}
+}
+
+// routedHosts is a client and a server namespace, each joined to a router
+// namespace by a veth pair, with addresses from 198.18.0.0/15: a /30 for
+// each link, the router at .1 of the client's and at .5 of the server's.
+// The client and the server route everything through the router.
+type routedHosts struct {
+	testHosts            // the client and server namespaces and addresses
+	rtrNS                string
+	rtrCliIP, rtrSrvIP   string // the router's address on each link
+	rtrCliDev, rtrSrvDev string // the router's interface on each link
+}
+
+var sweepOnce sync.Once
+
+// sweepMiddleboxes removes the namespaces a killed run of this harness left
+// behind (their pid is gone), ending what still runs in them.
+func sweepMiddleboxes() {
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), mbPrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(name, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		if out, err := exec.Command("ip", "netns", "pids", e.Name()).Output(); err == nil {
+			for _, p := range strings.Fields(string(out)) {
+				if n, err := strconv.Atoi(p); err == nil {
+					syscall.Kill(n, syscall.SIGKILL)
+				}
+			}
+		}
+		exec.Command("ip", "netns", "del", e.Name()).Run()
+	}
+}
+
+// newRoutedHosts makes the three namespaces, removed when the test ends. It
+// needs root, ip and nft, and skips the test, saying which is missing,
+// without them.
+func newRoutedHosts(t *testing.T) *routedHosts {
+	t.Helper()
+	needTools(t, "ip", "nft")
+	sweepOnce.Do(sweepMiddleboxes)
+	b := make([]byte, 3)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	// A /29 somewhere in 198.18.0.0/15, so that parallel runs do not meet.
+	net := fmt.Sprintf("198.%d.%d.", 18+int(b[0]&1), b[1])
+	base := int(b[2] &^ 7)
+	addr := func(i int) string { return net + strconv.Itoa(base+i) }
+	ns := fmt.Sprintf("%s%d-%s-", mbPrefix, os.Getpid(), id)
+	h := &routedHosts{
+		testHosts: testHosts{cliNS: ns + "c", srvNS: ns + "s", cliIP: addr(2), srvIP: addr(6)},
+		rtrNS:     ns + "r", rtrCliIP: addr(1), rtrSrvIP: addr(5),
+		rtrCliDev: "mb" + id + "rc", rtrSrvDev: "mb" + id + "rs",
+	}
+	t.Cleanup(func() {
+		// Deleting a namespace deletes its ends of the veths, and so the pairs.
+		for _, n := range []string{h.cliNS, h.rtrNS, h.srvNS} {
+			exec.Command("ip", "netns", "del", n).Run()
+		}
+	})
+	cliDev, srvDev := "mb"+id+"c", "mb"+id+"s"
+	for _, n := range []string{h.cliNS, h.rtrNS, h.srvNS} {
+		run(t, "ip", "netns", "add", n)
+		run(t, "ip", "-n", n, "link", "set", "lo", "up")
+	}
+	link := func(ns, dev, ip, rtrDev, rtrIP string) {
+		run(t, "ip", "link", "add", dev, "type", "veth", "peer", "name", rtrDev)
+		run(t, "ip", "link", "set", dev, "netns", ns)
+		run(t, "ip", "link", "set", rtrDev, "netns", h.rtrNS)
+		run(t, "ip", "-n", ns, "addr", "add", ip+"/30", "dev", dev)
+		run(t, "ip", "-n", h.rtrNS, "addr", "add", rtrIP+"/30", "dev", rtrDev)
+		run(t, "ip", "-n", ns, "link", "set", dev, "up")
+		run(t, "ip", "-n", h.rtrNS, "link", "set", rtrDev, "up")
+		run(t, "ip", "-n", ns, "route", "add", "default", "via", rtrIP)
+	}
+	link(h.cliNS, cliDev, h.cliIP, h.rtrCliDev, h.rtrCliIP)
+	link(h.srvNS, srvDev, h.srvIP, h.rtrSrvDev, h.rtrSrvIP)
+	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	return h
+}
+
+// expiry is how a middlebox ends a connection it forgot, as the client sees
+// it when it next sends.
+type expiry string
+
+// The kinds of expiry, named as the idle_timeout event names them.
+const (
+	expiryNone       expiry = "none"        // the connection is alive
+	expirySilentDrop expiry = "silent-drop" // no answer: the client retransmits
+	expiryReset      expiry = "reset"       // a TCP reset
+	expiryClose      expiry = "close"       // a FIN: end of file
+)
+
+// nat makes the router a NAT: nftables masquerade towards the server, a
+// conntrack timeout of established connections of timeout (whole seconds),
+// and no pick-up of a connection it forgot (nf_conntrack_tcp_loose=0), so
+// that the packets of one are invalid: dropped, or answered with a TCP reset
+// when reset is set. Both directions: the client's packets are forwarded,
+// the server's are addressed to the router.
+func (h *routedHosts) nat(t *testing.T, timeout time.Duration, reset bool) {
+	t.Helper()
+	verdict := "drop"
+	if reset {
+		verdict = "ip protocol tcp reject with tcp reset"
+	}
+	run(t, "ip", "netns", "exec", h.rtrNS, "nft", strings.Join([]string{
+		"add table ip hbmb",
+		"add chain ip hbmb nat_out { type nat hook postrouting priority srcnat; }",
+		fmt.Sprintf("add rule ip hbmb nat_out oifname %q masquerade", h.rtrSrvDev),
+		"add chain ip hbmb forwarded { type filter hook forward priority filter; }",
+		"add rule ip hbmb forwarded ct state invalid " + verdict,
+		"add rule ip hbmb forwarded ct state invalid drop",
+		"add chain ip hbmb to_router { type filter hook input priority filter; }",
+		"add rule ip hbmb to_router ct state invalid " + verdict,
+		"add rule ip hbmb to_router ct state invalid drop",
+	}, "; "))
+	// After the rules: conntrack's settings exist once it is loaded.
+	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw",
+		fmt.Sprintf("net.netfilter.nf_conntrack_tcp_timeout_established=%d", int(timeout/time.Second)),
+		"net.netfilter.nf_conntrack_tcp_loose=0")
+}
+
+// haproxy runs HAProxy in the router's namespace, in TCP mode, forwarding
+// the port it returns on the router's client-side address to the server's
+// srvPort, with client and server timeouts of timeout. It is stopped when
+// the test ends.
+func (h *routedHosts) haproxy(t *testing.T, timeout time.Duration, srvPort string) string {
+	t.Helper()
+	needTools(t, "haproxy")
+	port := h.freePort(t, h.rtrNS, h.rtrCliIP)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	ms := timeout.Milliseconds()
+	err := os.WriteFile(cfg, fmt.Appendf(nil, `global
+	maxconn 100
+defaults
+	mode tcp
+	timeout connect 2s
+	timeout client %dms
+	timeout server %dms
+listen hb
+	bind %s:%s
+	server hbserver %s:%s
+`, ms, ms, h.rtrCliIP, port, h.srvIP, srvPort), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command("ip", "netns", "exec", h.rtrNS, "haproxy", "-db", "-f", cfg)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("haproxy:\n%s", out.String())
+		}
+	})
+	// Ready when it accepts: connect from the client's host until it does.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := h.dial(h.rtrCliIP, port)
+		if err == nil {
+			c.Close()
+			return port
+		}
+		select {
+		case <-exited:
+			t.Fatalf("haproxy exited: %v\n%s", cmd.ProcessState, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy did not accept on %s:%s in 10s: %v", h.rtrCliIP, port, err)
+		}
+	}
+}
+
+// inNetns runs f in network namespace ns, on an OS thread of its own: the
+// sockets f makes belong to ns for their whole life, wherever they are used
+// afterwards. The thread is never unlocked, so it ends with f's goroutine
+// instead of going back to the runtime in the wrong namespace.
+func inNetns(ns string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("open namespace %s: %w", ns, err)
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("enter namespace %s: %w", ns, err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// dial connects from the client's namespace to host:port, in 5s at most.
+func (h *routedHosts) dial(host, port string) (*net.TCPConn, error) {
+	var c net.Conn
+	err := inNetns(h.cliNS, func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", net.JoinHostPort(host, port), 5*time.Second)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// freePort is a port free on ip in namespace ns, found by listening on port
+// 0 there. Nothing else runs in the test's namespaces, so it stays free.
+func (h *routedHosts) freePort(t *testing.T, ns, ip string) string {
+	t.Helper()
+	var port string
+	err := inNetns(ns, func() error {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		_, port, err = net.SplitHostPort(l.Addr().String())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// echoServer listens in the server's namespace and sends back every byte it
+// receives, until the test ends; it returns the port.
+func (h *routedHosts) echoServer(t *testing.T) string {
+	t.Helper()
+	var l net.Listener
+	err := inNetns(h.srvNS, func() error {
+		var err error
+		l, err = net.Listen("tcp", net.JoinHostPort(h.srvIP, "0"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				buf := make([]byte, 64)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					if _, err := c.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// idleCase is one connection through a middlebox: idle for idle (with
+// kernel keep-alive every second when keepalive is set), then one byte
+// sent, and how the connection answers it.
+type idleCase struct {
+	name      string
+	idle      time.Duration
+	keepalive bool
+	want      expiry
+}
+
+// probe sends one byte on c and tells how the connection answered within
+// wait: the byte echoed (alive), end of file, a reset, or nothing (silent
+// drop, with the byte still unacknowledged and retransmitted, as TCP_INFO
+// shows).
+func probe(c *net.TCPConn, wait time.Duration) (expiry, error) {
+	if _, err := c.Write([]byte{'x'}); err != nil {
+		return "", fmt.Errorf("write: %w", err)
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
+	b := make([]byte, 1)
+	_, err := c.Read(b)
+	switch {
+	case err == nil:
+		return expiryNone, nil
+	case errors.Is(err, io.EOF):
+		return expiryClose, nil
+	case errors.Is(err, syscall.ECONNRESET):
+		return expiryReset, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		raw, err := c.SyscallConn()
+		if err != nil {
+			return "", err
+		}
+		var info *unix.TCPInfo
+		var ierr error
+		raw.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) })
+		if ierr != nil {
+			return "", fmt.Errorf("tcp_info: %w", ierr)
+		}
+		if info.Unacked == 0 || info.Total_retrans == 0 {
+			return "", fmt.Errorf("no answer in %v, yet %d segments unacknowledged, %d retransmissions", wait, info.Unacked, info.Total_retrans)
+		}
+		return expirySilentDrop, nil
+	}
+	return "", fmt.Errorf("read: %w", err)
+}
+
+// checkIdle runs cases in parallel, each on its own connection from the
+// client's namespace to host:port: one exchange, the idle time, the probe.
+func (h *routedHosts) checkIdle(t *testing.T, host, port string, cases []idleCase) {
+	t.Helper()
+	type result struct {
+		got expiry
+		err error
+	}
+	results := make([]chan result, len(cases))
+	for i, c := range cases {
+		results[i] = make(chan result, 1)
+		conn, err := h.dial(host, port)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		defer conn.Close()
+		if c.keepalive {
+			err := conn.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Second, Interval: time.Second, Count: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		go func() {
+			if got, err := probe(conn, 2*time.Second); got != expiryNone || err != nil {
+				results[i] <- result{got, fmt.Errorf("first exchange: %v %v", got, err)}
+				return
+			}
+			time.Sleep(c.idle) // the idle time is what the middlebox is tested on
+			got, err := probe(conn, 1500*time.Millisecond)
+			results[i] <- result{got, err}
+		}()
+	}
+	for i, c := range cases {
+		r := <-results[i]
+		if r.err != nil || r.got != c.want {
+			t.Errorf("%s: idle %v (keep-alive %v): %q, %v; want %q", c.name, c.idle, c.keepalive, r.got, r.err, c.want)
+		} else {
+			t.Logf("%s: idle %v (keep-alive %v): %s", c.name, c.idle, c.keepalive, r.got)
+		}
+	}
+}
+
+// conntrackEntries lists the router's conntrack entries of TCP connections
+// to port (after NAT, the server's side), one line each.
+func (h *routedHosts) conntrackEntries(t *testing.T, port string) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", h.rtrNS, "conntrack", "-L", "-p", "tcp", "--dport", port).Output()
+	if err != nil {
+		t.Fatalf("conntrack -L: %v", err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// natTimeout is the NAT's conntrack timeout in the tests of its behaviour:
+// whole seconds, and short, so that they take seconds.
+const natTimeout = 2 * time.Second
+
+// The NAT forgets a connection idle longer than its conntrack timeout and
+// drops its next packet (no answer: the client retransmits) or answers it
+// with a reset; one idle less long lives, and so does one whose kernel
+// keep-alive probes, every second, refresh the conntrack entry.
+func TestNATExpiry(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		want := expirySilentDrop
+		if reset {
+			want = expiryReset
+		}
+		t.Run(string(want), func(t *testing.T) {
+			t.Parallel()
+			needTools(t, "ip", "nft", "conntrack")
+			h := newRoutedHosts(t)
+			h.nat(t, natTimeout, reset)
+			port := h.echoServer(t)
+			// The entries conntrack keeps carry the configured timeout
+			// (the seconds left, rounded down: just under it).
+			c, err := h.dial(h.srvIP, port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries := h.conntrackEntries(t, port)
+			c.Close()
+			if len(entries) != 1 || !strings.Contains(entries[0], "ESTABLISHED") {
+				t.Fatalf("conntrack entries after connecting: %q; want one, ESTABLISHED", entries)
+			}
+			secs := int(natTimeout / time.Second)
+			if f := strings.Fields(entries[0]); len(f) < 3 || (f[2] != strconv.Itoa(secs) && f[2] != strconv.Itoa(secs-1)) {
+				t.Fatalf("conntrack entry %q; want %d or %d seconds left", entries[0], secs-1, secs)
+			}
+			h.checkIdle(t, h.srvIP, port, []idleCase{
+				{"below the timeout", natTimeout - time.Second, false, expiryNone},
+				{"above the timeout", natTimeout + 1500*time.Millisecond, false, want},
+				{"keep-alive every 1s", 2*natTimeout + time.Second, true, expiryNone},
+			})
+		})
+	}
+}
+
+// HAProxy in TCP mode closes (FIN) a connection idle longer than its client
+// and server timeouts; one idle less long lives; kernel keep-alive does not
+// refresh it, as its probes stop at HAProxy's kernel.
+func TestHAProxyExpiry(t *testing.T) {
+	t.Parallel()
+	needTools(t, "ip", "nft", "haproxy")
+	h := newRoutedHosts(t)
+	const timeout = 2 * time.Second
+	port := h.haproxy(t, timeout, h.echoServer(t))
+	h.checkIdle(t, h.rtrCliIP, port, []idleCase{
+		{"below the timeout", timeout - time.Second, false, expiryNone},
+		{"above the timeout", timeout + 1500*time.Millisecond, false, expiryClose},
+		{"keep-alive every 1s", 2*timeout + time.Second, true, expiryClose},
+	})
+}
