@@ -4,8 +4,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -510,4 +512,108 @@ func TestHAProxyExpiry(t *testing.T) {
 		{"above the timeout", timeout + 1500*time.Millisecond, false, expiryClose},
 		{"keep-alive every 1s", 2*timeout + time.Second, true, expiryClose},
 	})
+}
+
+// needIdleTimeout skips the test while hbclient has no idle-timeout
+// subcommand. Without one, `hbclient idle-timeout --help` still exits 0 (the
+// root command's help, taking idle-timeout for HOST), so its output must
+// also be the subcommand's own.
+func needIdleTimeout(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("hbclient", "idle-timeout", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hbclient idle-timeout") {
+		t.Skip("skipped: hbclient idle-timeout is not built yet")
+	}
+}
+
+// idleTimeoutEvent is the event that ends `hbclient idle-timeout --json`.
+type idleTimeoutEvent struct {
+	Event              string   `json:"event"`
+	Lower              *float64 `json:"lower_s"`
+	Upper              *float64 `json:"upper_s"` // nil: nothing expired
+	Expiry             string   `json:"expiry"`
+	InboundOnly        bool     `json:"inbound_only"`
+	KeepaliveRefreshes *bool    `json:"keepalive_refreshes"` // nil: not measured
+	PingRefreshes      *bool    `json:"ping_refreshes"`
+}
+
+// measuredTimeout is the middleboxes' timeout in the tests of the
+// measurement: whole seconds for conntrack, short, and a few resolutions
+// above the shortest gaps the measurement may try.
+const measuredTimeout = 3 * time.Second
+
+// hbclient idle-timeout, run from the client's host against hbserver behind
+// each middlebox, finds the configured timeout within its resolution (and
+// conntrack's granularity: the jiffies of its timer and the packet that
+// last refreshed it), the kind of expiry, and whether kernel keep-alive
+// refreshes the state: it does a NAT's conntrack entry, not HAProxy's
+// timers.
+func TestIdleTimeoutMeasured(t *testing.T) {
+	const resolution, slack = 0.5, 0.25 // seconds
+	for _, mb := range []struct {
+		name      string
+		want      expiry
+		keepalive bool
+	}{
+		{"nat-silent-drop", expirySilentDrop, true},
+		{"nat-reset", expiryReset, true},
+		{"haproxy", expiryClose, false},
+	} {
+		t.Run(mb.name, func(t *testing.T) {
+			t.Parallel()
+			needTools(t, "ip", "nft")
+			if mb.want == expiryClose {
+				needTools(t, "haproxy")
+			}
+			needIdleTimeout(t)
+			h := newRoutedHosts(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+			defer cancel()
+			host, port := h.srvIP, h.startServer(t, ctx)
+			if mb.want == expiryClose {
+				host, port = h.rtrCliIP, h.haproxy(t, measuredTimeout, port)
+			} else {
+				h.nat(t, measuredTimeout, mb.want == expiryReset)
+			}
+			cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.cliNS, "hbclient", "idle-timeout", host, port,
+				"--max", "10s", "--resolution", "500ms", "--json")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			t.Logf("hbclient idle-timeout:\n%s%s", out, stderr.String())
+			if err != nil {
+				t.Fatalf("hbclient idle-timeout: %v; want exit 0", err)
+			}
+			var ev *idleTimeoutEvent
+			for _, l := range strings.Split(string(out), "\n") {
+				var e idleTimeoutEvent
+				if json.Unmarshal([]byte(l), &e) == nil && e.Event == "idle_timeout" {
+					ev = &e
+				}
+			}
+			if ev == nil {
+				t.Fatal("no idle_timeout event")
+			}
+			T := measuredTimeout.Seconds()
+			if ev.Lower == nil || ev.Upper == nil {
+				t.Fatalf("lower_s %v, upper_s %v; want both, around %.1fs", ev.Lower, ev.Upper, T)
+			}
+			lo, hi := *ev.Lower, *ev.Upper
+			if lo > T+slack || hi < T-slack || hi-lo > resolution+slack || lo > hi {
+				t.Errorf("measured between %.3fs and %.3fs; want %.1fs between them, %.1fs apart at most", lo, hi, T, resolution)
+			}
+			if ev.Expiry != string(mb.want) {
+				t.Errorf("expiry %q; want %q", ev.Expiry, mb.want)
+			}
+			if ev.InboundOnly {
+				t.Error("inbound_only true; want false: the middlebox forgets both directions")
+			}
+			if ev.KeepaliveRefreshes == nil || *ev.KeepaliveRefreshes != mb.keepalive {
+				t.Errorf("keepalive_refreshes %v; want %v", ev.KeepaliveRefreshes, mb.keepalive)
+			}
+			if ev.PingRefreshes == nil || !*ev.PingRefreshes {
+				t.Errorf("ping_refreshes %v; want true", ev.PingRefreshes)
+			}
+		})
+	}
 }
