@@ -41,17 +41,26 @@ var debPackage = map[string]string{
 	"ip": "iproute2", "nft": "nftables", "conntrack": "conntrack", "haproxy": "haproxy",
 }
 
+// missingTool says what the harness lacks to run tools: root, or one of
+// them (with its Debian package); "" when nothing.
+func missingTool(tools ...string) string {
+	if os.Geteuid() != 0 {
+		return "network namespaces need root"
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Sprintf("needs %s (Debian package %s)", tool, debPackage[tool])
+		}
+	}
+	return ""
+}
+
 // needTools skips the test, saying what is missing, without root or any of
 // tools.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: network namespaces need root")
-	}
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("skipped: needs %s (Debian package %s)", tool, debPackage[tool])
-		}
+	if why := missingTool(tools...); why != "" {
+		t.Skip("skipped: " + why)
 	}
 }
 
@@ -348,14 +357,16 @@ func (h *routedHosts) echoServer(t *testing.T) string {
 	return port
 }
 
-// idleCase is one connection through a middlebox: idle for idle (with
-// kernel keep-alive every second when keepalive is set), then one byte
-// sent, and how the connection answers it.
+// idleCase is one connection from the client's host to host:port through
+// a middlebox: idle for idle (with kernel keep-alive every second when
+// keepalive is set), then one byte sent, and how the connection answers it.
 type idleCase struct {
-	name      string
-	idle      time.Duration
-	keepalive bool
-	want      expiry
+	name       string
+	h          *routedHosts
+	host, port string
+	idle       time.Duration
+	keepalive  bool
+	want       expiry
 }
 
 // probe sends one byte on c and tells how the connection answered within
@@ -395,9 +406,9 @@ func probe(c *net.TCPConn, wait time.Duration) (expiry, error) {
 	return "", fmt.Errorf("read: %w", err)
 }
 
-// checkIdle runs cases in parallel, each on its own connection from the
-// client's namespace to host:port: one exchange, the idle time, the probe.
-func (h *routedHosts) checkIdle(t *testing.T, host, port string, cases []idleCase) {
+// checkIdle runs cases in parallel, each on its own connection: one
+// exchange, the idle time, the probe.
+func checkIdle(t *testing.T, cases []idleCase) {
 	t.Helper()
 	type result struct {
 		got expiry
@@ -406,7 +417,7 @@ func (h *routedHosts) checkIdle(t *testing.T, host, port string, cases []idleCas
 	results := make([]chan result, len(cases))
 	for i, c := range cases {
 		results[i] = make(chan result, 1)
-		conn, err := h.dial(host, port)
+		conn, err := c.h.dial(c.host, c.port)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -454,64 +465,106 @@ func (h *routedHosts) conntrackEntries(t *testing.T, port string) []string {
 	return lines
 }
 
-// natTimeout is the NAT's conntrack timeout in the tests of its behaviour:
-// whole seconds, and short, so that they take seconds.
-const natTimeout = 2 * time.Second
+// middlebox is one of the middleboxes the tests build in the router's
+// namespace, and what it does to an idle connection.
+type middlebox struct {
+	name        string
+	expiry      expiry   // how it ends a connection idle too long
+	keepalive   bool     // whether kernel keep-alive refreshes its state
+	tools       []string // what it needs beyond ip and nft
+	conntracked bool     // a NAT, whose state conntrack lists
+}
 
-// The NAT forgets a connection idle longer than its conntrack timeout and
-// drops its next packet (no answer: the client retransmits) or answers it
-// with a reset; one idle less long lives, and so does one whose kernel
-// keep-alive probes, every second, refresh the conntrack entry.
-func TestNATExpiry(t *testing.T) {
-	for _, reset := range []bool{false, true} {
-		want := expirySilentDrop
-		if reset {
-			want = expiryReset
+var middleboxes = []middlebox{
+	{"nat-silent-drop", expirySilentDrop, true, []string{"conntrack"}, true},
+	{"nat-reset", expiryReset, true, []string{"conntrack"}, true},
+	// Keep-alive probes stop at HAProxy's kernel: its timers never see them.
+	{"haproxy", expiryClose, false, []string{"haproxy"}, false},
+}
+
+// put makes m the router, with idle timeout timeout, in front of the
+// server's srvPort, and returns the address the client connects to.
+func (h *routedHosts) put(t *testing.T, m middlebox, timeout time.Duration, srvPort string) (host, port string) {
+	t.Helper()
+	if m.expiry == expiryClose {
+		return h.rtrCliIP, h.haproxy(t, timeout, srvPort)
+	}
+	h.nat(t, timeout, m.expiry == expiryReset)
+	return h.srvIP, srvPort
+}
+
+// routedMiddleboxes makes, for each middlebox whose tools are here, a client,
+// router and server with the middlebox on the router and a server from
+// server, and calls f with each; the others are skipped, saying why, and the
+// test itself when none is left.
+func routedMiddleboxes(t *testing.T, f func(m middlebox, h *routedHosts)) {
+	t.Helper()
+	needTools(t, "ip", "nft")
+	n := 0
+	for _, m := range middleboxes {
+		if why := missingTool(m.tools...); why != "" {
+			t.Logf("%s: skipped: %s", m.name, why)
+			continue
 		}
-		t.Run(string(want), func(t *testing.T) {
-			t.Parallel()
-			needTools(t, "ip", "nft", "conntrack")
-			h := newRoutedHosts(t)
-			h.nat(t, natTimeout, reset)
-			port := h.echoServer(t)
-			// The entries conntrack keeps carry the configured timeout
-			// (the seconds left, rounded down: just under it).
-			c, err := h.dial(h.srvIP, port)
-			if err != nil {
-				t.Fatal(err)
-			}
-			entries := h.conntrackEntries(t, port)
-			c.Close()
-			if len(entries) != 1 || !strings.Contains(entries[0], "ESTABLISHED") {
-				t.Fatalf("conntrack entries after connecting: %q; want one, ESTABLISHED", entries)
-			}
-			secs := int(natTimeout / time.Second)
-			if f := strings.Fields(entries[0]); len(f) < 3 || (f[2] != strconv.Itoa(secs) && f[2] != strconv.Itoa(secs-1)) {
-				t.Fatalf("conntrack entry %q; want %d or %d seconds left", entries[0], secs-1, secs)
-			}
-			h.checkIdle(t, h.srvIP, port, []idleCase{
-				{"below the timeout", natTimeout - time.Second, false, expiryNone},
-				{"above the timeout", natTimeout + 1500*time.Millisecond, false, want},
-				{"keep-alive every 1s", 2*natTimeout + time.Second, true, expiryNone},
-			})
-		})
+		f(m, newRoutedHosts(t))
+		n++
+	}
+	if n == 0 {
+		t.Skip("skipped: no middlebox can be built here")
 	}
 }
 
-// HAProxy in TCP mode closes (FIN) a connection idle longer than its client
-// and server timeouts; one idle less long lives; kernel keep-alive does not
-// refresh it, as its probes stop at HAProxy's kernel.
-func TestHAProxyExpiry(t *testing.T) {
+// expiryTimeout is the middleboxes' timeout in the tests of their
+// behaviour: whole seconds (conntrack's unit), and short, so that they
+// take seconds.
+const expiryTimeout = 2 * time.Second
+
+// Each middlebox forgets a connection idle longer than its timeout: a NAT
+// drops its next packet (no answer: the client retransmits) or answers it
+// with a reset, HAProxy closes it (FIN). One idle less long lives. Kernel
+// keep-alive every second keeps a NAT's conntrack entry, not HAProxy's
+// connection. The middleboxes run at once, on connections of their own.
+func TestMiddleboxExpiry(t *testing.T) {
 	t.Parallel()
-	needTools(t, "ip", "nft", "haproxy")
-	h := newRoutedHosts(t)
-	const timeout = 2 * time.Second
-	port := h.haproxy(t, timeout, h.echoServer(t))
-	h.checkIdle(t, h.rtrCliIP, port, []idleCase{
-		{"below the timeout", timeout - time.Second, false, expiryNone},
-		{"above the timeout", timeout + 1500*time.Millisecond, false, expiryClose},
-		{"keep-alive every 1s", 2*timeout + time.Second, true, expiryClose},
+	var cases []idleCase
+	routedMiddleboxes(t, func(m middlebox, h *routedHosts) {
+		host, port := h.put(t, m, expiryTimeout, h.echoServer(t))
+		if m.conntracked {
+			h.checkConntrackTimeout(t, port, expiryTimeout)
+		}
+		withKeepalive := m.expiry
+		if m.keepalive {
+			withKeepalive = expiryNone
+		}
+		cases = append(cases,
+			idleCase{m.name + ", below the timeout", h, host, port, expiryTimeout - time.Second, false, expiryNone},
+			idleCase{m.name + ", above the timeout", h, host, port, expiryTimeout + 1500*time.Millisecond, false, m.expiry},
+			idleCase{m.name + ", keep-alive every 1s", h, host, port, 2*expiryTimeout + time.Second, true, withKeepalive})
 	})
+	checkIdle(t, cases)
+}
+
+// checkConntrackTimeout checks that the router's conntrack entry of a new
+// connection to the server's port carries timeout (the seconds left,
+// rounded down: just under it).
+func (h *routedHosts) checkConntrackTimeout(t *testing.T, port string, timeout time.Duration) {
+	t.Helper()
+	c, err := h.dial(h.srvIP, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := exec.Command("ip", "netns", "exec", h.rtrNS, "conntrack", "-L", "-p", "tcp",
+		"--src", h.cliIP, "--sport", strconv.Itoa(c.LocalAddr().(*net.TCPAddr).Port)).Output()
+	if err != nil {
+		t.Fatalf("conntrack -L: %v", err)
+	}
+	entries := strings.Split(strings.TrimSpace(string(out)), "\n")
+	secs := int(timeout / time.Second)
+	f := strings.Fields(entries[0])
+	if len(entries) != 1 || len(f) < 4 || f[3] != "ESTABLISHED" || (f[2] != strconv.Itoa(secs) && f[2] != strconv.Itoa(secs-1)) {
+		t.Fatalf("conntrack entries of a new connection: %q; want one, ESTABLISHED, %d or %d seconds left", entries, secs-1, secs)
+	}
 }
 
 // needIdleTimeout skips the test while hbclient has no idle-timeout
@@ -547,73 +600,88 @@ const measuredTimeout = 3 * time.Second
 // conntrack's granularity: the jiffies of its timer and the packet that
 // last refreshed it), the kind of expiry, and whether kernel keep-alive
 // refreshes the state: it does a NAT's conntrack entry, not HAProxy's
-// timers.
+// connection. The middleboxes are measured at once.
 func TestIdleTimeoutMeasured(t *testing.T) {
-	const resolution, slack = 0.5, 0.25 // seconds
-	for _, mb := range []struct {
-		name      string
-		want      expiry
-		keepalive bool
-	}{
-		{"nat-silent-drop", expirySilentDrop, true},
-		{"nat-reset", expiryReset, true},
-		{"haproxy", expiryClose, false},
-	} {
-		t.Run(mb.name, func(t *testing.T) {
-			t.Parallel()
-			needTools(t, "ip", "nft")
-			if mb.want == expiryClose {
-				needTools(t, "haproxy")
-			}
-			needIdleTimeout(t)
-			h := newRoutedHosts(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-			defer cancel()
-			host, port := h.srvIP, h.startServer(t, ctx)
-			if mb.want == expiryClose {
-				host, port = h.rtrCliIP, h.haproxy(t, measuredTimeout, port)
-			} else {
-				h.nat(t, measuredTimeout, mb.want == expiryReset)
-			}
-			cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.cliNS, "hbclient", "idle-timeout", host, port,
-				"--max", "10s", "--resolution", "500ms", "--json")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			t.Logf("hbclient idle-timeout:\n%s%s", out, stderr.String())
-			if err != nil {
-				t.Fatalf("hbclient idle-timeout: %v; want exit 0", err)
-			}
-			var ev *idleTimeoutEvent
-			for _, l := range strings.Split(string(out), "\n") {
-				var e idleTimeoutEvent
-				if json.Unmarshal([]byte(l), &e) == nil && e.Event == "idle_timeout" {
-					ev = &e
-				}
-			}
-			if ev == nil {
-				t.Fatal("no idle_timeout event")
-			}
-			T := measuredTimeout.Seconds()
-			if ev.Lower == nil || ev.Upper == nil {
-				t.Fatalf("lower_s %v, upper_s %v; want both, around %.1fs", ev.Lower, ev.Upper, T)
-			}
-			lo, hi := *ev.Lower, *ev.Upper
-			if lo > T+slack || hi < T-slack || hi-lo > resolution+slack || lo > hi {
-				t.Errorf("measured between %.3fs and %.3fs; want %.1fs between them, %.1fs apart at most", lo, hi, T, resolution)
-			}
-			if ev.Expiry != string(mb.want) {
-				t.Errorf("expiry %q; want %q", ev.Expiry, mb.want)
-			}
-			if ev.InboundOnly {
-				t.Error("inbound_only true; want false: the middlebox forgets both directions")
-			}
-			if ev.KeepaliveRefreshes == nil || *ev.KeepaliveRefreshes != mb.keepalive {
-				t.Errorf("keepalive_refreshes %v; want %v", ev.KeepaliveRefreshes, mb.keepalive)
-			}
-			if ev.PingRefreshes == nil || !*ev.PingRefreshes {
-				t.Errorf("ping_refreshes %v; want true", ev.PingRefreshes)
-			}
+	t.Parallel()
+	needTools(t, "ip", "nft")
+	needIdleTimeout(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	type run struct {
+		m        middlebox
+		out, err []byte
+		code     int
+	}
+	var runs []chan run
+	routedMiddleboxes(t, func(m middlebox, h *routedHosts) {
+		host, port := h.put(t, m, measuredTimeout, h.startServer(t, ctx))
+		cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.cliNS, "hbclient", "idle-timeout", host, port,
+			"--max", "10s", "--resolution", "500ms", "--json")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c := make(chan run, 1)
+		runs = append(runs, c)
+		go func() {
+			cmd.Wait()
+			c <- run{m, stdout.Bytes(), stderr.Bytes(), cmd.ProcessState.ExitCode()}
+		}()
+	})
+	for _, c := range runs {
+		r := <-c
+		t.Run(r.m.name, func(t *testing.T) {
+			t.Logf("hbclient idle-timeout: exit %d\n%s%s", r.code, r.out, r.err)
+			checkMeasured(t, r.m, r.code, r.out)
 		})
 	}
+}
+
+// checkMeasured checks what hbclient idle-timeout --json printed, and its
+// exit code, against m with measuredTimeout.
+func checkMeasured(t *testing.T, m middlebox, code int, out []byte) {
+	t.Helper()
+	const resolution, slack = 0.5, 0.25 // seconds
+	if code != 0 {
+		t.Fatalf("exit %d; want 0", code)
+	}
+	var ev *idleTimeoutEvent
+	for _, l := range bytes.Split(out, []byte("\n")) {
+		var e idleTimeoutEvent
+		if json.Unmarshal(l, &e) == nil && e.Event == "idle_timeout" {
+			ev = &e
+		}
+	}
+	if ev == nil {
+		t.Fatal("no idle_timeout event")
+	}
+	T := measuredTimeout.Seconds()
+	if ev.Lower == nil || ev.Upper == nil {
+		t.Fatalf("lower_s %s, upper_s %s; want both, around %.1fs", jsonText(ev.Lower), jsonText(ev.Upper), T)
+	}
+	lo, hi := *ev.Lower, *ev.Upper
+	if lo > T+slack || hi < T-slack || hi-lo > resolution+slack || lo > hi {
+		t.Errorf("measured between %.3fs and %.3fs; want %.1fs between them, %.1fs apart at most", lo, hi, T, resolution)
+	}
+	if ev.Expiry != string(m.expiry) {
+		t.Errorf("expiry %q; want %q", ev.Expiry, m.expiry)
+	}
+	if ev.InboundOnly {
+		t.Error("inbound_only true; want false: the middlebox forgets both directions")
+	}
+	if ev.KeepaliveRefreshes == nil || *ev.KeepaliveRefreshes != m.keepalive {
+		t.Errorf("keepalive_refreshes %s; want %v", jsonText(ev.KeepaliveRefreshes), m.keepalive)
+	}
+	if ev.PingRefreshes == nil || !*ev.PingRefreshes {
+		t.Errorf("ping_refreshes %s; want true", jsonText(ev.PingRefreshes))
+	}
+}
+
+// jsonText is an optional field of an event as JSON has it: null when nil.
+func jsonText[T any](v *T) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
 }
