@@ -685,3 +685,55 @@ func jsonText[T any](v *T) string {
 	}
 	return fmt.Sprint(*v)
 }
+
+// The sweep removes the namespaces of a run of this harness whose process is
+// gone, ending what still runs in them, and leaves those of a live one.
+func TestSweepMiddleboxes(t *testing.T) {
+	t.Parallel()
+	needTools(t, "ip")
+	sweepOnce.Do(sweepMiddleboxes) // this process's own sweep, out of the way
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	live := exec.Command("sleep", "60")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
+	b := make([]byte, 3)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	goneNS := fmt.Sprintf("%s%d-%s-c", mbPrefix, gone.Process.Pid, id)
+	liveNS := fmt.Sprintf("%s%d-%s-c", mbPrefix, live.Process.Pid, id)
+	t.Cleanup(func() {
+		exec.Command("ip", "netns", "del", goneNS).Run()
+		exec.Command("ip", "netns", "del", liveNS).Run()
+	})
+	run(t, "ip", "netns", "add", goneNS)
+	run(t, "ip", "netns", "add", liveNS)
+	left := exec.Command("ip", "netns", "exec", goneNS, "sleep", "60")
+	if err := left.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- left.Wait() }()
+
+	sweepMiddleboxes()
+	select {
+	case <-ended:
+		if ws := left.ProcessState.Sys().(syscall.WaitStatus); ws.Signal() != syscall.SIGKILL {
+			t.Errorf("the process left in %s: %v; want killed", goneNS, left.ProcessState)
+		}
+	case <-time.After(10 * time.Second):
+		left.Process.Kill()
+		<-ended
+		t.Errorf("the process left in %s still ran 10s after the sweep", goneNS)
+	}
+	if _, err := os.Stat("/run/netns/" + goneNS); err == nil {
+		t.Errorf("%s (pid gone) is still there", goneNS)
+	}
+	if _, err := os.Stat("/run/netns/" + liveNS); err != nil {
+		t.Errorf("%s (pid alive) was swept: %v", liveNS, err)
+	}
+}
