@@ -52,9 +52,7 @@ for ns in "$cli_ns" "$rtr_ns" "$srv_ns"; do
 	ip -n "$ns" link set lo up
 done
 link() { # link NS DEV ADDRESS ROUTER-DEV ROUTER-ADDRESS
-	ip link add "$2" type veth peer name "$4"
-	ip link set "$2" netns "$1"
-	ip link set "$4" netns "$rtr_ns"
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$rtr_ns"
 	ip -n "$1" addr add "$3/30" dev "$2"
 	ip -n "$rtr_ns" addr add "$5/30" dev "$4"
 	ip -n "$1" link set "$2" up

@@ -113,9 +113,9 @@ func newRoutedHosts(t *testing.T) *routedHosts {
 	rand.Read(b)
 	id := hex.EncodeToString(b)
 	// A /29 somewhere in 198.18.0.0/15, so that parallel runs do not meet.
-	net := fmt.Sprintf("198.%d.%d.", 18+int(b[0]&1), b[1])
+	prefix := fmt.Sprintf("198.%d.%d.", 18+int(b[0]&1), b[1])
 	base := int(b[2] &^ 7)
-	addr := func(i int) string { return net + strconv.Itoa(base+i) }
+	addr := func(i int) string { return prefix + strconv.Itoa(base+i) }
 	ns := fmt.Sprintf("%s%d-%s-", mbPrefix, os.Getpid(), id)
 	h := &routedHosts{
 		testHosts: testHosts{cliNS: ns + "c", srvNS: ns + "s", cliIP: addr(2), srvIP: addr(6)},
@@ -134,9 +134,8 @@ func newRoutedHosts(t *testing.T) *routedHosts {
 		run(t, "ip", "-n", n, "link", "set", "lo", "up")
 	}
 	link := func(ns, dev, ip, rtrDev, rtrIP string) {
-		run(t, "ip", "link", "add", dev, "type", "veth", "peer", "name", rtrDev)
-		run(t, "ip", "link", "set", dev, "netns", ns)
-		run(t, "ip", "link", "set", rtrDev, "netns", h.rtrNS)
+		// Made in place: the veths never appear in this host's namespace.
+		run(t, "ip", "link", "add", dev, "netns", ns, "type", "veth", "peer", "name", rtrDev, "netns", h.rtrNS)
 		run(t, "ip", "-n", ns, "addr", "add", ip+"/30", "dev", dev)
 		run(t, "ip", "-n", h.rtrNS, "addr", "add", rtrIP+"/30", "dev", rtrDev)
 		run(t, "ip", "-n", ns, "link", "set", dev, "up")
