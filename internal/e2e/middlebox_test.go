@@ -73,6 +73,10 @@ type routedHosts struct {
 	rtrNS                string
 	rtrCliIP, rtrSrvIP   string // the router's address on each link
 	rtrCliDev, rtrSrvDev string // the router's interface on each link
+
+	mu      sync.Mutex
+	tagged  map[byte]*net.TCPConn // the echo server's connections, by their first byte
+	accepts []net.Conn            // all the echo server's connections
 }
 
 var sweepOnce sync.Once
@@ -160,33 +164,41 @@ const (
 	expiryClose      expiry = "close"       // a FIN: end of file
 )
 
-// nat makes the router a NAT: nftables masquerade towards the server, a
-// conntrack timeout of established connections of timeout (whole seconds),
-// and no pick-up of a connection it forgot (nf_conntrack_tcp_loose=0), so
-// that the packets of one are invalid: dropped, or answered with a TCP reset
-// when reset is set. Both directions: the client's packets are forwarded,
-// the server's are addressed to the router.
-func (h *routedHosts) nat(t *testing.T, timeout time.Duration, reset bool) {
+// nat makes the router a NAT: nftables masquerade towards the server, and
+// a conntrack timeout of established connections of timeout (whole
+// seconds). Once it has forgotten a connection, it does not pick it up again
+// midway (nf_conntrack_tcp_loose=0): its packets, the client's (forwarded)
+// and the server's (addressed to the router), are invalid, and dropped, or
+// answered with a TCP reset when reset is set. With inboundOnly it picks the
+// client's up again (loose=1, Linux's default), and the router drops every
+// packet addressed to itself, as the server's are.
+func (h *routedHosts) nat(t *testing.T, timeout time.Duration, reset, inboundOnly bool) {
 	t.Helper()
-	verdict := "drop"
+	verdict, loose := "drop", 0
 	if reset {
 		verdict = "ip protocol tcp reject with tcp reset"
 	}
-	run(t, "ip", "netns", "exec", h.rtrNS, "nft", strings.Join([]string{
+	toRouter := []string{
+		"add chain ip hbmb to_router { type filter hook input priority filter; }",
+		"add rule ip hbmb to_router ct state invalid " + verdict,
+		"add rule ip hbmb to_router ct state invalid drop",
+	}
+	if inboundOnly {
+		loose = 1
+		toRouter = []string{"add chain ip hbmb to_router { type filter hook input priority filter; policy drop; }"}
+	}
+	run(t, "ip", "netns", "exec", h.rtrNS, "nft", strings.Join(append([]string{
 		"add table ip hbmb",
 		"add chain ip hbmb nat_out { type nat hook postrouting priority srcnat; }",
 		fmt.Sprintf("add rule ip hbmb nat_out oifname %q masquerade", h.rtrSrvDev),
 		"add chain ip hbmb forwarded { type filter hook forward priority filter; }",
 		"add rule ip hbmb forwarded ct state invalid " + verdict,
 		"add rule ip hbmb forwarded ct state invalid drop",
-		"add chain ip hbmb to_router { type filter hook input priority filter; }",
-		"add rule ip hbmb to_router ct state invalid " + verdict,
-		"add rule ip hbmb to_router ct state invalid drop",
-	}, "; "))
+	}, toRouter...), "; "))
 	// After the rules: conntrack's settings exist once it is loaded.
 	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw",
 		fmt.Sprintf("net.netfilter.nf_conntrack_tcp_timeout_established=%d", int(timeout/time.Second)),
-		"net.netfilter.nf_conntrack_tcp_loose=0")
+		fmt.Sprintf("net.netfilter.nf_conntrack_tcp_loose=%d", loose))
 }
 
 // haproxy runs HAProxy in the router's namespace, in TCP mode, forwarding
@@ -305,7 +317,8 @@ func (h *routedHosts) freePort(t *testing.T, ns, ip string) string {
 }
 
 // echoServer listens in the server's namespace and sends back every byte it
-// receives, until the test ends; it returns the port.
+// receives, until the test ends; it returns the port. It keeps each
+// connection under its first byte, for serverConn.
 func (h *routedHosts) echoServer(t *testing.T) string {
 	t.Helper()
 	var l net.Listener
@@ -317,24 +330,28 @@ func (h *routedHosts) echoServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.tagged = map[byte]*net.TCPConn{}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
 	wg.Go(func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
+			h.mu.Lock()
+			h.accepts = append(h.accepts, c)
+			h.mu.Unlock()
 			wg.Go(func() {
 				buf := make([]byte, 64)
-				for {
+				for first := true; ; first = false {
 					n, err := c.Read(buf)
 					if err != nil {
 						return
+					}
+					if first { // before the echo: the client knows it is kept once answered
+						h.mu.Lock()
+						h.tagged[buf[0]] = c.(*net.TCPConn)
+						h.mu.Unlock()
 					}
 					if _, err := c.Write(buf[:n]); err != nil {
 						return
@@ -345,64 +362,84 @@ func (h *routedHosts) echoServer(t *testing.T) string {
 	})
 	t.Cleanup(func() {
 		l.Close()
-		mu.Lock()
-		for _, c := range conns {
+		h.mu.Lock()
+		for _, c := range h.accepts {
 			c.Close()
 		}
-		mu.Unlock()
+		h.mu.Unlock()
 		wg.Wait()
 	})
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
 }
 
+// serverConn is the echo server's connection whose first byte was tag.
+func (h *routedHosts) serverConn(tag byte) *net.TCPConn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.tagged[tag]
+}
+
 // idleCase is one connection from the client's host to host:port through
 // a middlebox: idle for idle (with kernel keep-alive every second when
-// keepalive is set), then one byte sent, and how the connection answers it.
+// keepalive is set), then one byte sent, by the client or, when inbound is
+// set, by the server, and how the connection answers it.
 type idleCase struct {
 	name       string
 	h          *routedHosts
 	host, port string
 	idle       time.Duration
 	keepalive  bool
+	inbound    bool
 	want       expiry
 }
 
-// probe sends one byte on c and tells how the connection answered within
-// wait: the byte echoed (alive), end of file, a reset, or nothing (silent
-// drop, with the byte still unacknowledged and retransmitted, as TCP_INFO
-// shows).
-func probe(c *net.TCPConn, wait time.Duration) (expiry, error) {
-	if _, err := c.Write([]byte{'x'}); err != nil {
-		return "", fmt.Errorf("write: %w", err)
-	}
-	c.SetReadDeadline(time.Now().Add(wait))
-	b := make([]byte, 1)
-	_, err := c.Read(b)
+// tcpClose is Linux's TCP_CLOSE (include/net/tcp_states.h), the state of a
+// connection that was reset.
+const tcpClose = 7
+
+// probe sends byte b from sender, the client (to be echoed) or the server,
+// and tells how the client received it within wait: the byte (alive), end of
+// file, a reset, or nothing. Nothing is a silent drop when the sender's
+// TCP_INFO shows the byte unacknowledged and retransmitted, and a reset
+// when the sender's connection is closed: the middlebox reset it.
+func probe(client, sender *net.TCPConn, b byte, wait time.Duration) (expiry, error) {
+	// A write that fails (the middlebox ended the sender's side already)
+	// still leaves the client to read how its side ended.
+	_, werr := sender.Write([]byte{b})
+	client.SetReadDeadline(time.Now().Add(wait))
+	got := make([]byte, 1)
+	_, err := client.Read(got)
 	switch {
-	case err == nil:
+	case err == nil && got[0] == b:
 		return expiryNone, nil
+	case err == nil:
+		return "", fmt.Errorf("read %q; want %q", got, b)
 	case errors.Is(err, io.EOF):
 		return expiryClose, nil
 	case errors.Is(err, syscall.ECONNRESET):
 		return expiryReset, nil
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		raw, err := c.SyscallConn()
-		if err != nil {
-			return "", err
-		}
-		var info *unix.TCPInfo
-		var ierr error
-		raw.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) })
-		if ierr != nil {
-			return "", fmt.Errorf("tcp_info: %w", ierr)
-		}
-		if info.Unacked == 0 || info.Total_retrans == 0 {
-			return "", fmt.Errorf("no answer in %v, yet %d segments unacknowledged, %d retransmissions", wait, info.Unacked, info.Total_retrans)
-		}
+	case !errors.Is(err, os.ErrDeadlineExceeded):
+		return "", fmt.Errorf("read: %w", err)
+	case werr != nil:
+		return "", fmt.Errorf("write: %w; then nothing in %v", werr, wait)
+	}
+	raw, err := sender.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var info *unix.TCPInfo
+	var ierr error
+	raw.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) })
+	switch {
+	case ierr != nil:
+		return "", fmt.Errorf("tcp_info: %w", ierr)
+	case info.State == tcpClose:
+		return expiryReset, nil
+	case info.Unacked > 0 && info.Total_retrans > 0:
 		return expirySilentDrop, nil
 	}
-	return "", fmt.Errorf("read: %w", err)
+	return "", fmt.Errorf("no answer in %v, yet the sender has %d segments unacknowledged, %d retransmissions", wait, info.Unacked, info.Total_retrans)
 }
 
 // checkIdle runs cases in parallel, each on its own connection: one
@@ -427,41 +464,29 @@ func checkIdle(t *testing.T, cases []idleCase) {
 				t.Fatal(err)
 			}
 		}
+		tag := byte(i) // the echo server keeps the connection under it
 		go func() {
-			if got, err := probe(conn, 2*time.Second); got != expiryNone || err != nil {
+			if got, err := probe(conn, conn, tag, 2*time.Second); got != expiryNone || err != nil {
 				results[i] <- result{got, fmt.Errorf("first exchange: %v %v", got, err)}
 				return
 			}
+			sender := conn
+			if c.inbound {
+				sender = c.h.serverConn(tag)
+			}
 			time.Sleep(c.idle) // the idle time is what the middlebox is tested on
-			got, err := probe(conn, 1500*time.Millisecond)
+			got, err := probe(conn, sender, 'y', 1500*time.Millisecond)
 			results[i] <- result{got, err}
 		}()
 	}
 	for i, c := range cases {
 		r := <-results[i]
 		if r.err != nil || r.got != c.want {
-			t.Errorf("%s: idle %v (keep-alive %v): %q, %v; want %q", c.name, c.idle, c.keepalive, r.got, r.err, c.want)
+			t.Errorf("%s: %q, %v; want %q", c.name, r.got, r.err, c.want)
 		} else {
-			t.Logf("%s: idle %v (keep-alive %v): %s", c.name, c.idle, c.keepalive, r.got)
+			t.Logf("%s: %s", c.name, r.got)
 		}
 	}
-}
-
-// conntrackEntries lists the router's conntrack entries of TCP connections
-// to port (after NAT, the server's side), one line each.
-func (h *routedHosts) conntrackEntries(t *testing.T, port string) []string {
-	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", h.rtrNS, "conntrack", "-L", "-p", "tcp", "--dport", port).Output()
-	if err != nil {
-		t.Fatalf("conntrack -L: %v", err)
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return lines
 }
 
 // middlebox is one of the middleboxes the tests build in the router's
@@ -469,16 +494,22 @@ func (h *routedHosts) conntrackEntries(t *testing.T, port string) []string {
 type middlebox struct {
 	name        string
 	expiry      expiry   // how it ends a connection idle too long
+	inboundOnly bool     // it forgets only for the server's packets: the client's make a new mapping
 	keepalive   bool     // whether kernel keep-alive refreshes its state
 	tools       []string // what it needs beyond ip and nft
 	conntracked bool     // a NAT, whose state conntrack lists
 }
 
 var middleboxes = []middlebox{
-	{"nat-silent-drop", expirySilentDrop, true, []string{"conntrack"}, true},
-	{"nat-reset", expiryReset, true, []string{"conntrack"}, true},
+	{"nat-silent-drop", expirySilentDrop, false, true, []string{"conntrack"}, true},
+	// The client sees the reset; the server's packets are reset too.
+	{"nat-reset", expiryReset, false, true, []string{"conntrack"}, true},
+	// Linux's own default (nf_conntrack_tcp_loose=1) picks the client's
+	// packets of a forgotten connection up again, under the same port; the
+	// server's, addressed to the router, find nothing and are dropped.
+	{"nat-inbound-only", expirySilentDrop, true, true, []string{"conntrack"}, true},
 	// Keep-alive probes stop at HAProxy's kernel: its timers never see them.
-	{"haproxy", expiryClose, false, []string{"haproxy"}, false},
+	{"haproxy", expiryClose, false, false, []string{"haproxy"}, false},
 }
 
 // put makes m the router, with idle timeout timeout, in front of the
@@ -488,7 +519,7 @@ func (h *routedHosts) put(t *testing.T, m middlebox, timeout time.Duration, srvP
 	if m.expiry == expiryClose {
 		return h.rtrCliIP, h.haproxy(t, timeout, srvPort)
 	}
-	h.nat(t, timeout, m.expiry == expiryReset)
+	h.nat(t, timeout, m.expiry == expiryReset, m.inboundOnly)
 	return h.srvIP, srvPort
 }
 
@@ -519,10 +550,11 @@ func routedMiddleboxes(t *testing.T, f func(m middlebox, h *routedHosts)) {
 const expiryTimeout = 2 * time.Second
 
 // Each middlebox forgets a connection idle longer than its timeout: a NAT
-// drops its next packet (no answer: the client retransmits) or answers it
-// with a reset, HAProxy closes it (FIN). One idle less long lives. Kernel
-// keep-alive every second keeps a NAT's conntrack entry, not HAProxy's
-// connection. The middleboxes run at once, on connections of their own.
+// drops its next packet (no answer: the sender retransmits) or answers it
+// with a reset, HAProxy closes it (FIN); the inbound-only NAT, for the
+// server's packets only. One idle less long lives. Kernel keep-alive every
+// second keeps a NAT's conntrack entry, not HAProxy's connection. The
+// middleboxes run at once, on connections of their own.
 func TestMiddleboxExpiry(t *testing.T) {
 	t.Parallel()
 	var cases []idleCase
@@ -531,14 +563,21 @@ func TestMiddleboxExpiry(t *testing.T) {
 		if m.conntracked {
 			h.checkConntrackTimeout(t, port, expiryTimeout)
 		}
-		withKeepalive := m.expiry
+		outbound := m.expiry
+		if m.inboundOnly {
+			outbound = expiryNone
+		}
+		withKeepalive := outbound
 		if m.keepalive {
 			withKeepalive = expiryNone
 		}
+		below, above := expiryTimeout-time.Second, expiryTimeout+1500*time.Millisecond
 		cases = append(cases,
-			idleCase{m.name + ", below the timeout", h, host, port, expiryTimeout - time.Second, false, expiryNone},
-			idleCase{m.name + ", above the timeout", h, host, port, expiryTimeout + 1500*time.Millisecond, false, m.expiry},
-			idleCase{m.name + ", keep-alive every 1s", h, host, port, 2*expiryTimeout + time.Second, true, withKeepalive})
+			idleCase{m.name + ", below the timeout", h, host, port, below, false, false, expiryNone},
+			idleCase{m.name + ", above the timeout", h, host, port, above, false, false, outbound},
+			idleCase{m.name + ", keep-alive every 1s", h, host, port, 2*expiryTimeout + time.Second, true, false, withKeepalive},
+			idleCase{m.name + ", server first, below the timeout", h, host, port, below, false, true, expiryNone},
+			idleCase{m.name + ", server first, above the timeout", h, host, port, above, false, true, m.expiry})
 	})
 	checkIdle(t, cases)
 }
@@ -666,8 +705,8 @@ func checkMeasured(t *testing.T, m middlebox, code int, out []byte) {
 	if ev.Expiry != string(m.expiry) {
 		t.Errorf("expiry %q; want %q", ev.Expiry, m.expiry)
 	}
-	if ev.InboundOnly {
-		t.Error("inbound_only true; want false: the middlebox forgets both directions")
+	if ev.InboundOnly != m.inboundOnly {
+		t.Errorf("inbound_only %v; want %v", ev.InboundOnly, m.inboundOnly)
 	}
 	if ev.KeepaliveRefreshes == nil || *ev.KeepaliveRefreshes != m.keepalive {
 		t.Errorf("keepalive_refreshes %s; want %v", jsonText(ev.KeepaliveRefreshes), m.keepalive)
