@@ -6,21 +6,24 @@
 # drops its packets without a word (silent drop); with --reset it answers
 # them with a TCP reset; with --haproxy the router runs HAProxy in TCP mode
 # with client and server timeouts of TIMEOUT, which closes the connection
-# (FIN). hbserver runs on the server's host; hbclient idle-timeout, on the
+# (FIN); with --inbound-only the NAT picks the client's packets of a
+# forgotten connection up again (nf_conntrack_tcp_loose=1, Linux's default)
+# and drops the server's. hbserver runs on the server's host; hbclient idle-timeout, on the
 # client's, measures the timeout, and the closing line sets it against the
 # configured one.
 # Needs root, iproute2, nftables, and haproxy for --haproxy.
-# Usage: sudo scripts/nat-timeout.sh [--reset | --haproxy] [TIMEOUT_S]   (default 20)
+# Usage: sudo scripts/nat-timeout.sh [--reset | --inbound-only | --haproxy] [TIMEOUT_S]   (default 20)
 source "$(dirname "$0")/lib.sh"
 
-usage="usage: $(basename "$0") [--reset | --haproxy] [TIMEOUT_S]"
+usage="usage: $(basename "$0") [--reset | --inbound-only | --haproxy] [TIMEOUT_S]"
 kind=silent-drop timeout=20
 for arg in "$@"; do
 	case $arg in
 	--reset) kind=reset ;;
+	--inbound-only) kind=inbound-only ;;
 	--haproxy) kind=close ;;
 	-h | --help) echo "$usage"; exit 0 ;;
-	*[!0-9]* | '') echo "$(basename "$0"): $arg: not a whole number of seconds, nor --reset or --haproxy; $usage" >&2; exit 2 ;;
+	*[!0-9]* | '') echo "$(basename "$0"): $arg: not a whole number of seconds, nor --reset, --inbound-only or --haproxy; $usage" >&2; exit 2 ;;
 	*)
 		timeout=$arg
 		[ "$timeout" -ge 2 ] && [ "$timeout" -le 3600 ] ||
@@ -66,12 +69,15 @@ ip netns exec "$rtr_ns" sysctl -qw net.ipv4.ip_forward=1
 start_server --netns "$srv_ns" "$net.6" 0
 host=$net.6
 case $kind in
-silent-drop | reset)
+silent-drop | reset | inbound-only)
 	# Packets of a connection conntrack has forgotten are invalid (with
 	# nf_conntrack_tcp_loose=0 it does not pick them up again midway):
-	# dropped, or answered with a reset, in both directions.
-	verdict=drop
+	# dropped, or answered with a reset, in both directions. Inbound only:
+	# the client's are picked up again (loose=1) under a new mapping with
+	# the same port; the server's, addressed to the router, are dropped.
+	verdict=drop loose=0 to_router='ct state invalid drop'
 	if [ "$kind" = reset ]; then verdict='ip protocol tcp reject with tcp reset'; fi
+	if [ "$kind" = inbound-only ]; then loose=1 to_router='drop'; fi
 	ip netns exec "$rtr_ns" nft "add table ip hbdemo
 		add chain ip hbdemo nat_out { type nat hook postrouting priority srcnat; }
 		add rule ip hbdemo nat_out oifname hb${id}rs masquerade
@@ -80,9 +86,14 @@ silent-drop | reset)
 		add rule ip hbdemo forwarded ct state invalid drop
 		add chain ip hbdemo to_router { type filter hook input priority filter; }
 		add rule ip hbdemo to_router ct state invalid $verdict
-		add rule ip hbdemo to_router ct state invalid drop"
-	ip netns exec "$rtr_ns" sysctl -qw "net.netfilter.nf_conntrack_tcp_timeout_established=$timeout" net.netfilter.nf_conntrack_tcp_loose=0
-	echo "router $net.1: NAT to server $host:$port; conntrack forgets an idle connection after ${timeout}s, then $([ "$kind" = reset ] && echo "resets it" || echo "drops its packets")"
+		add rule ip hbdemo to_router $to_router"
+	ip netns exec "$rtr_ns" sysctl -qw "net.netfilter.nf_conntrack_tcp_timeout_established=$timeout" "net.netfilter.nf_conntrack_tcp_loose=$loose"
+	case $kind in
+	reset) then="resets it" ;;
+	inbound-only) then="drops the server's packets (the client's make a new mapping)" ;;
+	*) then="drops its packets" ;;
+	esac
+	echo "router $net.1: NAT to server $host:$port; conntrack forgets an idle connection after ${timeout}s, then $then"
 	;;
 close)
 	host=$net.1
@@ -137,4 +148,4 @@ else
 fi
 echo
 echo "=== configured vs measured"
-echo "configured ${timeout} s ($kind); measured $measured; expiry $(field expiry); keep-alive refreshes: $(yes_no "$(field keepalive_refreshes)"); heartbeat PINGs refresh: $(yes_no "$(field ping_refreshes)")"
+echo "configured ${timeout} s ($kind); measured $measured; expiry $(field expiry); inbound only: $(yes_no "$(field inbound_only)"); keep-alive refreshes: $(yes_no "$(field keepalive_refreshes)"); heartbeat PINGs refresh: $(yes_no "$(field ping_refreshes)")"

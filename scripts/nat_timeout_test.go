@@ -17,10 +17,10 @@ func TestNATTimeoutArguments(t *testing.T) {
 	}{
 		{[]string{"1"}, 2, "TIMEOUT_S 1 out of range: 2 to 3600"},
 		{[]string{"3601"}, 2, "TIMEOUT_S 3601 out of range: 2 to 3600"},
-		{[]string{"2.5"}, 2, "2.5: not a whole number of seconds, nor --reset or --haproxy"},
-		{[]string{"--reset", "--nat"}, 2, "--nat: not a whole number of seconds, nor --reset or --haproxy"},
+		{[]string{"2.5"}, 2, "2.5: not a whole number of seconds, nor --reset, --inbound-only or --haproxy"},
+		{[]string{"--reset", "--nat"}, 2, "--nat: not a whole number of seconds, nor --reset, --inbound-only or --haproxy"},
 		{[]string{""}, 2, ": not a whole number of seconds"},
-		{[]string{"--help"}, 0, "usage: nat-timeout.sh [--reset | --haproxy] [TIMEOUT_S]"},
+		{[]string{"--help"}, 0, "usage: nat-timeout.sh [--reset | --inbound-only | --haproxy] [TIMEOUT_S]"},
 	} {
 		cmd := exec.Command("bash", append([]string{"nat-timeout.sh"}, c.args...)...)
 		cmd.Env = []string{"PATH=" + securePath, "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
