@@ -523,10 +523,10 @@ func (h *routedHosts) put(t *testing.T, m middlebox, timeout time.Duration, srvP
 	return h.srvIP, srvPort
 }
 
-// routedMiddleboxes makes, for each middlebox whose tools are here, a client,
-// router and server with the middlebox on the router and a server from
-// server, and calls f with each; the others are skipped, saying why, and the
-// test itself when none is left.
+// routedMiddleboxes makes client, router and server hosts for each
+// middlebox whose tools are here and calls f with the two, which puts the
+// middlebox on the router and a server on the server's host. The others are
+// skipped, saying why; the test too when none is left.
 func routedMiddleboxes(t *testing.T, f func(m middlebox, h *routedHosts)) {
 	t.Helper()
 	needTools(t, "ip", "nft")
