@@ -636,7 +636,8 @@ const measuredTimeout = 3 * time.Second
 // hbclient idle-timeout, run from the client's host against hbserver behind
 // each middlebox, finds the configured timeout within its resolution (and
 // conntrack's granularity: the jiffies of its timer and the packet that
-// last refreshed it), the kind of expiry, and whether kernel keep-alive
+// last refreshed it), the kind of expiry, whether only the server's packets
+// find the state gone (inbound_only), and whether kernel keep-alive
 // refreshes the state: it does a NAT's conntrack entry, not HAProxy's
 // connection. The middleboxes are measured at once.
 func TestIdleTimeoutMeasured(t *testing.T) {
