@@ -122,6 +122,38 @@ close)
 	;;
 esac
 
+# field NAME [LINE]: the value of NAME in a JSON line (default $event),
+# unquoted; empty when it has none.
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"${2-$event}"; }
+yes_no() { case $1 in true) echo yes ;; false) echo no ;; *) echo "not measured" ;; esac; }
+
+# show LINE: one JSON line of the measurement, shortened: the progress, the
+# probes that did not come back alive, and the refresh checks. Anything
+# else (an error) as it is.
+show() {
+	local t kind every upper why running
+	t=$(field t "$1")
+	case $(field event "$1") in
+	idle_status)
+		upper=$(field upper_s "$1")
+		if [ "$upper" = null ]; then upper="above $(printf %.3f "$(field lower_s "$1")") s, nothing expired yet"
+		else upper=$(printf 'between %.3f s and %.3f s' "$(field lower_s "$1")" "$upper"); fi
+		running="$(field running "$1") connections"
+		[ "$running" != "1 connections" ] || running="1 connection"
+		printf '%8.3f  open: %s; %s idling; at most %.0f s left\n' "$t" "$upper" "$running" "$(field left_s "$1")"
+		;;
+	idle_probe)
+		kind=$(field kind "$1") every=$(field every_s "$1") why=$(field why "$1")
+		[ "$kind" != gap ] || [ "$(field outcome "$1")" != alive ] || return 0
+		[ -z "$every" ] || every=$(printf ' (every %g s)' "$every")
+		printf '%8.3f  %s %s %.3f s%s: %s%s\n' "$t" "$(field dir "$1")" "$kind" "$(field gap_s "$1")" \
+			"$every" "$(field outcome "$1")" "${why:+ ($why)}"
+		;;
+	idle_timeout) ;;
+	*) echo "$1" ;;
+	esac
+}
+
 echo "measuring from the client's host $net.2 (it takes a small multiple of ${timeout}s)..."
 # In the background, shown as it goes by tail: Ctrl-C then stops the
 # script, whose cleanup interrupts hbclient.
@@ -130,16 +162,13 @@ ip netns exec "$cli_ns" "$bin/hbclient" idle-timeout "$host" "$port" \
 	--max "$((3 * timeout))s" --resolution 500ms --json >>"$work/measure.jsonl" 2>&1 &
 measure_pid=$!
 pids+=("$measure_pid")
-tail -f -n +1 --pid="$measure_pid" "$work/measure.jsonl"
+tail -f -n +1 --pid="$measure_pid" "$work/measure.jsonl" | while IFS= read -r line; do show "$line"; done
 status=0
 wait "$measure_pid" || status=$?
 [ "$status" = 0 ] || { echo "hbclient idle-timeout exited $status" >&2; exit 1; }
 
-# field NAME: the value of NAME in the idle_timeout event (unquoted).
 event=$(grep '"event":"idle_timeout"' "$work/measure.jsonl" | tail -1)
 [ -n "$event" ] || { echo "no idle_timeout event in hbclient's output" >&2; exit 1; }
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$event"; }
-yes_no() { case $1 in true) echo yes ;; false) echo no ;; *) echo "not measured" ;; esac; }
 lower=$(field lower_s) upper=$(field upper_s)
 if [ "$upper" = null ] || [ -z "$upper" ]; then
 	measured="nothing expired up to $((3 * timeout)) s"
@@ -149,3 +178,6 @@ fi
 echo
 echo "=== configured vs measured"
 echo "configured ${timeout} s ($kind); measured $measured; expiry $(field expiry); inbound only: $(yes_no "$(field inbound_only)"); keep-alive refreshes: $(yes_no "$(field keepalive_refreshes)"); heartbeat PINGs refresh: $(yes_no "$(field ping_refreshes)")"
+if [ "$upper" != null ] && [ -n "$upper" ]; then
+	echo "settings that survive it: hbclient --idle $(field heartbeat_idle_s)s --interval $(field heartbeat_interval_s)s (dead after $(field heartbeat_dead_after_s) s), or --keepalive --keepalive-idle $(field keepalive_idle_s) --keepalive-interval $(field keepalive_interval_s) (dead after $(field keepalive_dead_after_s) s)"
+fi
