@@ -10,7 +10,7 @@ import (
 // emit.
 const (
 	Load    = "load"    // load mode: what it is about to open
-	Status  = "status"  // load mode: the counts, once a second
+	Status  = "status"  // load mode, and hbserver's condensed lines: the counts, once a second
 	Summary = "summary" // load mode: the totals at the end
 	Kernel  = "kernel"  // hbclient kernel --json: the machine's defaults
 )
@@ -46,7 +46,9 @@ var Declared = []Decl{
 	{Stats, "server", "conns goroutines open_files rss_kib"},
 	{Dropped, "both", "lines total"},
 	{Load, "client", "conns addr rate predicted_s"},
-	{Status, "client", "up alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings connect_errors pings_per_s late_pongs rtt_p50_s rtt_p99_s"},
+	{Status, "both", "up alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings connect_errors pings_per_s late_pongs rtt_p50_s rtt_p99_s conns connected pongs_per_s closed_by lines_per_s window_s"},
+	{StatusOn, "server", "limit"},
+	{StatusOff, "server", "limit"},
 	{Summary, "client", "conns connected connect_errors first_connect_error pending alive dead never_accepted failed closed closed_mid_frame closed_notices first_close_reason warnings pings pings_per_s late_pongs rtt_p50_s rtt_p99_s detect_err_p50_s detect_err_p99_s detect_err_max_s"},
 	{Kernel, "client", "tcp_keepalive_time_s tcp_keepalive_intvl_s tcp_keepalive_probes tcp_retries2 keepalive_dead_after_s retransmit_give_up_s"},
 }
