@@ -30,7 +30,9 @@ func (c *conn) apply(now time.Time) {
 			msg.Stamp{Seq: t.seq, Sent: t.at}.Put(&f)
 			c.send(f[:], now, i)
 		case report:
-			c.report(&t.what)
+			if c.s.shows(t.what.lineKind()) {
+				c.report(&t.what)
+			}
 		case leave:
 			c.s.leaving.push(c)
 		case startLinger:

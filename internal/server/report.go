@@ -160,7 +160,9 @@ func (s *srv) closed(c *conn, reason ending.Reason, detail string) {
 	if detail != "" {
 		text += " (" + detail + ")"
 	}
-	s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", reason.String()))...)
+	if s.shows(lineClosed) {
+		s.ev.Emit(s.since(), event.Closed, text, c.fields(event.F("reason", reason.String()))...)
+	}
 }
 
 // listening reports that the server listens on addr, and how it serves.
@@ -177,6 +179,8 @@ func (s *srv) greet(c *conn, sc syscall.Conn, now time.Time) {
 	if err != nil {
 		s.ev.Emit(s.since(), event.Error, c.tag()+err.Error(), c.fields(event.F("error", err.Error()))...)
 	}
-	s.ev.Emit(s.since(), event.Connected, c.tag()+"connected"+text, c.fields(kernelFields...)...)
+	if s.shows(lineConnected) {
+		s.ev.Emit(s.since(), event.Connected, c.tag()+"connected"+text, c.fields(kernelFields...)...)
+	}
 	c.start(now)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/gate"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -54,6 +55,10 @@ type Options struct {
 	Quiet bool
 	// StatsEvery emits a stats event this often (0: never).
 	StatsEvery time.Duration
+	// Events is "all" to keep every line about a connection however many
+	// a second; "auto", the default, puts a status line a second in their
+	// place while more than gate.Rate a second come (server.Config.EventsAll).
+	Events string
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -157,6 +162,10 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.BoolVar(&opts.Quiet, "quiet", false, "leave out every per-frame event (PINGs, PONGs, data, rate warnings), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
+
+	// How many lines about connections show.
+	f.StringVar(&opts.Events, "events", eventsAuto, "which lines about connections show: auto (every one while at most "+strconv.Itoa(gate.Rate)+" a second come, else one status line a second) or all (every one)")
+	_ = cmd.RegisterFlagCompletionFunc("events", cobra.FixedCompletions([]string{eventsAuto, eventsAll}, cobra.ShellCompDirectiveNoFileComp))
 	faults := make([]string, len(server.Faults))
 	for i, k := range server.Faults {
 		faults[i] = string(k)
@@ -165,12 +174,24 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	return cmd
 }
 
+// The values of --events.
+const (
+	eventsAuto = "auto"
+	eventsAll  = "all"
+)
+
 // validate checks the settings together, once each is in range, and the
 // --addr-file path, before anything is opened; given reports whether a
 // flag was on the command line.
 func (opts Options) validate(given func(name string) bool) error {
 	if fault := server.Fault(opts.Fault); fault != server.NoFault && !slices.Contains(server.Faults, fault) {
 		return cli.Usagef("--fault %s: choose mute, freeze, reset or close", cli.Quote(opts.Fault))
+	}
+	switch {
+	case opts.Events != eventsAuto && opts.Events != eventsAll:
+		return cli.Usagef("--events %s: choose auto or all", cli.Quote(opts.Events))
+	case opts.Events == eventsAll && opts.Quiet:
+		return cli.Usagef("--events all keeps every line that --quiet leaves out: give one of them")
 	}
 	if opts.Fault == "" {
 		if err := cli.Needs(given, []string{"fault-after"}, "--fault"); err != nil {
@@ -215,6 +236,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 		MaxConns:           opts.MaxConns,
 		StatsEvery:         opts.StatsEvery,
 		Quiet:              opts.Quiet,
+		EventsAll:          opts.Events == eventsAll,
 		FrameTimeout:       opts.FrameTimeout,
 		MinPingInterval:    opts.MinPingInterval,
 		KeepAlive:          opts.KeepAlive,
