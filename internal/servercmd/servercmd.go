@@ -102,6 +102,7 @@ var (
 // written (for the tests of the command line).
 func newCmd(validateOnly bool) *cobra.Command {
 	opts := Options{MaxConns: cli.MaxConns()}
+	rate := strconv.Itoa(gate.Rate)
 	cmd := &cobra.Command{
 		Use:   "hbserver HOST PORT [SLEEP]",
 		Short: "Answer heartbeat PINGs with PONGs after SLEEP",
@@ -113,6 +114,10 @@ during a SLEEP waits its turn. Each PONG echoes its PING's data.
 With --probes N the server runs its own heartbeat towards each client, with
 the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
 the clients that stop answering. hbclient answers the server's PINGs.
+
+Lines about connections show while at most ` + rate + ` come a second; past that, one
+status line a second takes their place until a second has at most ` + rate + ` again
+(--events all shows every line).
 
 HOST is an address or a name: an IPv4 address listens on IPv4 only, an IPv6
 one (::1 or [::1]) on IPv6 only; 0.0.0.0 or :: listen everywhere. SLEEP
@@ -164,7 +169,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
 
 	// How many lines about connections show.
-	f.StringVar(&opts.Events, "events", eventsAuto, "which lines about connections show: auto (every one while at most "+strconv.Itoa(gate.Rate)+" a second come, else one status line a second) or all (every one)")
+	f.StringVar(&opts.Events, "events", eventsAuto, "which lines about connections show: auto (every one while at most "+rate+" a second come, else one status line a second) or all (every one)")
 	_ = cmd.RegisterFlagCompletionFunc("events", cobra.FixedCompletions([]string{eventsAuto, eventsAll}, cobra.ShellCompDirectiveNoFileComp))
 	faults := make([]string, len(server.Faults))
 	for i, k := range server.Faults {
