@@ -73,9 +73,9 @@ func (e ServerStatus) AppendText(b []byte) []byte {
 	b = append(b, "s: "...)
 	b = strconv.AppendInt(b, int64(e.Connected), 10)
 	b = append(b, " connected, "...)
-	b = strconv.AppendFloat(b, tenth(e.PingsPerS), 'f', -1, 64)
+	b = appendRate(b, e.PingsPerS)
 	b = append(b, " PINGs/s, "...)
-	b = strconv.AppendFloat(b, tenth(e.PongsPerS), 'f', -1, 64)
+	b = appendRate(b, e.PongsPerS)
 	b = append(b, " PONGs/s, "...)
 	b = append(b, plural.Count(e.LatePongs, "late PONG")...)
 	b = append(b, ", "...)
@@ -101,7 +101,7 @@ func (e ServerStatus) AppendText(b []byte) []byte {
 		b = append(b, ')')
 	}
 	b = append(b, "; "...)
-	b = strconv.AppendFloat(b, tenth(e.LinesPerS), 'f', -1, 64)
+	b = appendRate(b, e.LinesPerS)
 	return append(b, " lines/s condensed"...)
 }
 
@@ -122,3 +122,12 @@ func (e ServerStatus) Fields(f *Fields) {
 
 // tenth rounds a rate to a tenth, which is all a rate over a second says.
 func tenth(x float64) float64 { return math.Round(x*10) / 10 }
+
+// appendRate appends a rate for a person: whole, but for one under 10,
+// to a tenth ("799.9/s" over a window of 1.0001s is 800).
+func appendRate(b []byte, x float64) []byte {
+	if x >= 10 {
+		return strconv.AppendFloat(b, math.Round(x), 'f', 0, 64)
+	}
+	return strconv.AppendFloat(b, tenth(x), 'f', -1, 64)
+}

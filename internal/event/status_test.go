@@ -18,10 +18,10 @@ func TestStatusEvents(t *testing.T) {
 	}{
 		{LinesCondensed{Limit: 20}, "   2.000  more than 20 events a second: one status line a second from now; --events all shows every line\n",
 			`{"t":2,"event":"status_on","limit":20}` + "\n"},
-		{st, "   2.000  status: 3 connections open; last 1.500s: 40 connected, 26.7 PINGs/s, 26 PONGs/s, 1 late PONG, 37 closed (2 frame timeout, 35 peer closed); 80 lines/s condensed\n",
+		{st, "   2.000  status: 3 connections open; last 1.500s: 40 connected, 27 PINGs/s, 26 PONGs/s, 1 late PONG, 37 closed (2 frame timeout, 35 peer closed); 80 lines/s condensed\n",
 			`{"t":2,"event":"status","conns":3,"connected":40,"pings_per_s":26.7,"pongs_per_s":26,"late_pongs":1,"closed_by":{"frame timeout":2,"peer closed":35},"lines_per_s":80,"window_s":1.5}` + "\n"},
-		{ServerStatus{Open: 1, Over: time.Second}, "   2.000  status: 1 connection open; last 1.000s: 0 connected, 0 PINGs/s, 0 PONGs/s, 0 late PONGs, 0 closed; 0 lines/s condensed\n",
-			`{"t":2,"event":"status","conns":1,"connected":0,"pings_per_s":0,"pongs_per_s":0,"late_pongs":0,"closed_by":{},"lines_per_s":0,"window_s":1}` + "\n"},
+		{ServerStatus{Open: 1, Over: time.Second, PingsPerS: 0.26, PongsPerS: 9.96}, "   2.000  status: 1 connection open; last 1.000s: 0 connected, 0.3 PINGs/s, 10 PONGs/s, 0 late PONGs, 0 closed; 0 lines/s condensed\n",
+			`{"t":2,"event":"status","conns":1,"connected":0,"pings_per_s":0.3,"pongs_per_s":10,"late_pongs":0,"closed_by":{},"lines_per_s":0,"window_s":1}` + "\n"},
 		{LinesResumed{Limit: 20}, "   2.000  at most 20 events a second again: every line from now\n",
 			`{"t":2,"event":"status_off","limit":20}` + "\n"},
 	} {
