@@ -3,10 +3,10 @@
 // status line a second.
 //
 // It is a pure state machine, as package probe is: no clock, no I/O, no
-// goroutines. The caller asks Pass for every line, which costs one counter
-// increment and no allocation, and calls Tick about once a Window from a
-// timer of its own, with the time; Tick says when a status line is due and
-// what it counts.
+// goroutines. The caller asks Pass for every line, which costs a counter
+// increment (two while lines show) and no allocation, and calls Tick about
+// once a Window from a timer of its own, with the time; Tick says when a
+// status line is due and what it counts.
 //
 // Example:
 //
