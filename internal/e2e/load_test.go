@@ -54,7 +54,9 @@ func TestShutdownUnderLoad(t *testing.T) {
 	const n = 3000
 	cmd, port, stdout := startHBServer(t)
 	lines := make(chan string, 16)
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "stopped after") {
@@ -79,6 +81,8 @@ func TestShutdownUnderLoad(t *testing.T) {
 	pingPong(t, conns[n-1]) // accepted in order: so all are being served
 	begun := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
+	// Wait closes the pipe: the output is read to its end (the exit) first.
+	<-read
 	err := cmd.Wait()
 	took := time.Since(begun)
 	limit := 2 * time.Second

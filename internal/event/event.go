@@ -30,6 +30,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,6 +89,7 @@ type Writer struct {
 	line       []byte        // the line being formatted, reused
 	failed     error
 	taps       []func(jsonLine, textLine []byte) // see Tap
+	hasTaps    atomic.Bool                       // len(taps) > 0, read without the lock
 	tapped     []byte                            // the JSON line for taps, reused
 	tappedText []byte                            // the text line for taps, reused
 	fields     Fields                            // a typed event's fields, reused (Emit)
@@ -181,6 +183,7 @@ func (w *Writer) Tap(f func(jsonLine, textLine []byte)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.taps = append(w.taps, f)
+	w.hasTaps.Store(true)
 }
 
 // queue adds a line for the drainer if it fits, and wakes the drainer.

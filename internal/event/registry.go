@@ -11,7 +11,7 @@ import (
 // emit.
 const (
 	Load    = "load"    // load mode: what it is about to open
-	Status  = "status"  // load mode: the counts, once a second
+	Status  = "status"  // load mode, and hbserver's condensed lines: the counts, once a second
 	Summary = "summary" // load mode: the totals at the end
 	Kernel  = "kernel"  // hbclient kernel --json: the machine's defaults
 )
@@ -90,6 +90,9 @@ var Kinds = []Kind{
 	{"client", LoadStart{}},
 	{"client", LoadStatus{}},
 	{"client", LoadSummary{}},
+	{"server", LinesCondensed{}},
+	{"server", ServerStatus{}},
+	{"server", LinesResumed{}},
 	{"client", KernelDefaults{}},
 }
 

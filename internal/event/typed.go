@@ -45,6 +45,25 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 	w.put(t, w.one)
 }
 
+// EmitTaps gives e at t to the Writer's taps only, not to its output: a
+// line the output leaves out (hbserver's gate, past 20 lines a second)
+// still reaches a live page, which draws state, not lines. Without taps
+// it costs one atomic load.
+func EmitTaps[E Event](w *Writer, t time.Duration, e E) {
+	if !w.hasTaps.Load() {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t = w.advance(t)
+	collect(w, e)
+	w.tapped = appendJSONLine(w, w.tapped[:0], t, e)
+	w.tappedText = appendTextLine(w, w.tappedText[:0], t, e)
+	for _, tap := range w.taps {
+		tap(w.tapped, w.tappedText)
+	}
+}
+
 // collect writes e's fields to w.fields, and checks them against the
 // declaration under go test; w.mu is held.
 func collect[E Event](w *Writer, e E) {

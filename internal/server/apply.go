@@ -34,7 +34,7 @@ func (c *conn) apply(now time.Time) {
 			msg.PutCall(&f, msg.Callback, t.call)
 			c.send(f[:], now, i)
 		case report:
-			c.report(&t.what)
+			c.report(&t.what, c.s.shows(t.what.lineKind()))
 		case leave:
 			c.s.leaving.push(c)
 		case startLinger:

@@ -40,7 +40,7 @@ func TestHalfCloseEndToEnd(t *testing.T) {
 func TestGhostsDoNotFillMaxConns(t *testing.T) {
 	for _, pings := range []int{8, 100} {
 		t.Run(fmt.Sprintf("%d PINGs", pings), func(t *testing.T) {
-			h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2})
+			h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2, EventsAll: true}) // 20 ghosts make 40 lines
 			good := dial(t, h.addr)
 			ping(t, good, 1)
 			h.wait(func(l line) bool { return l["event"] == "ping" })
@@ -93,7 +93,7 @@ func TestGhostsDoNotFillMaxConns(t *testing.T) {
 // refused client still lingering (MaxConns+1 held), ending that one is not
 // enough, and the oldest stalled connection goes too.
 func TestNewcomerEndsEnoughToFit(t *testing.T) {
-	h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2})
+	h := startWith(t, Config{Sleep: time.Hour, MaxConns: 2, EventsAll: true}) // 20 ghosts make 40 lines
 	good := dial(t, h.addr)
 	ping(t, good, 1)
 	h.wait(func(l line) bool { return l["event"] == "ping" && l["peer"] == good.LocalAddr().String() })

@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
 
@@ -42,9 +43,26 @@ func BenchmarkPingPong(b *testing.B) {
 	stop()
 }
 
+// BenchmarkPingPongCondensed is BenchmarkPingPong with hbserver's default
+// timeline (text, to nowhere): past the first lines a second its lines
+// give way to status lines, so a PING costs the gate's count.
+func BenchmarkPingPongCondensed(b *testing.B) {
+	addr, stop := serveOn(b, Config{Events: event.NewWriter(io.Discard, false)})
+	roundTrips(b, addr)
+	b.StopTimer()
+	stop()
+}
+
 // serveQuiet runs hbserver's Serve (SLEEP 0, --quiet) on a loopback port;
 // stop ends it and waits until it has.
 func serveQuiet(tb testing.TB) (addr string, stop func()) {
+	tb.Helper()
+	return serveOn(tb, Config{Quiet: true})
+}
+
+// serveOn runs Serve with cfg on a loopback port; stop ends it and waits
+// until it has.
+func serveOn(tb testing.TB, cfg Config) (addr string, stop func()) {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +70,7 @@ func serveQuiet(tb testing.TB) (addr string, stop func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, Config{Quiet: true}) }()
+	go func() { done <- Serve(ctx, ln, cfg) }()
 	return ln.Addr().String(), func() { cancel(); <-done }
 }
 
@@ -88,10 +106,20 @@ func BenchmarkRawEcho(b *testing.B) {
 // a heap allocation per PING would be paid ten thousand times a second
 // under load.
 func TestPingPongAllocatesNothing(t *testing.T) {
+	pingPongAllocatesNothing(t, Config{Quiet: true})
+}
+
+// So does a PING whose lines the gate leaves out (the default timeline,
+// past 20 lines a second): what is left out is not formatted.
+func TestCondensedPingPongAllocatesNothing(t *testing.T) {
+	pingPongAllocatesNothing(t, Config{Events: event.NewWriter(io.Discard, false)})
+}
+
+func pingPongAllocatesNothing(t *testing.T, cfg Config) {
 	if testing.Short() {
 		t.Skip("measures allocations")
 	}
-	addr, stop := serveQuiet(t)
+	addr, stop := serveOn(t, cfg)
 	defer stop()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

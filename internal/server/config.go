@@ -40,6 +40,13 @@ type Config struct {
 	// client controls; connections, closes, notes and totals are still
 	// reported.
 	Quiet bool
+	// EventsAll keeps every line about a connection, however many a
+	// second (--events all). False, with Quiet false, lets them show while
+	// at most gate.Rate come a second, then puts one "status" line a
+	// second in their place until a second has at most gate.Rate again:
+	// past what a person can read, writing them cost more than the frames
+	// (see package gate).
+	EventsAll bool
 	// WriteTimeout is how long output may wait for a client that does not
 	// read (no byte of it taken) before the client is closed. Zero means
 	// DefaultWriteTimeout.

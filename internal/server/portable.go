@@ -25,12 +25,14 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/gate"
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
 
 // serve is Serve with a goroutine per connection.
 func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), counts: map[ending.Reason]int{}, conns: map[*conn]struct{}{}}
+	s.startLines(s.start)
 	s.listening(tl.Addr())
 	s.warnKernel(tl.Addr())
 	stop := context.AfterFunc(ctx, func() { tl.Close() })
@@ -39,6 +41,9 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 		s.wg.Go(func() { s.stats(ctx) })
 	}
 	stopCommands := s.takeCommands(ctx, &s.wg)
+	if s.lines.g != nil {
+		s.wg.Go(func() { s.statusLoop(ctx) })
+	}
 	err := s.accept(ctx, tl)
 	stopCommands()
 	s.closeAll()
@@ -90,9 +95,28 @@ type srv struct {
 	// also keeps the spare PING queues.
 	fx      effects
 	backoff time.Duration
-	// wg counts the goroutines of the connections (readers, writers) and
-	// the stats'.
+	// wg counts the goroutines of the connections (readers, writers),
+	// the stats' and the status lines'.
 	wg sync.WaitGroup
+	// lines is the gate on the per-connection lines; statusLoop ends its
+	// windows.
+	lines lines
+}
+
+// statusLoop ends the gate's window once a gate.Window until ctx ends.
+func (s *srv) statusLoop(ctx context.Context) {
+	t := time.NewTicker(gate.Window)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			s.statusTick(now)
+			s.mu.Unlock()
+		}
+	}
 }
 
 // accept accepts connections until ln is closed (ctx ended) or accepting

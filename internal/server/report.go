@@ -49,29 +49,40 @@ func (c *conn) ref() event.Conn { return event.Conn{ID: c.id, Peer: c.peer} }
 // emit emits e about c.
 func emit[E event.Event](c *conn, e E) { event.Emit(c.s.ev, c.s.since(), event.On(c.ref(), e)) }
 
-// report emits a happening as its event.
-func (c *conn) report(h *happening) {
+// emitLine emits e about c when show (the gate lets the line through);
+// otherwise only the taps get it (a live page keeps its rows current).
+func emitLine[E event.Event](c *conn, show bool, e E) {
+	if show {
+		emit(c, e)
+		return
+	}
+	event.EmitTaps(c.s.ev, c.s.since(), event.On(c.ref(), e))
+}
+
+// report emits a happening as its event; when not show (the gate left
+// its line out), to the taps only.
+func (c *conn) report(h *happening, show bool) {
 	switch h.what {
 	case pingReceived:
-		emit(c, event.PingReceived{Ping: h.ping.label()})
+		emitLine(c, show, event.PingReceived{Ping: h.ping.label()})
 	case pongSent:
-		emit(c, event.PongSent{Ping: h.ping.label(), Held: h.dur})
+		emitLine(c, show, event.PongSent{Ping: h.ping.label(), Held: h.dur})
 	case muted:
-		emit(c, event.Muted{Ping: h.ping.label()})
+		emitLine(c, show, event.Muted{Ping: h.ping.label()})
 	case dataReceived:
-		emit(c, event.DataReceived{Type: h.typ})
+		emitLine(c, show, event.DataReceived{Type: h.typ})
 	case clientPong:
-		emit(c, event.ClientPong{Seq: h.seq, RTT: h.dur, Late: h.late})
+		emitLine(c, show, event.ClientPong{Seq: h.seq, RTT: h.dur, Late: h.late})
 	case told:
-		emit(c, event.Told{Severity: h.sev, Text: h.text})
+		emitLine(c, show, event.Told{Severity: h.sev, Text: h.text})
 	case faultOn:
-		emit(c, event.FaultOn{Fault: string(c.live.Fault)})
+		emitLine(c, show, event.FaultOn{Fault: string(c.live.Fault)})
 	case missed:
-		emit(c, event.ClientMissed{Missed: h.n, Probes: c.s.cfg.Probe.Probes})
+		emitLine(c, show, event.ClientMissed{Missed: h.n, Probes: c.s.cfg.Probe.Probes})
 	case deadByHeartbeat:
-		emit(c, event.ClientDead{Probes: c.s.cfg.Probe.Probes, Observed: h.dur, Predicted: c.s.cfg.Probe.DeadAfter()})
+		emitLine(c, show, event.ClientDead{Probes: c.s.cfg.Probe.Probes, Observed: h.dur, Predicted: c.s.cfg.Probe.DeadAfter()})
 	case pingSent:
-		emit(c, event.ServerPing{Seq: h.seq})
+		emitLine(c, show, event.ServerPing{Seq: h.seq})
 	case calledBack:
 		c.reportCallback(h)
 	}
@@ -87,7 +98,7 @@ func (s *srv) closed(c *conn, reason ending.Reason, detail string) {
 	if c.list != nil {
 		c.list.remove(c)
 	}
-	emit(c, event.ConnClosed{Reason: reason.String(), Detail: detail})
+	emitLine(c, s.shows(lineClosed), event.ConnClosed{Reason: reason.String(), Detail: detail})
 }
 
 // listening reports that the server listens on addr, and how it serves.
@@ -102,6 +113,6 @@ func (s *srv) greet(c *conn, sc syscall.Conn, now time.Time) {
 	if err != nil {
 		emit(c, event.Failed{Err: err.Error()})
 	}
-	emit(c, event.ServerConnected{Kernel: k})
+	emitLine(c, s.shows(lineConnected), event.ServerConnected{Kernel: k})
 	c.start(now)
 }

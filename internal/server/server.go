@@ -39,6 +39,7 @@ func serve(ctx context.Context, tl *net.TCPListener, cfg Config) error {
 	defer p.Close()
 	s := &srv{cfg: cfg, ev: cfg.Events, start: time.Now(), p: p, counts: map[ending.Reason]int{}}
 	s.fx.todo = make([]todo, 0, 16)
+	s.startLines(s.start)
 	if err := p.Listen(lfd, s.acceptReady); err != nil {
 		return fmt.Errorf("server: epoll: %w", err)
 	}
@@ -114,6 +115,9 @@ type srv struct {
 	acceptAt time.Time
 	// acceptErr is an accept's failure, which ends the loop.
 	acceptErr error
+	// lines is the gate on the per-connection lines; its window ends at
+	// the loop's timer.
+	lines lines
 }
 
 // run is the event loop: it waits for readiness or a deadline, handles
@@ -132,7 +136,7 @@ func (s *srv) run(ctx context.Context) error {
 			return s.acceptErr
 		}
 		s.expire()
-		if err := s.p.SetTimer(s.acceptAt); err != nil {
+		if err := s.p.SetTimer(s.lines.statusDue(s.acceptAt)); err != nil {
 			return fmt.Errorf("server: timer: %w", err)
 		}
 	}
@@ -147,6 +151,11 @@ func (s *srv) expire() {
 		s.p.PauseAccepting(false)
 	}
 	s.p.Expire()
+	if !s.lines.at.IsZero() {
+		if now := time.Now(); !now.Before(s.lines.at) {
+			s.statusTick(now)
+		}
+	}
 }
 
 // schedule keeps c's place in the loop's deadlines at its next deadline.

@@ -514,7 +514,7 @@ func TestPingFlood(t *testing.T) {
 // server: once its buffers are full, the PONG write waits WriteTimeout and
 // the client is closed. A good client is served all along.
 func TestPeerThatNeverReads(t *testing.T) {
-	h := startWith(t, Config{WriteTimeout: 300 * time.Millisecond})
+	h := startWith(t, Config{WriteTimeout: 300 * time.Millisecond, EventsAll: true}) // the closed line is the test
 	good := dial(t, h.addr)
 	deaf := dial(t, h.addr)
 	deaf.SetReadBuffer(4096) // small, so that it fills soon

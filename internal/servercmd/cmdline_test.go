@@ -52,6 +52,7 @@ func TestFlagEdges(t *testing.T) {
 	edges["fault"] = rows(ok("", "mute", "freeze", "reset", "close"), bad("explode", "MUTE", "mute ", "\x1b[2J"))
 	edges["fault-after"] = rows(with([]string{"--fault", "mute"}, ok("0", "1ns", "2562047h")), bad("1", "0", "2562048h"))
 	edges["quiet"] = clitest.Bools
+	edges["events"] = rows(ok("auto", "all"), bad("", "ALL", "some", "all ", "\x1b[2J"), with([]string{"--quiet"}, rows(ok("auto"), bad("all"))))
 	edges["stats-every"] = rows(ok("0", "100ms", "2562047h"), bad("99ms", "1ns", "2562048h"))
 	edges["addr-file"] = rows(ok(filepath.Join(tmp, "new"), regular),
 		bad(fifo, dir, filepath.Join(tmp, "link"), filepath.Join(tmp, "missing", "x")))

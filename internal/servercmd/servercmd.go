@@ -22,6 +22,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/gate"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -54,6 +55,10 @@ type Options struct {
 	Quiet bool
 	// StatsEvery emits a stats event this often (0: never).
 	StatsEvery time.Duration
+	// Events is "all" to keep every line about a connection however many
+	// a second; "auto", the default, puts a status line a second in their
+	// place while more than gate.Rate a second come (server.Config.EventsAll).
+	Events string
 	// Fault and FaultAfter make every connection fail on purpose (see
 	// server.Fault); empty Fault behaves.
 	Fault      string
@@ -103,6 +108,7 @@ var (
 // written (for the tests of the command line).
 func newCmd(validateOnly bool) *cobra.Command {
 	opts := Options{MaxConns: cli.MaxConns()}
+	rate := strconv.Itoa(gate.Rate)
 	cmd := &cobra.Command{
 		Use:   "hbserver HOST PORT [SLEEP]",
 		Short: "Answer heartbeat PINGs with PONGs after SLEEP",
@@ -120,6 +126,10 @@ its next PING on, without a restart: sleep D, fault KIND (none ends it),
 help. They are read from standard input when it is a terminal, or from
 --commands (- for standard input). --web serves a page of every connection
 with the same controls.
+
+Lines about connections show while at most ` + rate + ` come a second; past that, one
+status line a second takes their place until a second has at most ` + rate + ` again
+(--events all shows every line).
 
 HOST is an address or a name: an IPv4 address listens on IPv4 only, an IPv6
 one (::1 or [::1]) on IPv6 only; 0.0.0.0 or :: listen everywhere. SLEEP
@@ -172,6 +182,10 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	// The classroom's flags (see commands.go, page.go).
 	f.StringVar(&opts.Commands, "commands", "", "read commands (sleep D, fault KIND, help) from this file, or - for standard input (default: standard input when it is a terminal)")
 	f.StringVar(&opts.Web, "web", "", "serve a live page of every connection on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT), with the commands as controls")
+
+	// How many lines about connections show.
+	f.StringVar(&opts.Events, "events", eventsAuto, "which lines about connections show: auto (every one while at most "+rate+" a second come, else one status line a second) or all (every one)")
+	_ = cmd.RegisterFlagCompletionFunc("events", cobra.FixedCompletions([]string{eventsAuto, eventsAll}, cobra.ShellCompDirectiveNoFileComp))
 	faults := make([]string, len(server.Faults))
 	for i, k := range server.Faults {
 		faults[i] = string(k)
@@ -180,12 +194,24 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	return cmd
 }
 
+// The values of --events.
+const (
+	eventsAuto = "auto"
+	eventsAll  = "all"
+)
+
 // validate checks the settings together, once each is in range, and the
 // --addr-file path, before anything is opened; given reports whether a
 // flag was on the command line.
 func (opts Options) validate(given func(name string) bool) error {
 	if fault := server.Fault(opts.Fault); fault != server.NoFault && !slices.Contains(server.Faults, fault) {
 		return cli.Usagef("--fault %s: choose mute, freeze, reset or close", cli.Quote(opts.Fault))
+	}
+	switch {
+	case opts.Events != eventsAuto && opts.Events != eventsAll:
+		return cli.Usagef("--events %s: choose auto or all", cli.Quote(opts.Events))
+	case opts.Events == eventsAll && opts.Quiet:
+		return cli.Usagef("--events all keeps every line that --quiet leaves out: give one of them")
 	}
 	if opts.Fault == "" {
 		if err := cli.Needs(given, []string{"fault-after"}, "--fault"); err != nil {
@@ -241,6 +267,7 @@ func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		MaxConns:           opts.MaxConns,
 		StatsEvery:         opts.StatsEvery,
 		Quiet:              opts.Quiet,
+		EventsAll:          opts.Events == eventsAll,
 		FrameTimeout:       opts.FrameTimeout,
 		MinPingInterval:    opts.MinPingInterval,
 		KeepAlive:          opts.KeepAlive,
