@@ -168,7 +168,7 @@ func (s *session) handle(r received) (Result, bool) {
 	if mn.Rearm {
 		s.rearm()
 	}
-	for _, e := range mn.Events(s.cfg) {
+	for _, e := range mn.Events(s.cfg, s.start) {
 		event.Emit(s.ev, t, e)
 	}
 	if mn.Reply {
@@ -200,7 +200,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 			event.Emit(s.ev, t, event.SendStalled{Seq: st.Seq})
 			continue
 		}
-		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq})
+		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq, Due: s.m.Deadline().Sub(s.start)})
 	}
 	s.rearm()
 	return Result{}, false
