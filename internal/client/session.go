@@ -79,6 +79,7 @@ func newSession(conn net.Conn, opts Options) *session {
 		start: start, last: start, lastFrame: start}
 	s.m = s.in.M
 	s.probeFrame.f.SetType(msg.Ping)
+	ev.Start(start)
 	event.Emit(ev, 0, connected(conn, opts))
 	for _, w := range opts.Warnings {
 		event.Emit(ev, 0, event.Warning{Text: w})

@@ -94,6 +94,7 @@ type Writer struct {
 	raw        []byte                            // a typed event's text before escaping, reused
 	one        []byte                            // a typed event's line, reused
 	style      Style                             // how text is written (SetStyle)
+	zero       time.Time                         // the start on the wall clock (Start)
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -385,18 +386,31 @@ type Style struct {
 	// Color puts each event's line in its tone (toneOf): for a terminal,
 	// where the verdict must stand out from the back of a room.
 	Color bool
-	// Wall, when not zero, is the start on the wall clock: each line's
-	// time is then the time of day (15:04:05.000), so that two tools'
-	// lines can be read side by side. Zero: seconds since the start.
-	Wall time.Time
+	// Wall writes each line's time as the time of day (15:04:05.000),
+	// from the start that Start gives, so that two tools' lines can be
+	// read side by side. False: seconds since the start.
+	Wall bool
 }
 
 // SetStyle sets how w writes text from now on; JSON lines and the lines
-// that taps get are the same in every style.
+// that taps get are the same in every style. Until Start is called, a
+// wall clock counts from SetStyle's call.
 func (w *Writer) SetStyle(s Style) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.style = s
+	if w.zero.IsZero() {
+		w.zero = time.Now()
+	}
+}
+
+// Start says when the start was, on the wall clock: the instant every t
+// given to Emit counts from (the connect, the listen). Only Style.Wall
+// uses it.
+func (w *Writer) Start(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.zero = at
 }
 
 // wallFormat is a line's time under Style.Wall: to the millisecond, as
@@ -406,16 +420,16 @@ const wallFormat = "15:04:05.000"
 // appendClock appends t in w's clock: as appendTime, or the time of day
 // under Style.Wall.
 func (w *Writer) appendClock(b []byte, t time.Duration) []byte {
-	if w.style.Wall.IsZero() {
+	if !w.style.Wall {
 		return appendTime(b, t)
 	}
-	return w.style.Wall.Add(t).AppendFormat(b, wallFormat)
+	return w.zero.Add(t).AppendFormat(b, wallFormat)
 }
 
 // clockWidth is how many columns appendClock takes (at least: a run of
 // more than 9999 s widens the time since the start).
 func (w *Writer) clockWidth() int {
-	if w.style.Wall.IsZero() {
+	if !w.style.Wall {
 		return 8
 	}
 	return len(wallFormat)
