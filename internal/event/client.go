@@ -205,6 +205,8 @@ func (e PongReceived) Name() string {
 	return Pong
 }
 
+// AppendText says what the PONG did to the heartbeat, in a line that fits
+// 80 columns: in time or not, and when it was life, the PING due next.
 func (e PongReceived) AppendText(b []byte) []byte {
 	if e.Seq == 0 {
 		return e.appendLife(append(b, "PONG received that answers no PING"...))
@@ -216,42 +218,40 @@ func (e PongReceived) AppendText(b []byte) []byte {
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, ", RTT "...)
 	b = appendRTT(b, e.RTT)
-	switch {
-	case !e.Late && e.Heartbeat:
-		b = append(b, ", in time"...)
-	case !e.Late:
-	case e.RTT >= e.Interval || e.SentLate <= 0:
-		// "Later than", not "over the interval": an RTT of 3.001 s
-		// against a 3 s interval would read as the same number twice.
-		b = append(b, ": later than the "...)
-		b = appendSeconds(b, e.Interval)
-		b = append(b, " a PONG may take"...)
-	default:
-		b = append(b, ": after its deadline, as the PING left "...)
-		b = appendRTT(b, e.SentLate)
-		b = append(b, " late"...)
-	}
 	if e.Echoed && e.Echo != e.Seq {
-		b = append(b, " (its data echoes PING #"...)
+		b = append(b, " (echoes PING #"...)
 		b = strconv.AppendUint(b, e.Echo, 10)
 		b = append(b, ": out of order)"...)
 	}
-	if e.Late {
-		b = e.appendLife(b)
-	} else {
-		b = e.appendNext(b)
+	switch {
+	case !e.Late && e.Heartbeat:
+		return e.appendNext(append(b, ", in time"...))
+	case !e.Late:
+		return b
+	case e.Alive:
+	case e.RTT >= e.Interval || e.SentLate <= 0:
+		// "Over the 3.000 s a PONG may take", not "over the 3s
+		// interval": an RTT of 3.001 s against 3 s would read as the
+		// same number twice.
+		b = append(b, ": over the "...)
+		b = appendSeconds(b, e.Interval)
+		b = append(b, " a PONG may take"...)
+	default:
+		b = append(b, ": its PING left "...)
+		b = appendRTT(b, e.SentLate)
+		b = append(b, " late"...)
 	}
-	return b
+	return e.appendLife(b)
 }
 
-// appendLife says whether a late PONG counted as life, and if it did, what
-// that does to the heartbeat.
+// appendLife says whether a late PONG counted as life, and if it did, when
+// the next PING is due: the reason none is due before.
 func (e PongReceived) appendLife(b []byte) []byte {
 	switch {
 	case e.Alive:
-		return e.appendNext(append(b, "; counts as life (--accept-late)"...))
+		return e.appendNext(append(b, ", life (--accept-late)"...))
 	case e.Heartbeat:
-		return append(b, "; does not count as life"...)
+		return append(b, "; not life"...)
 	}
 	return b
 }
@@ -262,7 +262,11 @@ func (e PongReceived) appendNext(b []byte) []byte {
 	if e.NextSeq == 0 {
 		return b
 	}
-	b = append(b, ": back to idle, PING #"...)
+	if e.Late {
+		b = append(b, ": PING #"...)
+	} else {
+		b = append(b, ": back to idle, PING #"...)
+	}
 	b = strconv.AppendUint(b, e.NextSeq, 10)
 	b = append(b, " due at "...)
 	return appendAt(b, e.NextAt)
@@ -363,7 +367,7 @@ func (e HeartbeatDead) AppendText(b []byte) []byte {
 
 // AppendDetails is observed against predicted.
 func (e HeartbeatDead) AppendDetails(b []byte) []byte {
-	b = append(b, "observed  "...)
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
 	b = append(b, " after the last sign of life (at "...)
 	b = appendAt(b, e.LastLife)
@@ -428,7 +432,7 @@ func (e KernelDead) AppendDetails(b []byte) []byte {
 	if e.Unreachable {
 		b = append(b, "host unreachable: the last ICMP error heard\n"...)
 	}
-	b = append(b, "observed  "...)
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
 	b = append(b, " after the last frame received"...)
 	if e.Predicted > 0 {

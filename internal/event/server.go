@@ -334,7 +334,7 @@ func (e ClientDead) AppendText(b []byte) []byte {
 
 // AppendDetails is observed against predicted.
 func (e ClientDead) AppendDetails(b []byte) []byte {
-	b = append(b, "observed  "...)
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
 	b = append(b, " after the client's last sign of life\npredicted "...)
 	return appendError(appendSeconds(b, e.Predicted), e.Observed-e.Predicted)

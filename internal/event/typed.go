@@ -25,9 +25,10 @@ type Event interface {
 // AppendText is its summary, AppendDetails the rest, lines separated by
 // '\n'. The Writer writes each detail line under the summary, indented
 // past the time column (a line that starts with spaces is indented
-// further), and escapes each, so that a peer's words still cannot forge a
-// line. JSON, taps and the live page get the summary only: the details
-// are in the JSON's fields already.
+// further), and escapes each. Since '\n' ends a detail line, a peer's
+// words (a NOTICE's reason) belong in the summary, where a newline is
+// escaped, never in the details. JSON lines are the same as without details; taps get the details
+// on the summary's line (appendTextLine).
 type Detailer interface {
 	AppendDetails(b []byte) []byte
 }
@@ -78,14 +79,28 @@ func appendJSONLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	return append(append(b, w.fields.b...), "}\n"...)
 }
 
-// appendTextLine appends e's text line at t, its summary only, newline
-// included, without colour and with the time since the start: the line
-// that taps get. w.mu is held.
+// appendTextLine appends e's text as one line at t, newline included,
+// without colour and with the time since the start: the line that taps
+// get, for a page that shows an event in one line. Details (Detailer)
+// follow the summary after "; ", a detail's continued lines after a
+// space. w.mu is held.
 func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	w.raw = e.AppendText(w.raw[:0])
 	b = appendTime(b, t)
 	b = append(b, "  "...)
 	b = appendText(b, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+	if _, ok := any(e).(Detailer); ok {
+		w.raw = appendDetails(w.raw[:0], any(e))
+		for line := range bytes.SplitSeq(w.raw, newline) {
+			if trimmed := bytes.TrimLeft(line, " "); len(trimmed) < len(line) {
+				b = append(b, ' ')
+				line = trimmed
+			} else {
+				b = append(b, "; "...)
+			}
+			b = appendText(b, unsafe.String(unsafe.SliceData(line), len(line)))
+		}
+	}
 	return append(b, '\n')
 }
 

@@ -121,7 +121,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 1), after(13*time.Second))
-	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3.000 s: later than the 3.000 s a PONG may take; does not count as life",
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3.000 s: over the 3.000 s a PONG may take; not life",
 		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second), kv("echo_seq", uint64(1)), kv("alive", false))}, false)
 	if mn.Ends || mn.Reply || mn.InTime() {
 		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
@@ -130,7 +130,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	cfg.AcceptLate = true
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 2), after(15*time.Second))
-	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5.000 s: later than the 3.000 s a PONG may take (its data echoes PING #2: out of order); counts as life (--accept-late): back to idle, PING #2 due at 25.000",
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5.000 s (echoes PING #2: out of order), life (--accept-late): PING #2 due at 25.000",
 		kv("seq", uint64(1)), secs("rtt_s", 5*time.Second), kv("echo_seq", uint64(2)), kv("alive", true))}, true)
 }
 
@@ -138,7 +138,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 // rule; with the heartbeat off it says nothing about life.
 func TestUnsolicitedPong(t *testing.T) {
 	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
-	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; does not count as life",
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; not life",
 		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 	if !in.M.Deadline().Equal(after(10 * time.Second)) {
 		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.M.Deadline())
@@ -258,12 +258,12 @@ func TestLateWhy(t *testing.T) {
 		want string
 	}{
 		{probe.Answer{Seq: 34, Late: true, RTT: 228 * time.Microsecond, SentLate: 800 * time.Microsecond},
-			"after its deadline, as the PING left 0.800 ms late"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "later than the 0.001 s a PONG may take"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "later than the 0.001 s a PONG may take"},
+			"its PING left 0.800 ms late"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 0.001 s a PONG may take"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 0.001 s a PONG may take"},
 	} {
 		evs := Meaning{Type: msg.Pong, Answer: tc.a}.Events(cfg, t0)
-		if got, _ := lines(evs[0]); !strings.Contains(got, ": "+tc.want+"; does not count as life\n") {
+		if got, _ := lines(evs[0]); !strings.Contains(got, ": "+tc.want+"; not life\n") {
 			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
 		}
 	}
