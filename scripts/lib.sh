@@ -126,11 +126,19 @@ start_server() {
 	port=$(sed 's/.*://' "$work/addr")
 }
 
-# verdict FILE: the DEAD line of a text timeline, or "alive".
+# verdict FILE: the DEAD line of a text timeline with its observed and
+# predicted times (the lines under it), or "alive".
 verdict() {
 	local line
-	line=$(grep -o 'DEAD ([a-z-]*).*observed [0-9.]*s[^,;]*\(, predicted [0-9.]*s ([^)]*)\)\?' "$1" | head -1 || true)
-	if [ -n "$line" ]; then echo "$line"; else echo "not declared dead: $(tail -1 "$1" | sed 's/^ *[0-9.]*  //')"; fi
+	line=$(awk '
+		{ gsub(/\033\[[0-9;]*m/, "") } # --color always
+		/  DEAD \(/ { sub(/^ *[0-9.:]*  /, ""); sub(/:.*/, ""); dead = $0; next }
+		dead != "" && /^ +observed / { sub(/^ +observed /, ""); sub(/ after.*/, ""); obs = $0; next }
+		dead != "" && /^ +predicted / { sub(/^ +predicted /, ""); pred = $0 }
+		dead != "" && !/^ +[a-z(]/ { exit }
+		END { if (dead != "") { printf "%s: observed %s", dead, obs; if (pred != "") printf ", predicted %s", pred; print "" } }
+	' "$1")
+	if [ -n "$line" ]; then echo "$line"; else echo "not declared dead: $(tail -1 "$1" | sed 's/\x1b\[[0-9;]*m//g; s/^ *[0-9.:]*  //')"; fi
 }
 
 # make_hosts: two network namespaces joined by a veth pair, addresses from

@@ -109,3 +109,25 @@ func TestFindGoVersions(t *testing.T) {
 		}
 	}
 }
+
+// verdict reads the DEAD line and its observed and predicted times from a
+// text timeline as hbclient writes it: the golden files of the README
+// demo, which the client's tests keep up to date.
+func TestVerdict(t *testing.T) {
+	for file, want := range map[string]string{
+		"demo-dead.txt":       "DEAD (heartbeat): observed 19.000 s, predicted 19.000 s (+0.0 ms)",
+		"demo-dead-color.txt": "DEAD (heartbeat): observed 19.000 s, predicted 19.000 s (+0.0 ms)",
+		"demo-alive.txt":      "not declared dead: closed: context deadline exceeded",
+	} {
+		path := filepath.Join("..", "internal", "client", "testdata", file)
+		cmd := exec.Command("bash", "-c", `source lib.sh; verdict "$1"`, "verdict", path)
+		cmd.Env = []string{"PATH=" + securePath, "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("%s: %q, want %q", file, got, want)
+		}
+	}
+}

@@ -86,6 +86,7 @@ func Main(cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	// the output set above, so it is added after SetOut.
 	cmd.InitDefaultCompletionCmd("completion")
 	cmd.InitDefaultHelpCmd()
+	wrapHelp(cmd, Width(stdout))
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(flagError)
 		switch c.Name() {

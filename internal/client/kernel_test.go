@@ -42,10 +42,10 @@ func TestKernelReportsOnlyFilledFields(t *testing.T) {
 		filled        sockopt.Fields
 		event, absent []string
 	}{
-		{"linux", linux, []string{"kernel retransmission 1 of unacknowledged data (2 segments unacked, RTO 204ms)",
+		{"linux", linux, []string{"kernel retransmission 1 of unacknowledged data (2 segments unacked, RTO 0.204 s)",
 			`"unacked":2`, `"rto_s":0.204`, "1 retransmit, 2 segments unacked", `"tcpi_retransmits":1`, `"tcpi_unacked":2`}, nil},
-		{"freebsd", freebsd, []string{"kernel retransmission 1 of unacknowledged data (RTO 204ms)", `"rto_s":0.204`,
-			"keep-alive probes unknown on this OS, 1 retransmit, last data received 3s before\n", `"tcpi_retransmits":1`, `"tcpi_last_data_recv_s":3`},
+		{"freebsd", freebsd, []string{"kernel retransmission 1 of unacknowledged data (RTO 0.204 s)", `"rto_s":0.204`,
+			"keep-alive probes unknown on this OS, 1 retransmit\n", "last data received 3.000 s before\n", `"tcpi_retransmits":1`, `"tcpi_last_data_recv_s":3`},
 			[]string{`"unacked"`, "segments unacked", `"tcpi_unacked"`}},
 		{"windows", windows, []string{"keep-alive probes unknown on this OS, 2 segments unacked\n", `"tcpi_unacked":2`},
 			[]string{"kernel_retransmit", "retransmit,", `"tcpi_retransmits"`, "last data received", `"tcpi_last_data_recv_s"`}},

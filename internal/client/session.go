@@ -79,6 +79,7 @@ func newSession(conn net.Conn, opts Options) *session {
 		start: start, last: start, lastFrame: start}
 	s.m = s.in.M
 	s.probeFrame.f.SetType(msg.Ping)
+	ev.Start(start)
 	event.Emit(ev, 0, connected(conn, opts))
 	for _, w := range opts.Warnings {
 		event.Emit(ev, 0, event.Warning{Text: w})
@@ -168,7 +169,7 @@ func (s *session) handle(r received) (Result, bool) {
 	if mn.Rearm {
 		s.rearm()
 	}
-	for _, e := range mn.Events(s.cfg) {
+	for _, e := range mn.Events(s.cfg, s.start) {
 		event.Emit(s.ev, t, e)
 	}
 	if mn.Reply {
@@ -200,7 +201,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 			event.Emit(s.ev, t, event.SendStalled{Seq: st.Seq})
 			continue
 		}
-		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq})
+		event.Emit(s.ev, t, event.PingSent{Seq: st.Seq, Due: s.m.Deadline().Sub(s.start)})
 	}
 	s.rearm()
 	return Result{}, false

@@ -41,6 +41,8 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// JSON prints events as JSON lines instead of text.
 	JSON bool
+	// Output is --color and --clock: how the text lines are written.
+	Output cli.Output
 	// KeepAlive is the kernel keep-alive to set on the socket (--keepalive
 	// and friends); fields left zero keep the machine's sysctl values.
 	KeepAlive sockopt.KeepAliveConfig
@@ -142,6 +144,7 @@ timeout, retransmissions).`,
 	cli.FloatVar(f, &opts.Rate, "rate", 1000, rateRange, "load mode: new connections a second (0: as fast as they connect)")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	cli.OutputFlags(f, &opts.Output)
 	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
 	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
 	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly))
@@ -196,6 +199,7 @@ func run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbclient")
+	events.SetStyle(opts.Output.Style(stdout))
 	var page *web.Server
 	if opts.Web != "" {
 		var err error
@@ -327,6 +331,7 @@ func runLoad(ctx context.Context, opts Options, addr string, stdout, stderr io.W
 	}
 	events := event.NewBuffered(stdout, opts.JSON)
 	defer events.CloseReporting(stderr, "hbclient")
+	events.SetStyle(opts.Output.Style(stdout))
 	sum, err := load.Run(ctx, load.Config{
 		Addr: addr, Conns: opts.Conns, Rate: opts.Rate, Probe: opts.Probe, ConnectTimeout: opts.ConnectTimeout,
 	}, events)

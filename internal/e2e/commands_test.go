@@ -139,7 +139,7 @@ func TestCommandsOnATerminal(t *testing.T) {
 	in, out, _ := startPiped(t, term)
 	waitHas(t, out, "listening on 127.0.0.1:")
 	io.WriteString(in, "sleep 2\r")
-	waitHas(t, out, `command "sleep 2": from the next PING on, SLEEP 2s, fault none`)
+	waitHas(t, out, `command "sleep 2": from the next PING on, SLEEP 2.000 s, fault none`)
 	io.WriteString(in, "\x03") // Ctrl-C, through the terminal
 	waitHas(t, out, "stopped after serving 0 connections")
 }

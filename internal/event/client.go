@@ -28,23 +28,29 @@ type ClientConnected struct {
 
 func (ClientConnected) Name() string { return Connected }
 
+// AppendText is the summary, short enough for a projector's terminal;
+// the settings and what they imply are the details.
 func (e ClientConnected) AppendText(b []byte) []byte {
 	b = append(b, "connected to "...)
 	b = append(b, e.Remote...)
 	b = append(b, " from "...)
-	b = append(b, e.Local...)
-	b = append(b, "; heartbeat: "...)
+	return append(b, e.Local...)
+}
+
+// AppendDetails is the detection each layer implies, one layer a line.
+func (e ClientConnected) AppendDetails(b []byte) []byte {
+	b = append(b, "heartbeat: "...)
 	if !e.Heartbeat {
 		b = append(b, "off (--probes 0)"...)
 	} else {
 		b = append(b, "dead after "...)
-		b = append(b, e.DeadAfter.String()...)
-		b = append(b, " of silence ("...)
+		b = appendSeconds(b, e.DeadAfter)
+		b = append(b, " of silence\n  ("...)
 		b = appendRule(b, e.Idle, e.Probes, e.Interval)
 		if e.AcceptLate {
-			b = append(b, "; --accept-late: any frame counts, however late)"...)
+			b = append(b, ")\n  --accept-late: any frame counts as life, however late"...)
 		} else {
-			b = append(b, "; strict: a late PONG does not count)"...)
+			b = append(b, ")\n  strict: a late PONG does not count as life"...)
 		}
 	}
 	return e.Kernel.appendClientText(b)
@@ -64,52 +70,53 @@ func (e ClientConnected) Fields(f *Fields) {
 	e.Kernel.fields(f)
 }
 
-// appendRule appends the heartbeat's rule: "idle 10s + 3 x 3s".
+// appendRule appends the heartbeat's rule: "idle 10.000 s + 3 x 3.000 s".
 func appendRule(b []byte, idle time.Duration, probes int, interval time.Duration) []byte {
 	b = append(b, "idle "...)
-	b = append(b, idle.String()...)
+	b = appendSeconds(b, idle)
 	b = append(b, " + "...)
 	b = strconv.AppendInt(b, int64(probes), 10)
 	b = append(b, " x "...)
-	return append(b, interval.String()...)
+	return appendSeconds(b, interval)
 }
 
-// appendClientText is hbclient's account of the kernel's settings: the
-// rule each detection follows, for a class to compare with the heartbeat.
+// appendClientText is hbclient's account of the kernel's settings, as
+// detail lines: the rule each detection follows, for a class to compare
+// with the heartbeat.
 func (k KernelOptions) appendClientText(b []byte) []byte {
 	if !k.Set {
 		return b
 	}
 	if k.KeepAlive {
-		b = append(b, "; kernel keep-alive: dead after "...)
-		b = append(b, k.DeadAfter.String()...)
-		b = append(b, " of silence (idle "...)
-		b = append(b, k.Idle.String()...)
+		b = append(b, "\nkernel keep-alive: dead after "...)
+		b = appendSeconds(b, k.DeadAfter)
+		b = append(b, " of silence\n  (idle "...)
+		b = appendSeconds(b, k.Idle)
 		if k.UserTimeout > 0 {
 			b = append(b, " + interval "...)
-			b = append(b, k.Interval.String()...)
+			b = appendSeconds(b, k.Interval)
 			b = append(b, " until the "...)
-			b = append(b, k.UserTimeout.String()...)
+			b = appendSeconds(b, k.UserTimeout)
 			b = append(b, " user timeout"...)
 		} else {
 			b = append(b, " + "...)
 			b = strconv.AppendInt(b, int64(k.Count), 10)
 			b = append(b, " x "...)
-			b = append(b, k.Interval.String()...)
+			b = appendSeconds(b, k.Interval)
 		}
-		b = append(b, "; read back from the socket)"...)
+		b = append(b, ")\n  read back from the socket"...)
 	} else {
-		b = append(b, "; kernel keep-alive: off (SO_KEEPALIVE read back as 0)"...)
+		b = append(b, "\nkernel keep-alive: off (SO_KEEPALIVE read back as 0)"...)
 	}
 	switch {
 	case k.UserTimeout > 0:
-		b = append(b, "; user timeout: unacknowledged data dropped after "...)
-		b = append(b, k.UserTimeout.String()...)
-		b = append(b, " (TCP_USER_TIMEOUT, read back)"...)
+		b = append(b, "\nuser timeout: unacknowledged data dropped after "...)
+		b = appendSeconds(b, k.UserTimeout)
+		b = append(b, "\n  (TCP_USER_TIMEOUT, read back)"...)
 	case k.Retries2 > 0:
-		b = append(b, "; unacknowledged data dropped after about "...)
-		b = append(b, k.GiveUp.String()...)
-		b = append(b, " (tcp_retries2 "...)
+		b = append(b, "\nunacknowledged data: dropped after about "...)
+		b = appendSeconds(b, k.GiveUp)
+		b = append(b, "\n  (tcp_retries2 "...)
 		b = strconv.AppendInt(b, int64(k.Retries2), 10)
 		b = append(b, ')')
 	}
@@ -184,6 +191,11 @@ type PongReceived struct {
 	SentLate  time.Duration
 	Interval  time.Duration
 	Heartbeat bool // the heartbeat is on: whether a PONG counts as life is said
+	// NextSeq and NextAt, when NextSeq is not 0, are the PING due next
+	// and when (since the start), said after a PONG that was life: why
+	// nothing happens until then. 0: not said.
+	NextSeq uint64
+	NextAt  time.Duration
 }
 
 func (e PongReceived) Name() string {
@@ -193,6 +205,8 @@ func (e PongReceived) Name() string {
 	return Pong
 }
 
+// AppendText says what the PONG did to the heartbeat, in a line that fits
+// 80 columns: in time or not, and when it was life, the PING due next.
 func (e PongReceived) AppendText(b []byte) []byte {
 	if e.Seq == 0 {
 		return e.appendLife(append(b, "PONG received that answers no PING"...))
@@ -204,39 +218,58 @@ func (e PongReceived) AppendText(b []byte) []byte {
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, ", RTT "...)
 	b = appendRTT(b, e.RTT)
-	if e.Late {
-		b = append(b, ", "...)
-		if e.RTT >= e.Interval || e.SentLate <= 0 {
-			b = append(b, "over the "...)
-			b = append(b, e.Interval.String()...)
-			b = append(b, " interval"...)
-		} else {
-			b = append(b, "after its deadline: the PING left "...)
-			b = appendRTT(b, e.SentLate)
-			b = append(b, " after it was due ("...)
-			b = append(b, e.Interval.String()...)
-			b = append(b, " interval)"...)
-		}
-	}
 	if e.Echoed && e.Echo != e.Seq {
-		b = append(b, " (its data echoes PING #"...)
+		b = append(b, " (echoes PING #"...)
 		b = strconv.AppendUint(b, e.Echo, 10)
 		b = append(b, ": out of order)"...)
 	}
-	if e.Late {
-		b = e.appendLife(b)
+	switch {
+	case !e.Late && e.Heartbeat:
+		return e.appendNext(append(b, ", in time"...))
+	case !e.Late:
+		return b
+	case e.Alive:
+	case e.RTT >= e.Interval || e.SentLate <= 0:
+		// "Over the 3.000 s a PONG may take", not "over the 3s
+		// interval": an RTT of 3.001 s against 3 s would read as the
+		// same number twice.
+		b = append(b, ": over the "...)
+		b = appendSeconds(b, e.Interval)
+		b = append(b, " a PONG may take"...)
+	default:
+		b = append(b, ": its PING left "...)
+		b = appendRTT(b, e.SentLate)
+		b = append(b, " late"...)
+	}
+	return e.appendLife(b)
+}
+
+// appendLife says whether a late PONG counted as life, and if it did, when
+// the next PING is due: the reason none is due before.
+func (e PongReceived) appendLife(b []byte) []byte {
+	switch {
+	case e.Alive:
+		return e.appendNext(append(b, ", life (--accept-late)"...))
+	case e.Heartbeat:
+		return append(b, "; not life"...)
 	}
 	return b
 }
 
-func (e PongReceived) appendLife(b []byte) []byte {
-	switch {
-	case e.Alive:
-		return append(b, "; counts as life (--accept-late)"...)
-	case e.Heartbeat:
-		return append(b, "; does not count as life"...)
+// appendNext says where the rule goes from a PONG that was life: back to
+// the idle phase, and when the next PING is due.
+func (e PongReceived) appendNext(b []byte) []byte {
+	if e.NextSeq == 0 {
+		return b
 	}
-	return b
+	if e.Late {
+		b = append(b, ": PING #"...)
+	} else {
+		b = append(b, ": back to idle, PING #"...)
+	}
+	b = strconv.AppendUint(b, e.NextSeq, 10)
+	b = append(b, " due at "...)
+	return appendAt(b, e.NextAt)
 }
 
 func (e PongReceived) Fields(f *Fields) {
@@ -253,13 +286,15 @@ func (e PongReceived) Fields(f *Fields) {
 	}
 }
 
-// appendRTT appends a measured time to the microsecond below a second and
-// to the millisecond above.
+// appendRTT appends a round trip: in seconds to the millisecond, as every
+// time is, or below a second in milliseconds to the microsecond, so that
+// a loopback RTT of 80 µs is not "0.000 s".
 func appendRTT(b []byte, d time.Duration) []byte {
 	if d >= time.Second {
-		return append(b, d.Round(time.Millisecond).String()...)
+		return appendSeconds(b, d)
 	}
-	return append(b, d.Round(time.Microsecond).String()...)
+	b = strconv.AppendFloat(b, float64(d.Round(time.Microsecond))/float64(time.Millisecond), 'f', 3, 64)
+	return append(b, " ms"...)
 }
 
 // ServerPingData is hbclient's "data" for the server's PING #Seq: Answered,
@@ -327,9 +362,16 @@ func (HeartbeatDead) Name() string { return Dead }
 func (e HeartbeatDead) AppendText(b []byte) []byte {
 	b = append(b, "DEAD (heartbeat): "...)
 	b = append(b, plural.Count(e.Probes, "probe")...)
-	b = append(b, " unanswered; observed "...)
+	return append(b, " unanswered"...)
+}
+
+// AppendDetails is observed against predicted.
+func (e HeartbeatDead) AppendDetails(b []byte) []byte {
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
-	b = append(b, " after the last sign of life, predicted "...)
+	b = append(b, " after the last sign of life (at "...)
+	b = appendAt(b, e.LastLife)
+	b = append(b, ")\npredicted "...)
 	return appendError(appendSeconds(b, e.Predicted), e.Observed-e.Predicted)
 }
 
@@ -340,7 +382,7 @@ func (e HeartbeatDead) Fields(f *Fields) {
 	f.Secs("last_life_s", e.LastLife)
 }
 
-// appendError appends " (+1.5ms)": how far observed was from predicted,
+// appendError appends " (+1.5 ms)": how far observed was from predicted,
 // as "%+.1fms" would.
 func appendError(b []byte, d time.Duration) []byte {
 	ms := float64(d) / 1e6
@@ -349,7 +391,7 @@ func appendError(b []byte, d time.Duration) []byte {
 		b = append(b, '+')
 	}
 	b = strconv.AppendFloat(b, ms, 'f', 1, 64)
-	return append(b, "ms)"...)
+	return append(b, " ms)"...)
 }
 
 // KernelDead is hbclient's "dead" by the kernel: it gave up on the peer
@@ -378,15 +420,23 @@ func (e KernelDead) AppendText(b []byte) []byte {
 	b = append(b, e.Cause...)
 	b = append(b, "): the kernel gave up ("...)
 	if e.Unreachable {
-		b = append(b, "host unreachable: the last ICMP error heard"...)
+		b = append(b, "host unreachable"...)
 	} else {
 		b = append(b, "connection timed out"...)
 	}
-	b = append(b, "); observed "...)
+	return append(b, ')')
+}
+
+// AppendDetails is observed against predicted and what TCP_INFO said.
+func (e KernelDead) AppendDetails(b []byte) []byte {
+	if e.Unreachable {
+		b = append(b, "host unreachable: the last ICMP error heard\n"...)
+	}
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
 	b = append(b, " after the last frame received"...)
 	if e.Predicted > 0 {
-		b = append(b, ", predicted "...)
+		b = append(b, "\npredicted "...)
 		b = appendError(appendSeconds(b, e.Predicted), e.Observed-e.Predicted)
 	}
 	in := e.Info
@@ -400,15 +450,15 @@ func (e KernelDead) AppendText(b []byte) []byte {
 	if in.HasUnacked {
 		before = append(before, plural.Count(in.Unacked, "segment")+" unacked")
 	}
-	b = append(b, "; TCP_INFO before: "...)
+	b = append(b, "\nTCP_INFO before: "...)
 	b = append(b, strings.Join(before, ", ")...)
 	if in.HasLastDR {
-		b = append(b, ", last data received "...)
-		b = append(b, in.LastDataRecv.String()...)
+		b = append(b, "\n  last data received "...)
+		b = appendSeconds(b, in.LastDataRecv)
 		b = append(b, " before"...)
 	}
 	if e.FirstRetransmit != 0 {
-		b = append(b, "; first retransmission seen "...)
+		b = append(b, "\nfirst retransmission seen "...)
 		b = appendSeconds(b, e.FirstRetransmit)
 		b = append(b, " after the last frame"...)
 	}
@@ -453,7 +503,7 @@ func (e KernelProbeOut) AppendText(b []byte) []byte {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(e.Count), 10)
 	b = append(b, " unanswered (no data received for "...)
-	b = append(b, e.LastDataRecv.String()...)
+	b = appendSeconds(b, e.LastDataRecv)
 	return append(b, ')')
 }
 
@@ -489,7 +539,7 @@ func (e KernelRetransmitted) AppendText(b []byte) []byte {
 		}
 		if e.HasRTO {
 			b = append(b, "RTO "...)
-			b = append(b, e.RTO.String()...)
+			b = appendSeconds(b, e.RTO)
 		}
 		b = append(b, ')')
 	}
@@ -523,7 +573,7 @@ func (KernelDefaults) Name() string { return Kernel }
 // of its own.
 func (e KernelDefaults) AppendText(b []byte) []byte {
 	b = append(b, "kernel keep-alive defaults: dead after "...)
-	return append(b, e.DeadAfter.String()...)
+	return appendSeconds(b, e.DeadAfter)
 }
 
 func (e KernelDefaults) Fields(f *Fields) {

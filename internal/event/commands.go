@@ -24,7 +24,7 @@ func (e CommandTaken) AppendText(b []byte) []byte {
 	b = append(b, "command "...)
 	b = strconv.AppendQuote(b, e.Command)
 	b = append(b, ": from the next PING on, SLEEP "...)
-	b = append(b, e.Sleep.String()...)
+	b = appendSeconds(b, e.Sleep)
 	b = append(b, ", fault "...)
 	return append(b, e.fault()...)
 }

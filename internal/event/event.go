@@ -95,6 +95,8 @@ type Writer struct {
 	fields     Fields                            // a typed event's fields, reused (Emit)
 	raw        []byte                            // a typed event's text before escaping, reused
 	one        []byte                            // a typed event's line, reused
+	style      Style                             // how text is written (SetStyle)
+	zero       time.Time                         // the start on the wall clock (Start)
 
 	// Set by NewBuffered only; zero for a Writer that writes at once.
 	buffered bool
@@ -207,7 +209,10 @@ func (w *Writer) queue(line []byte) bool {
 func (w *Writer) appendDropped(b []byte, t time.Duration) []byte {
 	e := dropped{Lines: w.dropped, Total: w.total}
 	collect(w, e)
-	return appendLine(w, b, t, e)
+	if w.json {
+		return appendJSONLine(w, b, t, e)
+	}
+	return appendStyled(w, b, t, e)
 }
 
 // dropped is the "dropped" event.
@@ -376,4 +381,59 @@ func (w *Writer) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.failed
+}
+
+// Style is how a Writer of text writes its lines. The zero value is the
+// plain timeline: no colour, the time since the start.
+type Style struct {
+	// Color puts each event's line in its tone (toneOf): for a terminal,
+	// where the verdict must stand out from the back of a room.
+	Color bool
+	// Wall writes each line's time as the time of day (15:04:05.000),
+	// from the start that Start gives, so that two tools' lines can be
+	// read side by side. False: seconds since the start.
+	Wall bool
+}
+
+// SetStyle sets how w writes text from now on; JSON lines and the lines
+// that taps get are the same in every style. Until Start is called, a
+// wall clock counts from SetStyle's call.
+func (w *Writer) SetStyle(s Style) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.style = s
+	if w.zero.IsZero() {
+		w.zero = time.Now()
+	}
+}
+
+// Start says when the start was, on the wall clock: the instant every t
+// given to Emit counts from (the connect, the listen). Only Style.Wall
+// uses it.
+func (w *Writer) Start(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.zero = at
+}
+
+// wallFormat is a line's time under Style.Wall: to the millisecond, as
+// the time since the start is.
+const wallFormat = "15:04:05.000"
+
+// appendClock appends t in w's clock: as appendTime, or the time of day
+// under Style.Wall.
+func (w *Writer) appendClock(b []byte, t time.Duration) []byte {
+	if !w.style.Wall {
+		return appendTime(b, t)
+	}
+	return w.zero.Add(t).AppendFormat(b, wallFormat)
+}
+
+// clockWidth is how many columns appendClock takes (at least: a run of
+// more than 9999 s widens the time since the start).
+func (w *Writer) clockWidth() int {
+	if !w.style.Wall {
+		return 8
+	}
+	return len(wallFormat)
 }

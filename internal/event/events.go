@@ -14,6 +14,9 @@ import (
 // PingSent is hbclient's "ping": PING #Seq was sent.
 type PingSent struct {
 	Seq uint64 // the PING's sequence number, from 1
+	// Due is when its PONG is due by, since the start: said so that the
+	// next line's time can be checked against it. 0: not said.
+	Due time.Duration
 }
 
 func (PingSent) Name() string { return Ping }
@@ -21,7 +24,12 @@ func (PingSent) Name() string { return Ping }
 func (e PingSent) AppendText(b []byte) []byte {
 	b = append(b, "PING #"...)
 	b = strconv.AppendUint(b, e.Seq, 10)
-	return append(b, " sent"...)
+	b = append(b, " sent"...)
+	if e.Due > 0 {
+		b = append(b, ", its PONG due by "...)
+		b = appendAt(b, e.Due)
+	}
+	return b
 }
 
 func (e PingSent) Fields(f *Fields) { f.Uint("seq", e.Seq) }
@@ -38,7 +46,7 @@ func (ProbeMissed) Name() string { return Missed }
 func (e ProbeMissed) AppendText(b []byte) []byte {
 	b = appendProbeOf(b, e.Missed, e.Probes)
 	b = append(b, " missed: no PONG within "...)
-	return append(b, e.Interval.String()...)
+	return appendSeconds(b, e.Interval)
 }
 
 func (e ProbeMissed) Fields(f *Fields) { missedFields(f, e.Missed, e.Probes) }
@@ -141,18 +149,18 @@ type KernelOptions struct {
 func (k KernelOptions) appendText(b []byte) []byte {
 	if k.KeepAlive {
 		b = append(b, "; kernel keep-alive: dead after "...)
-		b = append(b, k.DeadAfter.String()...)
+		b = appendSeconds(b, k.DeadAfter)
 		b = append(b, " of silence (idle "...)
-		b = append(b, k.Idle.String()...)
+		b = appendSeconds(b, k.Idle)
 		b = append(b, ", interval "...)
-		b = append(b, k.Interval.String()...)
+		b = appendSeconds(b, k.Interval)
 		b = append(b, ", count "...)
 		b = strconv.AppendInt(b, int64(k.Count), 10)
 		b = append(b, "; read back)"...)
 	}
 	if k.UserTimeout > 0 {
 		b = append(b, "; user timeout "...)
-		b = append(b, k.UserTimeout.String()...)
+		b = appendSeconds(b, k.UserTimeout)
 		b = append(b, " (read back)"...)
 	}
 	return b
@@ -174,7 +182,21 @@ func (k KernelOptions) fields(f *Fields) {
 	}
 }
 
-// appendSeconds appends d as "%.3fs" would.
+// appendSeconds appends d in seconds to the millisecond, "19.000 s": every
+// time in a text line has this one precision, so that times read alike
+// beside each other and beside the lines' own times. From a minute up, Go's
+// reading follows ("924.600 s (15m24.6s)"): no one counts that many
+// seconds.
 func appendSeconds(b []byte, d time.Duration) []byte {
-	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
+	b = append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), " s"...)
+	if d >= time.Minute {
+		b = append(append(append(b, " ("...), d.Round(time.Millisecond).String()...), ')')
+	}
+	return b
+}
+
+// appendAt appends a time since the start as a line's time is written,
+// "21.000", for a line that names another instant.
+func appendAt(b []byte, t time.Duration) []byte {
+	return strconv.AppendFloat(b, t.Seconds(), 'f', 3, 64)
 }

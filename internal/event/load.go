@@ -40,7 +40,7 @@ func (e LoadStart) AppendText(b []byte) []byte {
 		return append(b, ", heartbeat off"...)
 	}
 	b = append(b, ", heartbeat dead after "...)
-	b = append(b, e.DeadAfter.String()...)
+	b = appendSeconds(b, e.DeadAfter)
 	b = append(b, " ("...)
 	return append(appendRule(b, e.Idle, e.Probes, e.Interval), ')')
 }

@@ -61,9 +61,12 @@ func (ServerListening) Name() string { return Listening }
 func (e ServerListening) AppendText(b []byte) []byte {
 	b = append(b, "listening on "...)
 	b = append(b, e.Addr...)
-	b = append(b, "; each PING is answered after "...)
-	b = append(b, e.Sleep.String()...)
-	b = append(b, "; "...)
+	b = append(b, ", each PING answered after "...)
+	return appendSeconds(b, e.Sleep)
+}
+
+// AppendDetails is the connection limit.
+func (e ServerListening) AppendDetails(b []byte) []byte {
 	// The limit may come from the open-file limit without the user
 	// asking: the first sign of it should not be a client refused.
 	if e.MaxConns == 0 {
@@ -209,7 +212,7 @@ func (e PongSent) AppendText(b []byte) []byte {
 	b = append(b, "PONG sent for "...)
 	b = e.Ping.appendText(b)
 	b = append(b, ", "...)
-	b = append(b, e.Held.Round(time.Microsecond).String()...)
+	b = appendSeconds(b, e.Held)
 	return append(b, " after the PING arrived"...)
 }
 
@@ -255,7 +258,7 @@ func (e ClientPong) AppendText(b []byte) []byte {
 	b = append(b, "PONG #"...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, " from the client, RTT "...)
-	return append(b, e.RTT.Round(time.Microsecond).String()...)
+	return appendRTT(b, e.RTT)
 }
 
 func (e ClientPong) Fields(f *Fields) {
@@ -326,10 +329,15 @@ func (ClientDead) Name() string { return Dead }
 func (e ClientDead) AppendText(b []byte) []byte {
 	b = append(b, "DEAD (heartbeat): client reaped, "...)
 	b = append(b, plural.Count(e.Probes, "probe")...)
-	b = append(b, " unanswered; observed "...)
+	return append(b, " unanswered"...)
+}
+
+// AppendDetails is observed against predicted.
+func (e ClientDead) AppendDetails(b []byte) []byte {
+	b = append(b, "observed "...)
 	b = appendSeconds(b, e.Observed)
-	b = append(b, ", predicted "...)
-	return appendSeconds(b, e.Predicted)
+	b = append(b, " after the client's last sign of life\npredicted "...)
+	return appendError(appendSeconds(b, e.Predicted), e.Observed-e.Predicted)
 }
 
 func (e ClientDead) Fields(f *Fields) {
@@ -380,7 +388,7 @@ func (e AcceptRetry) AppendText(b []byte) []byte {
 	b = append(b, "accept: "...)
 	b = append(b, e.Err...)
 	b = append(b, "; retrying in "...)
-	return append(b, e.Retry.String()...)
+	return appendSeconds(b, e.Retry)
 }
 
 func (e AcceptRetry) Fields(f *Fields) { f.Str("error", e.Err) }

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 	"unsafe"
@@ -18,6 +19,18 @@ type Event interface {
 	AppendText(b []byte) []byte
 	// Fields writes the JSON fields, in order.
 	Fields(f *Fields)
+}
+
+// Detailer is an Event whose text says more than a terminal's line holds:
+// AppendText is its summary, AppendDetails the rest, lines separated by
+// '\n'. The Writer writes each detail line under the summary, indented
+// past the time column (a line that starts with spaces is indented
+// further), and escapes each. Since '\n' ends a detail line, a peer's
+// words (a NOTICE's reason) belong in the summary, where a newline is
+// escaped, never in the details. JSON lines are the same as without details; taps get the details
+// on the summary's line (appendTextLine).
+type Detailer interface {
+	AppendDetails(b []byte) []byte
 }
 
 // Emit writes e at t, the time since the start. It is generic, not a
@@ -41,7 +54,11 @@ func Emit[E Event](w *Writer, t time.Duration, e E) {
 	if w.failed != nil {
 		return
 	}
-	w.one = appendLine(w, w.one[:0], t, e)
+	if w.json {
+		w.one = appendJSONLine(w, w.one[:0], t, e)
+	} else {
+		w.one = appendStyled(w, w.one[:0], t, e)
+	}
 	w.put(t, w.one)
 }
 
@@ -74,15 +91,6 @@ func collect[E Event](w *Writer, e E) {
 	}
 }
 
-// appendLine appends e's line at t, text or JSON as w writes, newline
-// included; for JSON, w.fields holds e's fields (collect). w.mu is held.
-func appendLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
-	if w.json {
-		return appendJSONLine(w, b, t, e)
-	}
-	return appendTextLine(w, b, t, e)
-}
-
 // appendJSONLine appends e's JSON line at t, newline included; w.fields
 // holds e's fields (collect).
 func appendJSONLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
@@ -90,15 +98,73 @@ func appendJSONLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	return append(append(b, w.fields.b...), "}\n"...)
 }
 
-// appendTextLine appends e's text line at t, newline included; w.mu is
-// held.
+// appendTextLine appends e's text as one line at t, newline included,
+// without colour and with the time since the start: the line that taps
+// get, for a page that shows an event in one line. Details (Detailer)
+// follow the summary after "; ", a detail's continued lines after a
+// space. w.mu is held.
 func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	w.raw = e.AppendText(w.raw[:0])
 	b = appendTime(b, t)
 	b = append(b, "  "...)
 	b = appendText(b, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+	if _, ok := any(e).(Detailer); ok {
+		w.raw = appendDetails(w.raw[:0], any(e))
+		for line := range bytes.SplitSeq(w.raw, newline) {
+			if trimmed := bytes.TrimLeft(line, " "); len(trimmed) < len(line) {
+				b = append(b, ' ')
+				line = trimmed
+			} else {
+				b = append(b, "; "...)
+			}
+			b = appendText(b, unsafe.String(unsafe.SliceData(line), len(line)))
+		}
+	}
 	return append(b, '\n')
 }
+
+// appendStyled appends e's text as w writes it to its output: the time in
+// w's clock, the summary, then its details (Detailer) on lines of their
+// own, each line in e's tone when w writes colour. The escape sequences
+// are the tone's only, added after the text was escaped. w.mu is held.
+func appendStyled[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
+	on, off := "", ""
+	if w.style.Color {
+		on, off = toneOf(e.Name()).sgr()
+	}
+	w.raw = e.AppendText(w.raw[:0])
+	b = w.appendClock(b, t)
+	b = append(b, "  "...)
+	b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+	b = append(append(b, off...), '\n')
+	if _, ok := any(e).(Detailer); !ok {
+		return b
+	}
+	// Converted again only here: an event without details (a PING) is
+	// not copied to the heap.
+	w.raw = appendDetails(w.raw[:0], any(e))
+	indent := w.clockWidth() + 2 + detailIndent
+	for rest := w.raw; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		for range indent {
+			b = append(b, ' ')
+		}
+		b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(line), len(line)))
+		b = append(append(b, off...), '\n')
+	}
+	return b
+}
+
+// appendDetails appends e's details; e is a Detailer.
+func appendDetails(b []byte, e any) []byte { return e.(Detailer).AppendDetails(b) }
+
+// detailIndent is how far a detail line starts past the summary's text.
+const detailIndent = 2
 
 // Fields is where an Event writes its JSON fields: each method appends
 // one, as encoding/json would write its value.

@@ -25,6 +25,11 @@ type Meaning struct {
 	Echoed bool
 	// Rearm is true when the heartbeat's next deadline moved.
 	Rearm bool
+	// NextSeq and NextPing, after a PONG that was life, are the PING due
+	// next and when: the rule at work, said in the PONG's line. NextSeq
+	// 0: not said.
+	NextSeq  uint64
+	NextPing time.Time
 	// Reply is true for the server's PING: the frame, its type now PONG,
 	// is to be sent back. Seq is that PING's number; zero when its data
 	// carries no stamp.
@@ -66,6 +71,9 @@ func (in *Interpreter) Frame(f *msg.Frame, at time.Time) Meaning {
 	case msg.Pong:
 		mn.Answer = in.M.Pong(at)
 		mn.Rearm = mn.Answer.Alive
+		if mn.Answer.Alive && mn.Answer.Seq != 0 {
+			mn.NextSeq, mn.NextPing = in.M.NextSeq(), in.M.Deadline()
+		}
 		if s, ok := msg.ReadStamp(f); ok {
 			mn.Echo, mn.Echoed = s.Seq, true
 		} else if !in.saidNoEcho && mn.Answer.Seq != 0 {
@@ -97,11 +105,11 @@ func (mn Meaning) InTime() bool {
 // Warning reports whether the frame is a warning NOTICE.
 func (mn Meaning) Warning() bool { return mn.Type == msg.Notice && !mn.Ends }
 
-// Events is the frame's events, in order, under the heartbeat settings cfg:
-// the pure rules return events, and the driver writes them with the time
-// of its wake-up. The server's PING has none here: whether it could be
+// Events is the frame's events, in order, under the heartbeat settings cfg,
+// on a connection made at start: the pure rules return events, and the
+// driver writes them with the time of its wake-up. The server's PING has none here: whether it could be
 // answered is known only once it is sent (event.ServerPingData).
-func (mn Meaning) Events(cfg probe.Config) []event.Event {
+func (mn Meaning) Events(cfg probe.Config, start time.Time) []event.Event {
 	var evs []event.Event
 	if mn.HostOrderNote {
 		evs = append(evs, event.HostOrderPong{})
@@ -113,7 +121,8 @@ func (mn Meaning) Events(cfg probe.Config) []event.Event {
 		}
 		a := mn.Answer
 		evs = append(evs, event.PongReceived{Seq: a.Seq, RTT: a.RTT, Echoed: mn.Echoed, Echo: mn.Echo,
-			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.Interval, Heartbeat: cfg.Enabled()})
+			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.Interval, Heartbeat: cfg.Enabled(),
+			NextSeq: mn.NextSeq, NextAt: mn.NextPing.Sub(start)})
 	case msg.Ping:
 	case msg.Notice:
 		if mn.Ends {

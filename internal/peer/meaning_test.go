@@ -90,7 +90,7 @@ func check(t *testing.T, in *Interpreter, got Meaning, events []wanted, rearm bo
 	if got.Rearm != rearm {
 		t.Errorf("rearm %v, want %v", got.Rearm, rearm)
 	}
-	checkEvents(t, got.Events(in.M.Config()), events)
+	checkEvents(t, got.Events(in.M.Config(), t0), events)
 }
 
 func checkEvents(t *testing.T, got []event.Event, events []wanted) {
@@ -113,7 +113,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	cfg := probe.DefaultConfig()
 	in := probing(t, cfg)
 	mn := in.Frame(pong(true, 1), after(13*time.Second-time.Nanosecond))
-	check(t, in, mn, []wanted{want(event.Pong, "PONG #1, RTT 3s",
+	check(t, in, mn, []wanted{want(event.Pong, "PONG #1, RTT 3.000 s, in time: back to idle, PING #2 due at 23.000",
 		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second-time.Nanosecond), kv("echo_seq", uint64(1)))}, true)
 	if !mn.InTime() {
 		t.Fatal("a PONG 1ns before its deadline is not in time")
@@ -121,7 +121,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 1), after(13*time.Second))
-	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3s, over the 3s interval; does not count as life",
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 3.000 s: over the 3.000 s a PONG may take; not life",
 		kv("seq", uint64(1)), secs("rtt_s", 3*time.Second), kv("echo_seq", uint64(1)), kv("alive", false))}, false)
 	if mn.Ends || mn.Reply || mn.InTime() {
 		t.Fatalf("a PONG neither ends the run nor is answered: %+v", mn)
@@ -130,7 +130,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 	cfg.AcceptLate = true
 	in = probing(t, cfg)
 	mn = in.Frame(pong(true, 2), after(15*time.Second))
-	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5s, over the 3s interval (its data echoes PING #2: out of order); counts as life (--accept-late)",
+	check(t, in, mn, []wanted{want(event.LatePong, "late PONG #1, RTT 5.000 s (echoes PING #2: out of order), life (--accept-late): PING #2 due at 25.000",
 		kv("seq", uint64(1)), secs("rtt_s", 5*time.Second), kv("echo_seq", uint64(2)), kv("alive", true))}, true)
 }
 
@@ -138,7 +138,7 @@ func TestPongInTimeOrLate(t *testing.T) {
 // rule; with the heartbeat off it says nothing about life.
 func TestUnsolicitedPong(t *testing.T) {
 	in := &Interpreter{M: probe.New(probe.DefaultConfig(), t0)}
-	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; does not count as life",
+	check(t, in, in.Frame(pong(false, 0), after(time.Second)), []wanted{want(event.LatePong, "PONG received that answers no PING; not life",
 		kv("seq", uint64(0)), secs("rtt_s", 0), kv("unsolicited", true), kv("alive", false))}, false)
 	if !in.M.Deadline().Equal(after(10 * time.Second)) {
 		t.Fatalf("deadline %v: an unsolicited PONG moved it", in.M.Deadline())
@@ -163,13 +163,13 @@ func TestSeedPongNotesOnce(t *testing.T) {
 	noEcho := want(event.Note, "peer does not echo the PING's data (the seed C server does not); PONGs are matched to PINGs in order",
 		kv("note", "no_echo"))
 	check(t, in, in.Frame(seed(), after(11*time.Second)), []wanted{hostOrder, noEcho,
-		want(event.Pong, "PONG #1, RTT 1s", kv("seq", uint64(1)), secs("rtt_s", time.Second))}, true)
+		want(event.Pong, "PONG #1, RTT 1.000 s, in time: back to idle, PING #2 due at 21.000", kv("seq", uint64(1)), secs("rtt_s", time.Second))}, true)
 
 	if st := in.M.Tick(after(21 * time.Second)); st.Action != probe.Ping || st.Seq != 2 {
 		t.Fatalf("tick at 21s: %+v, want PING #2", st)
 	}
 	check(t, in, in.Frame(seed(), after(21*time.Second+time.Millisecond)), []wanted{
-		want(event.Pong, "PONG #2, RTT 1ms", kv("seq", uint64(2)), secs("rtt_s", time.Millisecond))}, true)
+		want(event.Pong, "PONG #2, RTT 1.000 ms, in time: back to idle, PING #3 due at 31.001", kv("seq", uint64(2)), secs("rtt_s", time.Millisecond))}, true)
 }
 
 // A server's PING is life and is to be answered with its own data as a
@@ -249,7 +249,7 @@ func TestDataFrames(t *testing.T) {
 }
 
 // A late PONG whose RTT is under the interval says why it was late: its
-// PING left after it was due (the old line read "RTT 228µs, over the 1ms
+// PING left after it was due (an old line read "RTT 228µs, over the 1ms
 // interval").
 func TestLateWhy(t *testing.T) {
 	cfg := probe.Config{Idle: time.Millisecond, Interval: time.Millisecond, Probes: 3}
@@ -258,12 +258,12 @@ func TestLateWhy(t *testing.T) {
 		want string
 	}{
 		{probe.Answer{Seq: 34, Late: true, RTT: 228 * time.Microsecond, SentLate: 800 * time.Microsecond},
-			"after its deadline: the PING left 800µs after it was due (1ms interval)"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 1ms interval"},
-		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 1ms interval"},
+			"its PING left 0.800 ms late"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond}, "over the 0.001 s a PONG may take"},
+		{probe.Answer{Seq: 1, Late: true, RTT: 5 * time.Millisecond, SentLate: time.Microsecond}, "over the 0.001 s a PONG may take"},
 	} {
-		evs := Meaning{Type: msg.Pong, Answer: tc.a}.Events(cfg)
-		if got, _ := lines(evs[0]); !strings.Contains(got, ", "+tc.want+"; does not count as life\n") {
+		evs := Meaning{Type: msg.Pong, Answer: tc.a}.Events(cfg, t0)
+		if got, _ := lines(evs[0]); !strings.Contains(got, ": "+tc.want+"; not life\n") {
 			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
 		}
 	}

@@ -348,5 +348,8 @@ func (m *Machine) life(now time.Time) bool {
 	return true
 }
 
+// NextSeq is the sequence number the next PING will have.
+func (m *Machine) NextSeq() uint64 { return m.nextSeq }
+
 // Outstanding is how many PINGs have been sent and not yet answered.
 func (m *Machine) Outstanding() uint64 { return m.nextSeq - 1 - m.answered }

@@ -202,7 +202,7 @@ func TestPongEchoesAfterSleepSerially(t *testing.T) {
 // Hostile clients come and go while a well-behaved one keeps getting its
 // PONGs on time; every close is counted under its reason.
 func TestHostileClientsDoNotHurtOthers(t *testing.T) {
-	h := start(t, 0)
+	h := startWith(t, Config{EventsAll: true}) // it waits for lines about each client
 	good := dial(t, h.addr)
 	check := func(seq uint64) {
 		t.Helper()
@@ -260,6 +260,8 @@ func TestHostileClientsDoNotHurtOthers(t *testing.T) {
 
 	hang := dial(t, h.addr) // half a frame, then silence
 	hang.Write(make([]byte, 500))
+	// Accepted before the shutdown, or it is not served at all.
+	h.wait(func(l line) bool { return l["event"] == "connected" && l["peer"] == hang.LocalAddr().String() })
 	check(500)
 
 	last := h.stop()

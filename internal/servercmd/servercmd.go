@@ -39,6 +39,8 @@ type Options struct {
 	AddrFile string
 	// JSON prints events as JSON lines instead of text.
 	JSON bool
+	// Output is --color and --clock: how the text lines are written.
+	Output cli.Output
 	// Probe is the server's own heartbeat towards each client (--idle,
 	// --interval, --probes, --accept-late); Probes 0, the default, is off.
 	Probe probe.Config
@@ -176,6 +178,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
+	cli.OutputFlags(f, &opts.Output)
 	f.BoolVar(&opts.Quiet, "quiet", false, "leave out every per-frame event (PINGs, PONGs, data, rate warnings), for load; connections, closes and totals remain")
 	cli.DurationVar(f, &opts.StatsEvery, "stats-every", 0, statsEveryRange, "print connections, goroutines, open files and memory this often (0: never)")
 	f.StringVar(&opts.AddrFile, "addr-file", "", "write the address bound to this file (for PORT 0)")
@@ -260,6 +263,9 @@ func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		}
 		defer page.Close()
 	}
+	// The wall clock counts from here, as the server's times do (within
+	// microseconds).
+	events.SetStyle(opts.Output.Style(stdout))
 	err = server.Serve(ctx, ln, server.Config{
 		Sleep:              opts.Sleep,
 		Events:             events,

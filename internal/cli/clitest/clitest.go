@@ -191,6 +191,8 @@ func SharedRows() map[string][]Row {
 		"user-timeout": Rows(OK("0", "1ms", "0.001", "2147483647ms"),
 			Bad("1ns", "999us", "1.5ms", "2147483648ms", "1e9")),
 		"json":    bools,
+		"color":   Rows(OK("auto", "always", "never"), Bad("", "yes", "Always", "auto ")),
+		"clock":   Rows(OK("start", "wall"), Bad("", "local", "WALL")),
 		"help":    OK(""),
 		"version": OK(""),
 	}

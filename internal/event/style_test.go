@@ -1,0 +1,98 @@
+package event
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// peerDetails is an event with details that carry a peer's words.
+type peerDetails struct{ Words string }
+
+func (peerDetails) Name() string               { return Closed }
+func (peerDetails) AppendText(b []byte) []byte { return append(b, "closed"...) }
+func (e peerDetails) Fields(f *Fields)         { f.Str("reason", e.Words) }
+func (e peerDetails) AppendDetails(b []byte) []byte {
+	return append(append(append(b, "reason: "...), e.Words...), "\n  more"...)
+}
+
+// Details go under the summary, indented past the time column, each line
+// escaped: an ESC in them drives no terminal. The JSON line is the same as
+// without details, and a tap gets them on the summary's line.
+func TestDetails(t *testing.T) {
+	var text, js strings.Builder
+	var tapped string
+	w := NewWriter(&text, false)
+	w.Tap(func(_, textLine []byte) { tapped = string(textLine) })
+	e := peerDetails{"bye\x1b[2J\u202e"}
+	Emit(w, 1500*time.Millisecond, e)
+	Emit(NewWriter(&js, true), 1500*time.Millisecond, e)
+	want := "   1.500  closed\n" +
+		`            reason: bye\x1b[2J\u202e` + "\n" +
+		"              more\n"
+	if text.String() != want {
+		t.Errorf("text %q, want %q", text.String(), want)
+	}
+	if want := `{"t":1.5,"event":"closed","reason":"bye\u001b[2J\u202e"}` + "\n"; js.String() != want {
+		t.Errorf("json %q, want %q", js.String(), want)
+	}
+	if want := `   1.500  closed; reason: bye\x1b[2J\u202e more` + "\n"; tapped != want {
+		t.Errorf("tapped %q, want %q", tapped, want)
+	}
+}
+
+// In colour, each line of an event is in its tone: bold red DEAD (its
+// details too), yellow missed and late, green in time, the rest plain;
+// the time is never coloured. A peer's ESC stays escaped inside a tone.
+// Without colour no escape sequence is written.
+func TestColorTones(t *testing.T) {
+	for _, tc := range []struct {
+		e    Event
+		want string
+	}{
+		{HeartbeatDead{Probes: 3, Observed: 19 * time.Second, Predicted: 19 * time.Second},
+			"  19.000  \x1b[1;31mDEAD (heartbeat): 3 probes unanswered\x1b[0m\n" +
+				"            \x1b[1;31mobserved 19.000 s after the last sign of life (at 0.000)\x1b[0m\n" +
+				"            \x1b[1;31mpredicted 19.000 s (+0.0 ms)\x1b[0m\n"},
+		{ProbeMissed{Missed: 1, Probes: 3, Interval: 3 * time.Second}, "  19.000  \x1b[33mprobe 1/3 missed: no PONG within 3.000 s\x1b[0m\n"},
+		{PongReceived{Seq: 1, RTT: 5 * time.Second, Late: true, Interval: 3 * time.Second, Heartbeat: true},
+			"  19.000  \x1b[33mlate PONG #1, RTT 5.000 s: over the 3.000 s a PONG may take; not life\x1b[0m\n"},
+		{PongReceived{Seq: 1, RTT: time.Second, Interval: 3 * time.Second, Heartbeat: true, NextSeq: 2, NextAt: 21 * time.Second},
+			"  19.000  \x1b[32mPONG #1, RTT 1.000 s, in time: back to idle, PING #2 due at 21.000\x1b[0m\n"},
+		{PingSent{Seq: 2, Due: 22 * time.Second}, "  19.000  PING #2 sent, its PONG due by 22.000\n"},
+		{ServerWarns{"\x1b[2J"}, `  19.000  the server warns: \x1b[2J` + "\n"},
+	} {
+		var col, plain strings.Builder
+		w := NewWriter(&col, false)
+		w.SetStyle(Style{Color: true})
+		emitAny(w, 19*time.Second, tc.e)
+		if col.String() != tc.want {
+			t.Errorf("%T in colour:\n got %q\nwant %q", tc.e, col.String(), tc.want)
+		}
+		emitAny(NewWriter(&plain, false), 19*time.Second, tc.e)
+		if strings.Contains(plain.String(), "\x1b") {
+			t.Errorf("%T without colour: %q", tc.e, plain.String())
+		}
+		if stripped := strings.NewReplacer("\x1b[1;31m", "", "\x1b[33m", "", "\x1b[32m", "", "\x1b[0m", "").Replace(col.String()); stripped != plain.String() {
+			t.Errorf("%T: colour changes the text: %q against %q", tc.e, stripped, plain.String())
+		}
+	}
+}
+
+// Under Style.Wall a line's time is the time of day to the millisecond,
+// counted from Start, and details are indented past it.
+func TestWallClock(t *testing.T) {
+	var out strings.Builder
+	w := NewWriter(&out, false)
+	w.SetStyle(Style{Wall: true})
+	w.Start(time.Date(2026, 3, 1, 9, 59, 50, 500_000_000, time.Local))
+	Emit(w, 10*time.Second, PingSent{Seq: 1})
+	Emit(w, 19*time.Second, ClientDead{Probes: 3, Observed: 19 * time.Second, Predicted: 19 * time.Second})
+	want := "10:00:00.500  PING #1 sent\n" +
+		"10:00:09.500  DEAD (heartbeat): client reaped, 3 probes unanswered\n" +
+		"                observed 19.000 s after the client's last sign of life\n" +
+		"                predicted 19.000 s (+0.0 ms)\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
