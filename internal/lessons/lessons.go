@@ -27,8 +27,9 @@ type Lesson struct {
 	Claim string `json:"claim"`
 	// Root is whether it needs root (to make network namespaces).
 	Root bool `json:"root"`
-	// RunTime is how long it runs, not counting the build, with its
-	// default arguments; zero when not measured yet.
+	// RunTime is how long it runs, not counting the build (a second or
+	// two, cached), with its default arguments; zero when not measured
+	// yet.
 	RunTime time.Duration `json:"-"`
 	// Figures are what a run here printed, or ToBeMeasured.
 	Figures string `json:"figures"`
@@ -67,7 +68,7 @@ var All = []Lesson{
 	{
 		Script:  "scripts/slow-server.sh",
 		Claim:   "A PONG later than the interval is no sign of life: a server slower than the interval dies at idle + probes x interval, a faster one lives, and the seed's rule (any frame, however late) keeps the slow one.",
-		RunTime: 27 * time.Second,
+		RunTime: 24 * time.Second,
 		Figures: "SLEEP 1.5 s dead at 5.000 s, predicted 5.000 s; SLEEP 0.5 s and --accept-late alive",
 	},
 	{
@@ -105,14 +106,14 @@ var All = []Lesson{
 		Script:  "scripts/unacked-data.sh",
 		Claim:   "Keep-alive cannot fire while sent data is unacknowledged: TCP_USER_TIMEOUT drops such a connection, and without it the kernel retransmits for about 15 minutes (tcp_retries2).",
 		Root:    true,
-		RunTime: 12 * time.Second,
+		RunTime: 13 * time.Second,
 		Figures: "user timeout 4.419 s vs 4.000 s; the other still retransmitting at 12 s",
 	},
 	{
 		Script:  "scripts/behind-proxy.sh",
 		Claim:   "A layer-4 proxy forwards payload only, so kernel keep-alive talks to the proxy, which answers its probes: when the server hangs or its host vanishes behind it, only the heartbeat finds it.",
 		Root:    true,
-		RunTime: 26 * time.Second,
+		RunTime: 30 * time.Second,
 		Figures: "hung server: heartbeat 5.000 s vs 5.000 s, keep-alive alive at 12 s; vanished host: heartbeat 5.000 s vs 5.000 s, keep-alive alive at 12 s",
 	},
 	{
