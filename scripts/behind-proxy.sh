@@ -41,6 +41,9 @@ kill -STOP "$server_pid"
 wait "$hb" || true
 wait "$ka" || true
 kill -CONT "$server_pid"
+# Ctrl-C reaches the clients, which say so and exit 0, and bash, whose
+# children handled it, goes on: stop here instead of starting part 2.
+if grep -q 'SIGINT received' "$work"/hung-*.log; then echo; echo "interrupted"; exit 130; fi
 show_log "heartbeat client" "$work/hung-heartbeat.log"
 show_log "keep-alive client" "$work/hung-keepalive.log"
 
