@@ -162,6 +162,68 @@ make_hosts() {
 	ip -n "$cli_ns" link set "hb${id}c" up
 }
 
+# make_routed_hosts: three network namespaces, client, router and server,
+# the router between the other two (client .2 - .1 router .5 - .6 server,
+# in 198.19.0.0/16), forwarding; sets $cli_ns $rtr_ns $srv_ns $net $srv_ip
+# $rtr_ip (the router's address on the client's side) and $rtr_srv_dev (its
+# interface on the server's side). Needs root, iproute2.
+make_routed_hosts() {
+	[ "$(id -u)" = 0 ] || { echo "$(basename "$0"): needs root, to make network namespaces (try sudo)" >&2; exit 1; }
+	need ip iproute2
+	local id=$$ ns
+	cli_ns=hbdemo-$id-c rtr_ns=hbdemo-$id-r srv_ns=hbdemo-$id-s
+	net=198.19.$((id % 250))
+	srv_ip=$net.6 rtr_ip=$net.1 rtr_srv_dev=hb${id}rs
+	namespaces+=("$cli_ns" "$rtr_ns" "$srv_ns")
+	for ns in "$cli_ns" "$rtr_ns" "$srv_ns"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	routed_link "$cli_ns" "hb${id}c" "$net.2" "hb${id}rc" "$net.1"
+	routed_link "$srv_ns" "hb${id}s" "$net.6" "$rtr_srv_dev" "$net.5"
+	ip netns exec "$rtr_ns" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# routed_link NS DEV ADDRESS ROUTER-DEV ROUTER-ADDRESS: a veth pair made in
+# place between NS and the router, NS routing everything through it.
+routed_link() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$rtr_ns"
+	ip -n "$1" addr add "$3/30" dev "$2"
+	ip -n "$rtr_ns" addr add "$5/30" dev "$4"
+	ip -n "$1" link set "$2" up
+	ip -n "$rtr_ns" link set "$4" up
+	ip -n "$1" route add default via "$5"
+}
+
+# start_haproxy TIMEOUT: HAProxy in TCP mode in the router's namespace
+# (make_routed_hosts), on $rtr_ip port 9000 (the namespace is ours: nothing
+# else listens there), forwarding to $srv_ip:$port, with client and server
+# timeouts of TIMEOUT (HAProxy's syntax: 20s, 1h). Needs haproxy.
+start_haproxy() {
+	need haproxy haproxy
+	cat >"$work/haproxy.cfg" <<-EOF
+		global
+			maxconn 100
+		defaults
+			mode tcp
+			timeout connect 5s
+			timeout client $1
+			timeout server $1
+		listen hb
+			bind $rtr_ip:9000
+			server hbserver $srv_ip:$port
+	EOF
+	ip netns exec "$rtr_ns" haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do
+		ip netns exec "$rtr_ns" ss -Hltn "sport = :9000" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "haproxy did not start:" >&2
+	cat "$work/haproxy.log" >&2
+	exit 1
+}
+
 # vanish NS: the host in NS drops every packet, in and out.
 vanish() {
 	ip netns exec "$1" nft 'add table inet hbvanish; add chain inet hbvanish in { type filter hook input priority 0; policy drop; }; add chain inet hbvanish out { type filter hook output priority 0; policy drop; }'

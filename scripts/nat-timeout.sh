@@ -45,27 +45,7 @@ if [[ $help != *"hbclient idle-timeout"* ]]; then
 	exit 1
 fi
 
-# Three namespaces, two veth pairs: client .2 - .1 router .5 - .6 server.
-id=$$
-cli_ns=hbdemo-$id-c rtr_ns=hbdemo-$id-r srv_ns=hbdemo-$id-s
-net=198.19.$((id % 250))
-namespaces+=("$cli_ns" "$rtr_ns" "$srv_ns")
-for ns in "$cli_ns" "$rtr_ns" "$srv_ns"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
-link() { # link NS DEV ADDRESS ROUTER-DEV ROUTER-ADDRESS
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$rtr_ns"
-	ip -n "$1" addr add "$3/30" dev "$2"
-	ip -n "$rtr_ns" addr add "$5/30" dev "$4"
-	ip -n "$1" link set "$2" up
-	ip -n "$rtr_ns" link set "$4" up
-	ip -n "$1" route add default via "$5"
-}
-link "$cli_ns" "hb${id}c" "$net.2" "hb${id}rc" "$net.1"
-link "$srv_ns" "hb${id}s" "$net.6" "hb${id}rs" "$net.5"
-ip netns exec "$rtr_ns" sysctl -qw net.ipv4.ip_forward=1
-
+make_routed_hosts
 start_server --netns "$srv_ns" "$net.6" 0
 host=$net.6
 case $kind in
@@ -80,7 +60,7 @@ silent-drop | reset | inbound-only)
 	if [ "$kind" = inbound-only ]; then loose=1 to_router='drop'; fi
 	ip netns exec "$rtr_ns" nft "add table ip hbdemo
 		add chain ip hbdemo nat_out { type nat hook postrouting priority srcnat; }
-		add rule ip hbdemo nat_out oifname hb${id}rs masquerade
+		add rule ip hbdemo nat_out oifname $rtr_srv_dev masquerade
 		add chain ip hbdemo forwarded { type filter hook forward priority filter; }
 		add rule ip hbdemo forwarded ct state invalid $verdict
 		add rule ip hbdemo forwarded ct state invalid drop
@@ -97,26 +77,7 @@ silent-drop | reset | inbound-only)
 	;;
 close)
 	host=$net.1
-	cat >"$work/haproxy.cfg" <<-EOF
-		global
-			maxconn 100
-		defaults
-			mode tcp
-			timeout connect 5s
-			timeout client ${timeout}s
-			timeout server ${timeout}s
-		listen hb
-			bind $host:9000 # the router's namespace is ours: nothing else listens there
-			server hbserver $net.6:$port
-	EOF
-	ip netns exec "$rtr_ns" haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do
-		ip netns exec "$rtr_ns" ss -Hltn "sport = :9000" | grep -q . && break
-		sleep 0.05
-	done
-	ip netns exec "$rtr_ns" ss -Hltn "sport = :9000" | grep -q . ||
-		{ echo "haproxy did not start:" >&2; cat "$work/haproxy.log" >&2; exit 1; }
+	start_haproxy "${timeout}s"
 	server_port=$port port=9000
 	echo "router $host: HAProxy (TCP mode) port $port to server $net.6:$server_port; timeout client and server ${timeout}s"
 	;;

@@ -147,7 +147,7 @@ timeout, retransmissions).`,
 	cli.OutputFlags(f, &opts.Output)
 	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
 	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
-	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly))
+	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly), newLessonsCmd())
 	return cmd
 }
 

@@ -130,58 +130,15 @@ func TestVanishedHost(t *testing.T) {
 		// wider tolerance.
 		{"user timeout", []string{"--idle", "1", "--interval", "10", "--probes", "1", "--user-timeout", "2"}, 4, "user-timeout", 3, 1},
 	}
-	type outcome struct {
-		code int
-		dead *deadEvent
-		out  string
-	}
-	results := make([]chan outcome, len(clients))
-	connected := make(chan struct{}, len(clients))
+	started := make([]*lessonClient, len(clients))
 	for i, c := range clients {
-		results[i] = make(chan outcome, 1)
-		args := append([]string{"netns", "exec", h.cliNS, "hbclient", h.srvIP, port, "--json"}, c.args...)
-		cmd := exec.CommandContext(ctx, "ip", args...)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			var o outcome
-			var all strings.Builder
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				all.WriteString(sc.Text() + "\n")
-				var e deadEvent
-				if json.Unmarshal(sc.Bytes(), &e) != nil {
-					continue
-				}
-				switch e.Event {
-				case "connected":
-					connected <- struct{}{}
-				case "dead":
-					o.dead = &e
-				}
-			}
-			cmd.Wait()
-			o.code, o.out = cmd.ProcessState.ExitCode(), all.String()
-			results[i] <- o
-		}()
+		started[i] = startLessonClient(t, ctx, c.name, h.cliNS, h.srvIP, port, c.args...)
 	}
-	for range clients {
-		select {
-		case <-connected:
-		case <-ctx.Done():
-			t.Fatal("clients did not connect")
-		}
-	}
+	waitConnected(t, ctx, started...)
 	h.vanish(t)
 
 	for i, c := range clients {
-		o := <-results[i]
-		t.Logf("%s:\n%s", c.name, o.out)
+		o := started[i].wait(t)
 		if o.code != c.code || o.dead == nil {
 			t.Errorf("%s: exit %d, dead event %v; want exit %d", c.name, o.code, o.dead, c.code)
 			continue
@@ -233,12 +190,13 @@ func TestUnreachableHost(t *testing.T) {
 	}
 }
 
-// startServer runs hbserver on the server's host until the test ends and
-// returns its port.
-func (h *testHosts) startServer(t *testing.T, ctx context.Context) string {
+// startServer runs hbserver on the server's host, with flags, until the
+// test ends and returns its port.
+func (h *testHosts) startServer(t *testing.T, ctx context.Context, flags ...string) string {
 	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	srv := exec.CommandContext(ctx, "ip", "netns", "exec", h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	args := append([]string{"netns", "exec", h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile}, flags...)
+	srv := exec.CommandContext(ctx, "ip", args...)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
