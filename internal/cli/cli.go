@@ -46,11 +46,11 @@ func Usagef(format string, args ...any) error {
 }
 
 // ErrDead is returned when the heartbeat declared the peer dead: exit code 3.
-var ErrDead = errors.New("peer declared dead by the heartbeat")
+var ErrDead = errors.New("dead by the heartbeat")
 
 // ErrKernelDead is returned when the kernel gave up on the peer (keep-alive,
 // user timeout or retransmissions): exit code 4.
-var ErrKernelDead = errors.New("peer declared dead by the kernel")
+var ErrKernelDead = errors.New("dead by the kernel")
 
 // Code maps an error from a command to its exit code.
 func Code(err error) int {

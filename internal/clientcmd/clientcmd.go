@@ -280,9 +280,9 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 func outcome(res client.Result, addr string) error {
 	switch res.Outcome {
 	case client.HeartbeatDead:
-		return fmt.Errorf("%w after %.3fs of silence (predicted %.3fs)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
+		return fmt.Errorf("%w after %.3f s of silence (predicted %.3f s)", cli.ErrDead, res.Observed.Seconds(), res.Predicted.Seconds())
 	case client.KernelDead:
-		return fmt.Errorf("%w (%s) after %.3fs", cli.ErrKernelDead, res.Cause, res.Observed.Seconds())
+		return fmt.Errorf("%w (%s) after %.3f s", cli.ErrKernelDead, res.Cause, res.Observed.Seconds())
 	case client.Failed, client.MidFrame, client.ClosedByNotice:
 		return fmt.Errorf("connection to %s: %w", addr, cli.OpCause(res.Err))
 	}

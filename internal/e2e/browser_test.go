@@ -54,7 +54,7 @@ func TestLivePageInBrowser(t *testing.T) {
 	if !strings.Contains(status, "DEAD (heartbeat): 3 probes unanswered; observed 1.9") {
 		t.Errorf("status line %q, want the DEAD event", status)
 	}
-	if !strings.Contains(verdict, "peer declared dead by the heartbeat") || !strings.Contains(verdict, "the run has ended") {
+	if !strings.Contains(verdict, "dead by the heartbeat") || !strings.Contains(verdict, "the run has ended") {
 		t.Errorf("verdict %q", verdict)
 	}
 

@@ -179,7 +179,7 @@ func listeningServer(t *testing.T) (string, <-chan net.Conn, <-chan struct{}) {
 	return port, accepted, heard
 }
 
-var deadLine = regexp.MustCompile(`^(?:hbclient: output blocked: .*\n)?hbclient: peer declared dead by the heartbeat after ([0-9.]+)s of silence \(predicted ([0-9.]+)s\)\n$`)
+var deadLine = regexp.MustCompile(`^(?:hbclient: output blocked: .*\n)?hbclient: dead by the heartbeat after ([0-9.]+) s of silence \(predicted ([0-9.]+) s\)\n$`)
 
 // blockedLine is what a tool says on stderr when its stdout took no more
 // lines at exit: how many were lost (it used to say nothing).

@@ -209,11 +209,11 @@ type PongSent struct {
 func (PongSent) Name() string { return Pong }
 
 func (e PongSent) AppendText(b []byte) []byte {
+	// Short, so that a line with its connection's tag fits 80 columns.
 	b = append(b, "PONG sent for "...)
 	b = e.Ping.appendText(b)
-	b = append(b, ", "...)
-	b = appendSeconds(b, e.Held)
-	return append(b, " after the PING arrived"...)
+	b = append(b, ", held "...)
+	return appendSeconds(b, e.Held)
 }
 
 func (e PongSent) Fields(f *Fields) {

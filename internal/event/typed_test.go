@@ -28,7 +28,7 @@ func TestTypedEvents(t *testing.T) {
 		// hbserver's, each as the server wrote it before it was typed.
 		{On(c3, PingReceived{PingLabel{Seq: 4, Stamped: true}}), tx + "[#3 127.0.0.1:40312] PING #4 received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312","seq":4`)},
 		{On(c3, PingReceived{}), tx + "[#3 127.0.0.1:40312] PING received\n", js("ping", `,"conn":3,"peer":"127.0.0.1:40312"`)},
-		{On(c3, PongSent{PingLabel{4, true}, 1000100 * time.Microsecond}), tx + "[#3 127.0.0.1:40312] PONG sent for PING #4, 1.000 s after the PING arrived\n",
+		{On(c3, PongSent{PingLabel{4, true}, 1000100 * time.Microsecond}), tx + "[#3 127.0.0.1:40312] PONG sent for PING #4, held 1.000 s\n",
 			js("pong", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"held_s":1.0001`)},
 		{On(c3, Muted{PingLabel{4, true}}), tx + "[#3 127.0.0.1:40312] PING #4 not answered (--fault mute)\n", js("note", `,"conn":3,"peer":"127.0.0.1:40312","seq":4,"note":"muted"`)},
 		{On(c3, DataReceived{msg.Type1}), tx + "[#3 127.0.0.1:40312] TYPE1 frame received\n", js("data", `,"conn":3,"peer":"127.0.0.1:40312","type":11,"name":"TYPE1"`)},
