@@ -91,7 +91,17 @@ func connected(conn net.Conn, opts Options) event.ClientConnected {
 	cfg := opts.Probe
 	return event.ClientConnected{Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String(),
 		Heartbeat: cfg.Enabled(), Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes,
-		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Kernel: opts.KernelInEffect}
+		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Timeout: cfg.Timeout, FixedRate: cfg.FixedRate,
+		Life: lifeWords(cfg.Life), Like: opts.Like, LikeSettings: opts.LikeSettings, Kernel: opts.KernelInEffect}
+}
+
+// lifeWords is the life rule for the connected line: empty for the
+// default, any frame received.
+func lifeWords(l probe.Life) string {
+	if l == probe.LifeReceived {
+		return ""
+	}
+	return l.String()
 }
 
 // readFrames reads whole frames from conn and hands each to frames, until

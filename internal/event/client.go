@@ -22,8 +22,16 @@ type ClientConnected struct {
 	Idle, Interval time.Duration
 	Probes         int
 	AcceptLate     bool
-	DeadAfter      time.Duration // what the settings imply: Idle + Probes x Interval
-	Kernel         KernelOptions
+	DeadAfter      time.Duration // what the settings imply: Idle + Probes x Interval, or Idle + Timeout
+	// The probe machine's rules (probe.Config): Timeout zero is counted
+	// probes; Life empty is any frame received.
+	Timeout   time.Duration
+	FixedRate bool
+	Life      string
+	// Like is the preset (--like) and LikeSettings its settings in its
+	// system's names; both empty without --like.
+	Like, LikeSettings string
+	Kernel             KernelOptions
 }
 
 func (ClientConnected) Name() string { return Connected }
@@ -40,12 +48,37 @@ func (e ClientConnected) AppendText(b []byte) []byte {
 		b = append(b, "dead after "...)
 		b = append(b, e.DeadAfter.String()...)
 		b = append(b, " of silence ("...)
-		b = appendRule(b, e.Idle, e.Probes, e.Interval)
-		if e.AcceptLate {
-			b = append(b, "; --accept-late: any frame counts, however late)"...)
+		if e.Timeout > 0 {
+			b = append(b, "idle "...)
+			b = append(b, e.Idle.String()...)
+			b = append(b, " + timeout "...)
+			b = append(b, e.Timeout.String()...)
 		} else {
+			b = appendRule(b, e.Idle, e.Probes, e.Interval)
+		}
+		if e.FixedRate {
+			b = append(b, "; a PING every "...)
+			b = append(b, e.Interval.String()...)
+			b = append(b, " whatever the traffic"...)
+		}
+		if e.Life != "" {
+			b = append(b, "; life: "...)
+			b = append(b, e.Life...)
+		}
+		switch {
+		case e.AcceptLate && e.Life != "":
+			b = append(b, "; --accept-late: however late)"...)
+		case e.AcceptLate:
+			b = append(b, "; --accept-late: any frame counts, however late)"...)
+		default:
 			b = append(b, "; strict: a late PONG does not count)"...)
 		}
+	}
+	if e.Like != "" {
+		b = append(b, "; like "...)
+		b = append(b, e.Like...)
+		b = append(b, ": "...)
+		b = append(b, e.LikeSettings...)
 	}
 	return e.Kernel.appendClientText(b)
 }
@@ -60,6 +93,13 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Int("probes", int64(e.Probes))
 		f.Bool("accept_late", e.AcceptLate)
 		f.Secs("predicted_s", e.DeadAfter)
+		optSecs(f, "timeout_s", e.Timeout)
+		f.Bool("fixed_rate", e.FixedRate)
+		f.Str("life", e.Life)
+	}
+	if f.Want(e.Like != "") {
+		f.Str("like", e.Like)
+		f.Str("like_settings", e.LikeSettings)
 	}
 	e.Kernel.fields(f)
 }
