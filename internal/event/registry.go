@@ -91,6 +91,7 @@ var Kinds = []Kind{
 	{"client", LoadStatus{}},
 	{"client", LoadSummary{}},
 	{"client", KernelDefaults{}},
+	{"client", Comparison{}},
 }
 
 // Declared is every event the tools emit, one line each, from Kinds: the

@@ -3,6 +3,7 @@ package preset
 import (
 	"time"
 
+	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 )
@@ -28,19 +29,12 @@ func LinuxKernel() Kernel {
 }
 
 // Verdict is when a failure is found, from the peer's last sign of life
-// (the connection's start), and by what.
-type Verdict struct {
-	// At is the time to the verdict; meaningless when Never.
-	At time.Duration
-	// Never: nothing finds the failure.
-	Never bool
-	// By is the detector: "heartbeat", "keep-alive", "user timeout" or
-	// "retransmissions"; empty when Never.
-	By string
-}
+// (the connection's start), and by what (event.Verdict: the comparison's
+// lines carry it as it is).
+type Verdict = event.Verdict
 
 // earlier returns the earlier of v and a kernel's verdict at at.
-func (v Verdict) earlier(at time.Duration, by string) Verdict {
+func earlier(v Verdict, at time.Duration, by string) Verdict {
 	if v.Never || at < v.At {
 		return Verdict{At: at, By: by}
 	}
@@ -82,16 +76,16 @@ func Compare(c probe.Config, k Kernel, sleep time.Duration) Verdicts {
 	case c.Enabled() && !firstPing.Never:
 		// The first PING is never ACKed: retransmissions run, and
 		// keep-alive does not.
-		v.Vanished = v.Vanished.earlier(firstPing.At+k.unacked(), k.unackedBy())
+		v.Vanished = earlier(v.Vanished, firstPing.At+k.unacked(), k.unackedBy())
 	case k.KeepAlive.Enable:
 		ka := withLinuxDefaults(k.KeepAlive)
-		v.Vanished = v.Vanished.earlier(ka.DeadAfterWith(k.UserTimeout), "keep-alive")
+		v.Vanished = earlier(v.Vanished, ka.DeadAfterWith(k.UserTimeout), "keep-alive")
 	}
 
 	v.Slow, _ = simulate(c, start, sleep, false)
 
 	v.Unacked, _ = simulate(c, start, -1, true)
-	v.Unacked = v.Unacked.earlier(k.unacked(), k.unackedBy())
+	v.Unacked = earlier(v.Unacked, k.unacked(), k.unackedBy())
 	return v
 }
 
