@@ -161,7 +161,7 @@ timeout, retransmissions).`,
 	f.BoolVar(&opts.JSON, "json", false, "print events as JSON lines")
 	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
 	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
-	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly))
+	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly), newCompareCmd(validateOnly))
 	return cmd
 }
 
@@ -169,10 +169,10 @@ timeout, retransmissions).`,
 // given reports whether a flag was on the command line.
 func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
-		return err
+		return prefixed(opts.Like, err)
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
-		return err
+		return prefixed(opts.Like, err)
 	}
 	if opts.Conns == 0 {
 		if err := cli.Needs(given, []string{"rate"}, "--conns (load mode)"); err != nil {
