@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -64,10 +65,10 @@ func parseLife(s string) (probe.Life, error) {
 // each). Their zero values are the seed client's rules.
 func RuleFlags(fs *pflag.FlagSet, c *probe.Config, who string) {
 	fs.Var(rangeValue[probe.Life]{&c.Life, parseLife, func(l probe.Life) string { return lifeNames[l] }, "rule"}, "life",
-		who+"what restarts the idle timer: received (any frame received), pong (only a PONG), sent (any frame sent, MQTT's client)")
+		who+"what restarts the idle timer, received (any frame received), pong (only a PONG) or sent (any frame sent, as MQTT's client)")
 	fs.BoolVar(&c.FixedRate, "fixed-rate", c.FixedRate, who+"send a PING every --interval whatever the traffic, not only after --idle of silence")
 	DurationVar(fs, &c.Timeout, "timeout", c.Timeout, Durations{Min: time.Millisecond, Max: MaxDuration, Zero: "counted probes"},
-		who+"one PING with a reply timeout: dead this long after the round's first PING (needs --probes 1; 0: counted probes)")
+		who+"one PING with a reply timeout, dead this long after the round's first PING (needs --probes 1; 0: counted probes)")
 	IntVar(fs, &c.MaxOutstanding, "max-outstanding", c.MaxOutstanding, MaxOutstanding, who+"PINGs that may wait for their PONG at once (needs --timeout; 0: no limit)")
 }
 
@@ -101,6 +102,25 @@ func ApplyLike(ps []preset.Preset, name string, c *probe.Config, keepAlive *bool
 		*userTimeout = (c.Timeout + time.Millisecond - 1).Truncate(time.Millisecond)
 	}
 	return p
+}
+
+// PresetHelp lists presets for a command's help: each name, the system it
+// copies, which flag is which of its settings, and its formula.
+func PresetHelp(ps []preset.Preset) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "  %-10s %s\n  %-10s %s\n  %-10s dead at %s\n", p.Name, p.System, "", p.Flags, "", p.Formula)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// LikeSaid names the preset (--like), if any, whose values a usage error
+// comes from: "--like grpc: --timeout is ...".
+func LikeSaid(like string, err error) error {
+	if like == "" {
+		return err
+	}
+	return Usagef("--like %s: %w", like, err)
 }
 
 // KernelFlags defines --keepalive and its settings (on, idle, interval,

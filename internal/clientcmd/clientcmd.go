@@ -116,6 +116,8 @@ they are on, the kernel's unanswered probes appear in the timeline.
 life, idle-gated or fixed-rate PINGs, counted probes or one reply timeout)
 and its defaults, named as it names them in the connected line; flags
 given win. "hbclient compare" prints when each one finds a dead peer.
+The presets:
+` + cli.PresetHelp(preset.Clients()) + `
 
 Exit codes: 0 peer closed between frames, --duration reached or
 interrupted; 1 error (cannot connect, reset, unreachable, closed in the
@@ -169,10 +171,10 @@ timeout, retransmissions).`,
 // given reports whether a flag was on the command line.
 func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
-		return prefixed(opts.Like, err)
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
-		return prefixed(opts.Like, err)
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if opts.Conns == 0 {
 		if err := cli.Needs(given, []string{"rate"}, "--conns (load mode)"); err != nil {

@@ -3,7 +3,6 @@ package clientcmd
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +58,7 @@ cell marked ka, ut or rtx is the kernel's verdict (keep-alive, user
 timeout, retransmissions); "never" is none.
 
 Presets:
-` + presetHelp(preset.Clients()),
+` + cli.PresetHelp(preset.Clients()),
 		Example: `  hbclient compare
   hbclient compare --like ssh,grpc --sleep 30s
   hbclient compare --like ssh --interval 5s --json
@@ -83,16 +82,6 @@ Presets:
 	cli.RuleFlags(f, &opts.Probe, "")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
 	return cmd
-}
-
-// presetHelp lists presets for a command's help: each name, the system it
-// copies, and which flag is which of its settings.
-func presetHelp(ps []preset.Preset) string {
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, "  %-10s %s\n  %-10s %s; dead at %s\n", p.Name, p.System, "", p.Flags, p.Formula)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // flagsRow is the name of the row of a heartbeat the flags describe.
@@ -135,11 +124,15 @@ func (opts compareOptions) rows(fs *pflag.FlagSet) ([]event.Comparison, error) {
 			p := cli.ApplyLike(preset.Clients(), name, &c, &ka.Enable, &ut, true, given)
 			row.Formula, row.Settings = p.Formula, p.Settings(c)
 		}
+		like := name
+		if name == flagsRow {
+			like = ""
+		}
 		if err := cli.CheckProbe(c, given); err != nil {
-			return nil, prefixed(name, err)
+			return nil, cli.LikeSaid(like, err)
 		}
 		if err := cli.CheckKeepAlive(ka.Enable, given); err != nil {
-			return nil, prefixed(name, err)
+			return nil, cli.LikeSaid(like, err)
 		}
 		k := preset.LinuxKernel()
 		k.KeepAlive, k.UserTimeout = ka, ut
@@ -148,15 +141,6 @@ func (opts compareOptions) rows(fs *pflag.FlagSet) ([]event.Comparison, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
-}
-
-// prefixed names the preset, if any, whose values a usage error comes
-// from.
-func prefixed(name string, err error) error {
-	if name == "" || name == flagsRow {
-		return err
-	}
-	return cli.Usagef("--like %s: %w", name, err)
 }
 
 // printComparison prints the rows as a table, each column as wide as its

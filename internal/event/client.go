@@ -74,12 +74,7 @@ func (e ClientConnected) AppendText(b []byte) []byte {
 			b = append(b, "; strict: a late PONG does not count)"...)
 		}
 	}
-	if e.Like != "" {
-		b = append(b, "; like "...)
-		b = append(b, e.Like...)
-		b = append(b, ": "...)
-		b = append(b, e.LikeSettings...)
-	}
+	b = appendLike(b, e.Like, e.LikeSettings)
 	return e.Kernel.appendClientText(b)
 }
 
@@ -97,10 +92,7 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Bool("fixed_rate", e.FixedRate)
 		f.Str("life", e.Life)
 	}
-	if f.Want(e.Like != "") {
-		f.Str("like", e.Like)
-		f.Str("like_settings", e.LikeSettings)
-	}
+	likeFields(f, e.Like, e.LikeSettings)
 	e.Kernel.fields(f)
 }
 

@@ -82,3 +82,24 @@ func (e Comparison) Fields(f *Fields) {
 	e.Slow.fields(f, "slow")
 	e.Unacked.fields(f, "unacked")
 }
+
+// appendLike appends the preset a tool's settings come from, in its
+// system's names: "; like ssh: ServerAliveInterval 15s, ..."; nothing
+// without one.
+func appendLike(b []byte, like, settings string) []byte {
+	if like == "" {
+		return b
+	}
+	b = append(b, "; like "...)
+	b = append(b, like...)
+	b = append(b, ": "...)
+	return append(b, settings...)
+}
+
+// likeFields writes like and like_settings when there is a preset.
+func likeFields(f *Fields, like, settings string) {
+	if f.Want(like != "") {
+		f.Str("like", like)
+		f.Str("like_settings", settings)
+	}
+}

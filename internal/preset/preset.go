@@ -38,6 +38,9 @@ type Preset struct {
 	// IdleIsInterval: the system has one period, so --interval alone sets
 	// --idle too.
 	IdleIsInterval bool
+	// IntervalIsHalfIdle: --idle alone sets the interval to half of it
+	// (MQTT's server reaps at 1.5 x Keep Alive).
+	IntervalIsHalfIdle bool
 	// KeepAlive turns kernel keep-alive on, with the machine's times
 	// unless flags give them.
 	KeepAlive bool
@@ -201,9 +204,10 @@ var servers = []Preset{
 		// silent for 1.5 x Keep Alive. An MQTT server sends no PING;
 		// hbserver's heartbeat sends one at Keep Alive, then waits half.
 		Name: "mqtt", System: "an MQTT server, reaping at 1.5 x Keep Alive 60s (hbserver PINGs once at Keep Alive; MQTT's server only waits)",
-		Probe:   probe.Config{Idle: 60 * time.Second, Interval: 30 * time.Second, Probes: 1, AcceptLate: true},
-		Formula: "1.5 x Keep Alive",
-		Flags:   "--idle is Keep Alive, --interval half of it",
+		Probe:              probe.Config{Idle: 60 * time.Second, Interval: 30 * time.Second, Probes: 1, AcceptLate: true},
+		IntervalIsHalfIdle: true,
+		Formula:            "1.5 x Keep Alive",
+		Flags:              "--idle is Keep Alive, --interval half of it",
 		settings: func(c probe.Config) string {
 			return fmt.Sprintf("Keep Alive %v: reaped %v after the last packet", c.Idle, c.DeadAfter())
 		},
@@ -246,7 +250,8 @@ func Find(ps []Preset, name string) (Preset, bool) {
 
 // Apply gives c the preset's rules and values, except those whose flag
 // was given (given is pflag's Changed): explicit flags win. Under
-// IdleIsInterval, --interval alone sets the idle time too. The flags are
+// IdleIsInterval, --interval alone sets the idle time too; under
+// IntervalIsHalfIdle, --idle alone sets the interval to half of it. The flags are
 // the probe settings' own names (cli.HeartbeatFlags, cli.RuleFlags).
 func (p Preset) Apply(c *probe.Config, given func(flag string) bool) {
 	set := p.Probe
@@ -258,6 +263,9 @@ func (p Preset) Apply(c *probe.Config, given func(flag string) bool) {
 	}
 	if !given("interval") {
 		c.Interval = set.Interval
+		if p.IntervalIsHalfIdle && given("idle") {
+			c.Interval = c.Idle / 2
+		}
 	}
 	if !given("probes") {
 		c.Probes = set.Probes

@@ -162,6 +162,13 @@ func TestApplyFlagsWin(t *testing.T) {
 	if c.Idle != 10*s || c.Timeout != 3*s || c.MaxOutstanding != 1 || c.Probes != 1 {
 		t.Errorf("grpc with --timeout 3s: %+v", c)
 	}
+	mq, _ := Find(Servers(), "mqtt")
+	c = probeDefaults()
+	c.Idle = 2 * s
+	mq.Apply(&c, func(f string) bool { return f == "idle" })
+	if c.DeadAfter() != 3*s {
+		t.Errorf("mqtt server with --idle 2s (Keep Alive): reaps after %v, want 1.5 x 2s", c.DeadAfter())
+	}
 }
 
 func probeDefaults() probe.Config { return probe.DefaultConfig() }
