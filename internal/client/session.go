@@ -238,6 +238,11 @@ func (s *session) sent(r sent) (Result, bool) {
 	}
 	if r.seq != 0 {
 		s.m.Sent(r.seq, r.at)
+	} else {
+		// Another frame left (the answer to the server's PING): under
+		// probe.LifeSent it restarts the idle timer.
+		s.m.SentFrame(r.at)
+		s.rearm()
 	}
 	if s.firstWrite.IsZero() {
 		s.firstWrite = r.at
