@@ -2,6 +2,7 @@ package clientcmd
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -105,5 +106,17 @@ func TestCompareUsage(t *testing.T) {
 		if code != cli.ExitUsage || !strings.HasPrefix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q, want %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// README's Presets section shows the table hbclient compare prints.
+func TestReadmeShowsTheComparison(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Skipf("no README.md: %v", err)
+	}
+	_, stdout, _ := clitest.Run(NewCmd, "compare")
+	if want := "$ hbclient compare\n" + stdout + "```\n"; !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not show hbclient compare's table:\n%s", want)
 	}
 }
