@@ -92,6 +92,9 @@ const flagsRow = "flags"
 func (opts compareOptions) rows(fs *pflag.FlagSet) ([]event.Comparison, error) {
 	given := fs.Changed
 	names := opts.Like
+	if given("like") && len(names) == 0 {
+		return nil, cli.Usagef("--like: give presets among %s, separated by commas", preset.Names(preset.Clients()))
+	}
 	for _, n := range names {
 		if _, ok := preset.Find(preset.Clients(), n); !ok {
 			return nil, cli.Usagef("--like %q: give presets among %s, separated by commas", n, preset.Names(preset.Clients()))

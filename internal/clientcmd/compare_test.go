@@ -100,6 +100,7 @@ func TestCompareUsage(t *testing.T) {
 		{"--like ssh,telnet", `hbclient compare: --like "telnet": give presets among ssh|grpc|nats|mqtt|zmtp|websocket|bfd|keepalive, separated by commas`},
 		{"--like grpc --probes 3", "hbclient compare: --like grpc: --timeout is one PING's reply timeout: it needs --probes 1 (got 3)"},
 		{"--sleep -1s", "hbclient compare: --sleep"},
+		{"--like=", "hbclient compare: --like: give presets among ssh|grpc"},
 		{"extra", "hbclient compare: takes no arguments"},
 	} {
 		code, _, stderr := clitest.Run(NewCmd, append([]string{"compare"}, strings.Fields(tc.args)...)...)
