@@ -113,7 +113,7 @@ func (mn Meaning) Events(cfg probe.Config) []event.Event {
 		}
 		a := mn.Answer
 		evs = append(evs, event.PongReceived{Seq: a.Seq, RTT: a.RTT, Echoed: mn.Echoed, Echo: mn.Echo,
-			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.Interval, Heartbeat: cfg.Enabled()})
+			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.PongWait(), Heartbeat: cfg.Enabled()})
 	case msg.Ping:
 	case msg.Notice:
 		if mn.Ends {

@@ -197,6 +197,15 @@ func (c Config) DeadAfter() time.Duration {
 	return c.Idle + c.wait()
 }
 
+// PongWait is how long each PING waits for its PONG before it is late:
+// Timeout with a reply timeout, Interval with counted probes.
+func (c Config) PongWait() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return c.Interval
+}
+
 // wait is how long a round of probes lasts before the verdict.
 func (c Config) wait() time.Duration {
 	if c.Timeout > 0 {
@@ -389,11 +398,7 @@ func (m *Machine) Tick(now time.Time) Step {
 		m.schedule()
 		step.Action = Ping
 		step.Seq = m.nextSeq
-		pongBy := due.Add(m.cfg.Interval)
-		if m.cfg.Timeout > 0 {
-			pongBy = due.Add(m.cfg.Timeout)
-		}
-		m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: pongBy}
+		m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: due.Add(m.cfg.PongWait())}
 		m.nextSeq++
 		return step
 	}

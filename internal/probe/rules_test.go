@@ -170,6 +170,9 @@ func TestTimeoutSetsThePongDeadline(t *testing.T) {
 	if a := m.Pong(at(3 * s)); a.Late || !a.Alive {
 		t.Fatalf("PONG 2s after its PING, timeout 3s: %+v", a)
 	}
+	if w := m.Config().PongWait(); w != 3*s {
+		t.Fatalf("PongWait %v, want the timeout 3s", w)
+	}
 }
 
 func TestValidateRules(t *testing.T) {
