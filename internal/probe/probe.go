@@ -49,10 +49,11 @@ type Config struct {
 	// (see MaxOutstanding). Zero is counted probes: dead after Probes
 	// missed probes of Interval each.
 	Timeout time.Duration
-	// MaxOutstanding, when positive, is how many PINGs may wait for their
-	// PONG at once: a PING due beyond it is not sent (gRPC sends one and
-	// waits). It needs Timeout, since a counted probe must be sent to be
-	// counted. Zero is no limit.
+	// MaxOutstanding, when positive, is how many PINGs of a round may wait
+	// for their PONG at once: a PING due beyond it is not sent (gRPC sends
+	// one and waits). Life ends a round, so PINGs of earlier rounds never
+	// hold a new one back. It needs Timeout, since a counted probe must be
+	// sent to be counted. Zero is no limit.
 	MaxOutstanding int
 }
 
@@ -294,6 +295,9 @@ type Machine struct {
 	verdict  time.Time // with a Timeout, when the round ends in death
 	deadline time.Time // next thing due: the earlier of nextPing and, when probing with a Timeout, verdict
 	missed   int       // probes missed in this round
+	// roundSeq is the first PING of this round (or of the next, while
+	// idle): those before it belong to rounds life has ended.
+	roundSeq uint64
 
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
@@ -343,6 +347,7 @@ func (m *Machine) alive(now time.Time) {
 	m.lastLife = now
 	m.phase = idle
 	m.missed = 0
+	m.roundSeq = m.nextSeq
 	if m.cfg.Life != LifeSent || m.idleFrom.IsZero() {
 		m.idleFrom = now
 	}
@@ -384,7 +389,7 @@ func (m *Machine) Tick(now time.Time) Step {
 		}
 		// due is nextPing: a PING is due.
 		m.nextPing = due.Add(m.cfg.Interval)
-		if m.cfg.MaxOutstanding > 0 && m.Outstanding() >= uint64(m.cfg.MaxOutstanding) {
+		if m.cfg.MaxOutstanding > 0 && m.waiting() >= uint64(m.cfg.MaxOutstanding) {
 			m.schedule() // not sent: as many as may be are out
 			continue
 		}
@@ -503,6 +508,13 @@ func (m *Machine) life(now time.Time) bool {
 	}
 	m.alive(now)
 	return true
+}
+
+// waiting is how many PINGs of this round wait for their PONG: those of
+// earlier rounds do not count, since life ended their round (gRPC pings
+// again after Time once anything was read, answered or not).
+func (m *Machine) waiting() uint64 {
+	return m.nextSeq - max(m.answered+1, m.roundSeq)
 }
 
 // Outstanding is how many PINGs have been sent and not yet answered.

@@ -113,6 +113,14 @@ func TestRules(t *testing.T) {
 			[]string{"4s ping 1", "7s dead"},
 		},
 		{
+			// Data at 5s ends the round though PING #1 is unanswered: the
+			// next round sends its own PING, and dies Timeout after it.
+			"Timeout: an earlier round's PING does not hold a new one back",
+			Config{Idle: 4 * s, Interval: 1 * s, Probes: 1, Timeout: 3 * s, MaxOutstanding: 1},
+			[]feed{{5 * s, "data"}},
+			[]string{"4s ping 1", "9s ping 2", "12s dead"},
+		},
+		{
 			// Without a cap the PINGs go on every Interval until the verdict.
 			"Timeout without a cap",
 			Config{Idle: 4 * s, Interval: 1 * s, Probes: 1, Timeout: 3 * s},
