@@ -359,6 +359,12 @@ func (m *Machine) schedule() {
 	if m.phase == idle && !m.cfg.FixedRate {
 		m.nextPing = m.idleFrom.Add(m.cfg.Idle)
 	}
+	m.setDeadline()
+}
+
+// setDeadline sets deadline from nextPing and, when probing with a
+// Timeout, the verdict.
+func (m *Machine) setDeadline() {
 	m.deadline = m.nextPing
 	if m.phase == probing && m.cfg.Timeout > 0 && m.verdict.Before(m.deadline) {
 		m.deadline = m.verdict
@@ -390,7 +396,9 @@ func (m *Machine) Tick(now time.Time) Step {
 		// due is nextPing: a PING is due.
 		m.nextPing = due.Add(m.cfg.Interval)
 		if m.cfg.MaxOutstanding > 0 && m.waiting() >= uint64(m.cfg.MaxOutstanding) {
-			m.schedule() // not sent: as many as may be are out
+			// Not sent: as many as may be are out. The deadline moves on
+			// by Interval, so the loop ends.
+			m.setDeadline()
 			continue
 		}
 		if m.phase == idle {
