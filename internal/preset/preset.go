@@ -109,7 +109,7 @@ var clients = []Preset{
 		// MQTT 3.1.1 3.1.2.10: PINGREQ after Keep Alive without sending;
 		// the PINGRESP timeout is left to the library ("a reasonable
 		// amount of time"): one more Keep Alive here.
-		Name: "mqtt", System: "an MQTT client, Keep Alive 60s; the PINGRESP timeout, which MQTT leaves open, is one more Keep Alive",
+		Name: "mqtt", System: "an MQTT client, Keep Alive 60s, PINGRESP timeout 60s (MQTT leaves it open)",
 		Probe:          probe.Config{Idle: 60 * time.Second, Interval: 60 * time.Second, Probes: 1, Timeout: 60 * time.Second, MaxOutstanding: 1, Life: probe.LifeSent},
 		IdleIsInterval: true,
 		Formula:        "Keep Alive + PINGRESP timeout, from the last packet sent",
@@ -160,7 +160,7 @@ var clients = []Preset{
 		// tcp(7), tcp_keepalive_timer: the kernel probes after IDLE of
 		// silence, every INTVL, gives up after CNT; the peer's kernel
 		// answers, so a hung process is never found.
-		Name: "keepalive", System: "kernel keep-alive alone (Linux: 7200s, 75s, 9 unless the flags or the machine say otherwise), the heartbeat off",
+		Name: "keepalive", System: "kernel keep-alive alone, the heartbeat off (the machine's times; Linux: 7200s, 75s, 9)",
 		KeepAlive: true,
 		Formula:   "TCP_KEEPIDLE + TCP_KEEPCNT x TCP_KEEPINTVL, only while no data waits",
 		Flags:     "--keepalive-idle, --keepalive-interval, --keepalive-count",
