@@ -2,11 +2,14 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/heartbeat/heartbeat/internal/preset"
 	"github.com/heartbeat/heartbeat/internal/probe"
 )
 
@@ -38,6 +41,86 @@ func HeartbeatFlags(fs *pflag.FlagSet, c *probe.Config, who, probesUsage string)
 	DurationVar(fs, &c.Interval, "interval", c.Interval, HeartbeatTimes, who+"time each PING waits for its PONG before the next PING")
 	IntVar(fs, &c.Probes, "probes", c.Probes, Probes, who+probesUsage)
 	fs.BoolVar(&c.AcceptLate, "accept-late", c.AcceptLate, who+"count any frame, however late, as life (the seed client's rule)")
+}
+
+// MaxOutstanding is --max-outstanding's range.
+var MaxOutstanding = Ints{Min: 1, Max: math.MaxInt, Zero: "no limit"}
+
+// lifeNames are --life's values, in probe.Life's order.
+var lifeNames = []string{"received", "pong", "sent"}
+
+// parseLife reads --life.
+func parseLife(s string) (probe.Life, error) {
+	for i, n := range lifeNames {
+		if s == n {
+			return probe.Life(i), nil
+		}
+	}
+	last := len(lifeNames) - 1
+	return 0, errors.New("give " + strings.Join(lifeNames[:last], ", ") + " or " + lifeNames[last])
+}
+
+// RuleFlags defines the probe machine's rules, in that order: --life,
+// --fixed-rate, --timeout, --max-outstanding (probe.Config documents
+// each). Their zero values are the seed client's rules.
+func RuleFlags(fs *pflag.FlagSet, c *probe.Config, who string) {
+	fs.Var(rangeValue[probe.Life]{&c.Life, parseLife, func(l probe.Life) string { return lifeNames[l] }, "rule"}, "life",
+		who+"what restarts the idle timer, received (any frame received), pong (only a PONG) or sent (any frame sent, as MQTT's client)")
+	fs.BoolVar(&c.FixedRate, "fixed-rate", c.FixedRate, who+"send a PING every --interval whatever the traffic, not only after --idle of silence")
+	DurationVar(fs, &c.Timeout, "timeout", c.Timeout, Durations{Min: time.Millisecond, Max: MaxDuration, Zero: "counted probes"},
+		who+"one PING with a reply timeout, dead this long after the round's first PING (needs --probes 1; 0: counted probes)")
+	IntVar(fs, &c.MaxOutstanding, "max-outstanding", c.MaxOutstanding, MaxOutstanding, who+"PINGs that may wait for their PONG at once (needs --timeout; 0: no limit)")
+}
+
+// LikeFlag defines --like, which takes the name of one of ps.
+func LikeFlag(fs *pflag.FlagSet, p *string, ps []preset.Preset, what string) {
+	parse := func(s string) (string, error) {
+		if _, ok := preset.Find(ps, s); !ok {
+			return "", errors.New("give " + preset.Names(ps))
+		}
+		return s, nil
+	}
+	fs.Var(rangeValue[string]{p, parse, func(s string) string { return s }, "system"}, "like",
+		what+" ("+preset.Names(ps)+"); flags given win over its values")
+}
+
+// ApplyLike gives c, the kernel's keep-alive switch and the user timeout
+// the values of the preset called name among ps, except those whose flag
+// was given (pflag's Changed): explicit flags win. With kernel false
+// (load mode runs the heartbeat only) the kernel's part is left out.
+func ApplyLike(ps []preset.Preset, name string, c *probe.Config, keepAlive *bool, userTimeout *time.Duration, kernel bool, given func(string) bool) preset.Preset {
+	p, _ := preset.Find(ps, name)
+	p.Apply(c, given)
+	if !kernel {
+		return p
+	}
+	if p.KeepAlive && !given("keepalive") {
+		*keepAlive = true
+	}
+	if p.UserTimeoutIsTimeout && c.Timeout > 0 && !given("user-timeout") {
+		// TCP_USER_TIMEOUT counts whole milliseconds: round up.
+		*userTimeout = (c.Timeout + time.Millisecond - 1).Truncate(time.Millisecond)
+	}
+	return p
+}
+
+// PresetHelp lists presets for a command's help: each name, the system it
+// copies, which flag is which of its settings, and its formula.
+func PresetHelp(ps []preset.Preset) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "  %-10s %s\n  %-10s %s\n  %-10s dead at %s\n", p.Name, p.System, "", p.Flags, "", p.Formula)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// LikeSaid names the preset (--like), if any, whose values a usage error
+// comes from: "--like grpc: --timeout is ...".
+func LikeSaid(like string, err error) error {
+	if like == "" {
+		return err
+	}
+	return Usagef("--like %s: %w", like, err)
 }
 
 // KernelFlags defines --keepalive and its settings (on, idle, interval,
@@ -75,12 +158,18 @@ func Needs(given func(name string) bool, names []string, need string) error {
 // heartbeat off (--probes 0), its other flags are refused.
 func CheckProbe(c probe.Config, given func(name string) bool) error {
 	if !c.Enabled() {
-		return Needs(given, []string{"idle", "interval", "accept-late"}, "--probes above 0 (the heartbeat is off without it)")
+		return Needs(given, []string{"idle", "interval", "accept-late", "life", "fixed-rate", "timeout", "max-outstanding"}, "--probes above 0 (the heartbeat is off without it)")
 	}
 	err := c.Validate()
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, probe.ErrTimeoutProbes):
+		return Usagef("--timeout is one PING's reply timeout: it needs --probes 1 (got %d)", c.Probes)
+	case errors.Is(err, probe.ErrOutstandingNeedsTimeout):
+		return Usagef("--max-outstanding needs --timeout: a counted probe is a PING sent")
+	case errors.Is(err, probe.ErrTooLong) && c.Timeout > 0:
+		return Usagef("--idle %v + --timeout %v: longer than %s, the longest wait there is", c.Idle, c.Timeout, showMax(MaxDuration))
 	case errors.Is(err, probe.ErrTooLong):
 		return Usagef("--idle %v + --probes %d x --interval %v: longer than %s, the longest wait there is",
 			c.Idle, c.Probes, c.Interval, showMax(MaxDuration))

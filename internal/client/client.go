@@ -33,6 +33,10 @@ type Options struct {
 	// KernelInEffect is the kernel's settings that the "connected" event
 	// says. The zero value says nothing of them.
 	KernelInEffect event.KernelOptions
+	// Like is the preset the settings come from (--like) and LikeSettings
+	// its account of them in its system's names, for the "connected"
+	// line; empty without one.
+	Like, LikeSettings string
 	// Warnings are printed as notes right after the "connected" line.
 	Warnings []string
 	// Kernel is the kernel's liveness settings in effect on conn, as read

@@ -323,3 +323,37 @@ func TestBadServer(t *testing.T) {
 		}
 	})
 }
+
+// Under probe.LifeSent (MQTT's client) the answer to the server's PING is
+// a frame sent: it restarts the idle timer, so PING #1 goes 10s after it.
+func TestLifeSentCountsTheAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		go func() {
+			defer s.Close()
+			time.Sleep(5 * time.Second)
+			var f msg.Frame
+			f.SetType(msg.Ping)
+			if _, err := s.Write(f[:]); err != nil {
+				return
+			}
+			for msg.ReadFrame(s, &f) == nil { // the answer, then PINGs, never answered
+			}
+		}()
+		var out bytes.Buffer
+		cfg := probe.Config{Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 1, Life: probe.LifeSent}
+		res := Run(context.Background(), c, Options{Probe: cfg, Events: event.NewWriter(&out, true)})
+		lines := parse(t, &out)
+		// The server's PING at 5s is life; the answer sent then restarts
+		// the idle timer: PING #1 at 5s + 10s, dead 3s later, 13s after
+		// the last life.
+		if p := find(lines, "ping"); p == nil || p["t"].(float64) != 15 {
+			t.Fatalf("PING #1 %v, want at 15s; events %v", p, lines)
+		}
+		if res.Outcome != HeartbeatDead || res.Observed != 13*time.Second {
+			t.Fatalf("result %+v, want dead 13s after the server's PING", res)
+		}
+		c.Close()
+		synctest.Wait()
+	})
+}

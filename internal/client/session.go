@@ -92,7 +92,17 @@ func connected(conn net.Conn, opts Options) event.ClientConnected {
 	cfg := opts.Probe
 	return event.ClientConnected{Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String(),
 		Heartbeat: cfg.Enabled(), Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes,
-		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Kernel: opts.KernelInEffect}
+		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Timeout: cfg.Timeout, FixedRate: cfg.FixedRate,
+		Life: lifeWords(cfg.Life), Like: opts.Like, LikeSettings: opts.LikeSettings, Kernel: opts.KernelInEffect}
+}
+
+// lifeWords is the life rule for the connected line: empty for the
+// default, any frame received.
+func lifeWords(l probe.Life) string {
+	if l == probe.LifeReceived {
+		return ""
+	}
+	return l.String()
 }
 
 // readFrames reads whole frames from conn and hands each to frames, until
@@ -187,7 +197,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 	t := s.clock(now)
 	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
 		if st.Missed > 0 {
-			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.Interval})
+			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.PongWait()})
 		}
 		if st.Action == probe.Dead {
 			return s.heartbeatVerdict(t, st.Silence), true
@@ -229,6 +239,11 @@ func (s *session) sent(r sent) (Result, bool) {
 	}
 	if r.seq != 0 {
 		s.m.Sent(r.seq, r.at)
+	} else {
+		// Another frame left (the answer to the server's PING): under
+		// probe.LifeSent it restarts the idle timer.
+		s.m.SentFrame(r.at)
+		s.rearm()
 	}
 	if s.firstWrite.IsZero() {
 		s.firstWrite = r.at

@@ -19,6 +19,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/load"
 	"github.com/heartbeat/heartbeat/internal/plural"
+	"github.com/heartbeat/heartbeat/internal/preset"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
 	"github.com/heartbeat/heartbeat/internal/web"
@@ -31,8 +32,12 @@ const DefaultConnectTimeout = 5 * time.Second
 type Options struct {
 	Host string
 	Port int
-	// Probe holds --idle, --interval, --probes and --accept-late.
+	// Probe holds --idle, --interval, --probes, --accept-late and the
+	// rules (--life, --fixed-rate, --timeout, --max-outstanding).
 	Probe probe.Config
+	// Like is the preset (--like) whose rules and values the flags not
+	// given take; empty: none.
+	Like string
 	// Duration stops the client, exit 0, after this long connected. Zero
 	// runs until the peer closes or dies.
 	Duration time.Duration
@@ -109,6 +114,13 @@ back from the socket and printed with the detection time each implies; while
 they are on, the kernel's unanswered probes appear in the timeline.
 "hbclient kernel" prints the machine's defaults.
 
+--like SYSTEM runs another system's heartbeat: its rules (what counts as
+life, idle-gated or fixed-rate PINGs, counted probes or one reply timeout)
+and its defaults, named as it names them in the connected line; flags
+given win. "hbclient compare" prints when each one finds a dead peer.
+The presets:
+` + cli.PresetHelp(preset.Clients()) + `
+
 Exit codes: 0 peer closed between frames, --duration reached or
 interrupted; 1 error (cannot connect, reset, unreachable, closed in the
 middle of a frame or with a closing NOTICE); 2 bad usage; 3 peer declared
@@ -116,7 +128,9 @@ dead by the heartbeat; 4 peer declared dead by the kernel (keep-alive, user
 timeout, retransmissions).`,
 		Example: `  hbclient 127.0.0.1 9000
   hbclient 127.0.0.1 9000 --idle 2 --interval 1 --probes 2
-  hbclient 127.0.0.1 9000 --accept-late --duration 1m --json`,
+  hbclient 127.0.0.1 9000 --accept-late --duration 1m --json
+  hbclient 127.0.0.1 9000 --like ssh --interval 2s
+  hbclient compare --sleep 30s`,
 		Version: cli.Version(),
 		Args:    cli.Args(2, 2, "HOST and PORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -127,6 +141,9 @@ timeout, retransmissions).`,
 			if opts.Port, err = cli.ParsePort(args[1], 1); err != nil {
 				return err
 			}
+			if opts.Like != "" {
+				cli.ApplyLike(preset.Clients(), opts.Like, &opts.Probe, &opts.KeepAlive.Enable, &opts.UserTimeout, opts.Conns == 0, cmd.Flags().Changed)
+			}
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
@@ -136,7 +153,9 @@ timeout, retransmissions).`,
 	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	f := cmd.Flags()
 	f.SortFlags = false
+	cli.LikeFlag(f, &opts.Like, preset.Clients(), "behave like this system's heartbeat: its rules, its defaults and its names in the connected line")
 	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")
+	cli.RuleFlags(f, &opts.Probe, "")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, durationRange, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, connectTimeoutRange, "give up connecting after this long (0: only the kernel's bound)")
 	cli.IntVar(f, &opts.Conns, "conns", 0, cli.Ints{Min: 1, Max: max(cli.MaxConns(), 1), Zero: "one connection, no load mode"},
@@ -147,7 +166,7 @@ timeout, retransmissions).`,
 	cli.OutputFlags(f, &opts.Output)
 	f.StringVar(&opts.Web, "web", "", "serve a live page of the run on ADDR (PORT or :PORT: on 127.0.0.1; HOST:PORT) and keep it after the run until Ctrl-C")
 	f.StringVar(&opts.SVG, "svg", "", "when the run ends, write its sequence diagram to this file (SVG)")
-	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly), newLessonsCmd())
+	cmd.AddCommand(newKernelCmd(), newDrawCmd(validateOnly), newIdleCmd(validateOnly), newLessonsCmd(), newCompareCmd(validateOnly))
 	return cmd
 }
 
@@ -155,10 +174,10 @@ timeout, retransmissions).`,
 // given reports whether a flag was on the command line.
 func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
-		return err
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
-		return err
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if opts.Conns == 0 {
 		if err := cli.Needs(given, []string{"rate"}, "--conns (load mode)"); err != nil {
@@ -265,8 +284,14 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 			fmt.Errorf("--duration %s reached", opts.Duration))
 		defer cancel()
 	}
+	var like, likeSettings string
+	if p, ok := preset.Find(preset.Clients(), opts.Like); ok {
+		like, likeSettings = p.Name, p.Settings(opts.Probe)
+	}
 	res := client.Run(ctx, conn, client.Options{
 		Probe:          opts.Probe,
+		Like:           like,
+		LikeSettings:   likeSettings,
 		Events:         events,
 		KernelInEffect: inEffect,
 		Warnings:       warnings,

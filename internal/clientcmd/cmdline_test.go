@@ -26,6 +26,9 @@ func TestFlagEdges(t *testing.T) {
 	edges["rate"] = rows(with([]string{"--conns", "2"}, ok("0", "0.5", "1e6", "1000")), with([]string{"--conns", "2"}, bad("1000001")),
 		bad("5", "1000"), with([]string{"--conns", "0"}, bad("5")))
 	edges["web"] = rows(ok("0", ":0", "65535", "127.0.0.1:8080", "[::1]:0"), bad("65536", "", "x:y", "::1"), with([]string{"--conns", "2"}, bad("0")))
+	edges["like"] = rows(ok("ssh", "grpc", "nats", "mqtt", "zmtp", "websocket", "bfd", "keepalive"), bad("", "SSH", "x", "ssh,grpc"),
+		with([]string{"--probes", "2"}, bad("grpc")), with([]string{"--idle", "5"}, bad("keepalive")),
+		with([]string{"--conns", "2"}, ok("grpc", "keepalive")))
 	dir := t.TempDir()
 	edges["svg"] = rows(ok("", filepath.Join(dir, "run.svg")), bad(dir, filepath.Join(dir, "no", "run.svg")),
 		with([]string{"--conns", "2"}, bad(filepath.Join(dir, "run.svg"))))

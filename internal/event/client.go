@@ -22,8 +22,16 @@ type ClientConnected struct {
 	Idle, Interval time.Duration
 	Probes         int
 	AcceptLate     bool
-	DeadAfter      time.Duration // what the settings imply: Idle + Probes x Interval
-	Kernel         KernelOptions
+	DeadAfter      time.Duration // what the settings imply: Idle + Probes x Interval, or Idle + Timeout
+	// The probe machine's rules (probe.Config): Timeout zero is counted
+	// probes; Life empty is any frame received.
+	Timeout   time.Duration
+	FixedRate bool
+	Life      string
+	// Like is the preset (--like) and LikeSettings its settings in its
+	// system's names; both empty without --like.
+	Like, LikeSettings string
+	Kernel             KernelOptions
 }
 
 func (ClientConnected) Name() string { return Connected }
@@ -46,13 +54,31 @@ func (e ClientConnected) AppendDetails(b []byte) []byte {
 		b = append(b, "dead after "...)
 		b = appendSeconds(b, e.DeadAfter)
 		b = append(b, " of silence\n  ("...)
-		b = appendRule(b, e.Idle, e.Probes, e.Interval)
-		if e.AcceptLate {
-			b = append(b, ")\n  --accept-late: any frame counts as life, however late"...)
+		if e.Timeout > 0 {
+			b = append(b, "idle "...)
+			b = appendSeconds(b, e.Idle)
+			b = append(b, " + timeout "...)
+			b = appendSeconds(b, e.Timeout)
 		} else {
-			b = append(b, ")\n  strict: a late PONG does not count as life"...)
+			b = appendRule(b, e.Idle, e.Probes, e.Interval)
+		}
+		b = append(b, ')')
+		if e.FixedRate {
+			b = append(b, "\n  a PING every "...)
+			b = appendSeconds(b, e.Interval)
+			b = append(b, " whatever the traffic"...)
+		}
+		if e.Life != "" {
+			b = append(b, "\n  life: "...)
+			b = append(b, e.Life...)
+		}
+		if e.AcceptLate {
+			b = append(b, "\n  --accept-late: any frame counts as life, however late"...)
+		} else {
+			b = append(b, "\n  strict: a late PONG does not count as life"...)
 		}
 	}
+	b = appendLike(b, e.Like, e.LikeSettings)
 	return e.Kernel.appendClientText(b)
 }
 
@@ -66,7 +92,11 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Int("probes", int64(e.Probes))
 		f.Bool("accept_late", e.AcceptLate)
 		f.Secs("predicted_s", e.DeadAfter)
+		optSecs(f, "timeout_s", e.Timeout)
+		f.Bool("fixed_rate", e.FixedRate)
+		f.Str("life", e.Life)
 	}
+	likeFields(f, e.Like, e.LikeSettings)
 	e.Kernel.fields(f)
 }
 

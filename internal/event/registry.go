@@ -94,6 +94,7 @@ var Kinds = []Kind{
 	{"server", ServerStatus{}},
 	{"server", LinesResumed{}},
 	{"client", KernelDefaults{}},
+	{"client", Comparison{}},
 }
 
 // Declared is every event the tools emit, one line each, from Kinds: the

@@ -54,6 +54,9 @@ type ServerListening struct {
 	Addr     string
 	Sleep    time.Duration
 	MaxConns int
+	// Like is the preset (--like) and LikeSettings its settings in its
+	// system's names; both empty without --like.
+	Like, LikeSettings string
 }
 
 func (ServerListening) Name() string { return Listening }
@@ -70,17 +73,20 @@ func (e ServerListening) AppendDetails(b []byte) []byte {
 	// The limit may come from the open-file limit without the user
 	// asking: the first sign of it should not be a client refused.
 	if e.MaxConns == 0 {
-		return append(b, "no limit on connections (--max-conns 0)"...)
+		b = append(b, "no limit on connections (--max-conns 0)"...)
+	} else {
+		b = append(b, "at most "...)
+		b = append(b, plural.Count(e.MaxConns, "connection")...)
+		b = append(b, " open at once (--max-conns)"...)
 	}
-	b = append(b, "at most "...)
-	b = append(b, plural.Count(e.MaxConns, "connection")...)
-	return append(b, " open at once (--max-conns)"...)
+	return appendLike(b, e.Like, e.LikeSettings)
 }
 
 func (e ServerListening) Fields(f *Fields) {
 	f.Str("addr", e.Addr)
 	f.Secs("sleep_s", e.Sleep)
 	f.Int("max_conns", int64(e.MaxConns))
+	likeFields(f, e.Like, e.LikeSettings)
 }
 
 // ServerStats is hbserver's "stats" (--stats-every): what the process holds.

@@ -121,7 +121,7 @@ func (mn Meaning) Events(cfg probe.Config, start time.Time) []event.Event {
 		}
 		a := mn.Answer
 		evs = append(evs, event.PongReceived{Seq: a.Seq, RTT: a.RTT, Echoed: mn.Echoed, Echo: mn.Echo,
-			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.Interval, Heartbeat: cfg.Enabled(),
+			Late: a.Late, Alive: a.Alive, SentLate: a.SentLate, Interval: cfg.PongWait(), Heartbeat: cfg.Enabled(),
 			NextSeq: mn.NextSeq, NextAt: mn.NextPing.Sub(start)})
 	case msg.Ping:
 	case msg.Notice:

@@ -24,6 +24,13 @@
 //     dies only when it is slower than Probes*Interval.
 //   - Probes 0 turns the heartbeat off: no PING is ever sent.
 //
+// Other systems' rules are fields of Config, each zero as above (package
+// preset combines them as SSH, gRPC, NATS, MQTT, ZMTP, WebSocket and BFD
+// do): Life says what restarts the idle timer (any frame received, only a
+// PONG, or any frame sent); FixedRate sends a PING every Interval whatever
+// the traffic; Timeout replaces counted probes by one PING with a reply
+// timeout; MaxOutstanding caps the PINGs waiting for their PONG.
+//
 // PONGs are matched to PINGs in order, because the seed C server does not
 // echo the PING's data: the k-th PONG answers the k-th PING.
 //

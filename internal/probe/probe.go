@@ -30,6 +30,64 @@ type Config struct {
 	// AcceptLate applies the seed C client's rule: any frame, even a PONG
 	// after its probe's deadline, is a sign of life. False is the strict rule.
 	AcceptLate bool
+
+	// The rules below tell other systems' heartbeats apart (package preset
+	// sets them); each zero value is the seed client's rule.
+
+	// Life is what counts as life. Zero (LifeReceived) is any frame
+	// received.
+	Life Life
+	// FixedRate sends a PING every Interval after PING #1, whatever the
+	// traffic (NATS, ZMTP, gorilla/websocket's ticker), instead of only
+	// after Idle of silence (SSH, gRPC). PING #1 still goes Idle after the
+	// start. False is idle-gated.
+	FixedRate bool
+	// Timeout, when positive, replaces counted probes by one PING with a
+	// reply timeout (gRPC's Time + Timeout, ZMTP's HEARTBEAT_TIMEOUT): the
+	// peer is dead Timeout after the round's first PING unless life came
+	// back. Probes must then be 1; further PINGs still follow Interval
+	// (see MaxOutstanding). Zero is counted probes: dead after Probes
+	// missed probes of Interval each.
+	Timeout time.Duration
+	// MaxOutstanding, when positive, is how many PINGs of a round may wait
+	// for their PONG at once: a PING due beyond it is not sent (gRPC sends
+	// one and waits). Life ends a round, so PINGs of earlier rounds never
+	// hold a new one back. It needs Timeout, since a counted probe must be
+	// sent to be counted. Zero is no limit.
+	MaxOutstanding int
+}
+
+// Life is what counts as a sign of life: what ends a round of probes and
+// restarts the idle timer.
+type Life uint8
+
+const (
+	// LifeReceived: any frame received is life (SSH's "any packet", gRPC's
+	// "any frame read", ZMTP's "any traffic"); a PONG only when on time,
+	// or always under AcceptLate.
+	LifeReceived Life = iota
+	// LifePong: only a PONG is life, data is not (NATS resets its count
+	// of PINGs out only on a PONG; gorilla/websocket's read deadline moves
+	// only in the pong handler).
+	LifePong
+	// LifeSent: the idle timer runs from the last frame sent, as MQTT's
+	// client's Keep Alive does ("between the point at which the Client
+	// finishes transmitting one Control Packet and the point it starts
+	// sending the next"); a frame received still ends a round of probes.
+	LifeSent
+	lifeRules // how many rules there are
+)
+
+func (l Life) String() string {
+	switch l {
+	case LifeReceived:
+		return "any frame received"
+	case LifePong:
+		return "only a PONG"
+	case LifeSent:
+		return "any frame sent"
+	}
+	return fmt.Sprintf("life rule %d", uint8(l))
 }
 
 // DefaultConfig returns the seed C client's settings with the strict rule.
@@ -79,6 +137,18 @@ var (
 	ErrProbes   = &RangeError{Setting: "probes", Rule: "must not be negative"}
 	ErrIdle     = &RangeError{Setting: "idle", Rule: "must be positive"}
 	ErrInterval = &RangeError{Setting: "interval", Rule: "must be positive"}
+	// ErrTimeout: Timeout is negative.
+	ErrTimeout = &RangeError{Setting: "timeout", Rule: "must not be negative"}
+	// ErrMaxOutstanding: MaxOutstanding is negative.
+	ErrMaxOutstanding = &RangeError{Setting: "max-outstanding", Rule: "must not be negative"}
+	// ErrLife: Life is none of the rules.
+	ErrLife = &RangeError{Setting: "life", Rule: "must be one of the rules"}
+	// ErrTimeoutProbes: a reply timeout is one PING's; it cannot be
+	// counted several times.
+	ErrTimeoutProbes = errors.New("probe: a reply timeout needs probes 1")
+	// ErrOutstandingNeedsTimeout: with counted probes every probe is a
+	// PING sent, so their number cannot be capped.
+	ErrOutstandingNeedsTimeout = errors.New("probe: max-outstanding needs a reply timeout")
 	// ErrTooLong: Idle + Probes x Interval, the time to a verdict, does not
 	// fit a time.Duration (about 292 years), so DeadAfter would wrap.
 	ErrTooLong = errors.New("probe: idle + probes x interval is longer than the longest duration")
@@ -95,6 +165,18 @@ func (c Config) Validate() error {
 		return ErrIdle.with(c.Idle)
 	case c.Interval <= 0:
 		return ErrInterval.with(c.Interval)
+	case c.Timeout < 0:
+		return ErrTimeout.with(c.Timeout)
+	case c.MaxOutstanding < 0:
+		return ErrMaxOutstanding.with(c.MaxOutstanding)
+	case c.Life >= lifeRules:
+		return ErrLife.with(c.Life)
+	case c.Timeout > 0 && c.Probes != 1:
+		return fmt.Errorf("%w (got probes %d)", ErrTimeoutProbes, c.Probes)
+	case c.MaxOutstanding > 0 && c.Timeout == 0:
+		return ErrOutstandingNeedsTimeout
+	case c.Timeout > 0 && c.Timeout > math.MaxInt64-c.Idle:
+		return fmt.Errorf("%w (got %v + %v)", ErrTooLong, c.Idle, c.Timeout)
 	case time.Duration(c.Probes) > (math.MaxInt64-c.Idle)/c.Interval:
 		return fmt.Errorf("%w (got %v + %d x %v)", ErrTooLong, c.Idle, c.Probes, c.Interval)
 	}
@@ -105,12 +187,32 @@ func (c Config) Validate() error {
 func (c Config) Enabled() bool { return c.Probes > 0 }
 
 // DeadAfter is how long after the last sign of life the peer is declared
-// dead: Idle + Probes*Interval. Zero when the heartbeat is off.
+// dead: Idle + Probes*Interval, or Idle + Timeout with a reply timeout.
+// Under FixedRate it is counted from the start, or from life that comes
+// as a PING is sent (a PONG at once) when Idle is Interval: life between
+// two PINGs waits for the next one. Zero when the heartbeat is off.
 func (c Config) DeadAfter() time.Duration {
 	if !c.Enabled() {
 		return 0
 	}
-	return c.Idle + time.Duration(c.Probes)*c.Interval
+	return c.Idle + c.wait()
+}
+
+// PongWait is how long each PING waits for its PONG before it is late:
+// Timeout with a reply timeout, Interval with counted probes.
+func (c Config) PongWait() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return c.Interval
+}
+
+// wait is how long a round of probes lasts before the verdict.
+func (c Config) wait() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return time.Duration(c.Probes) * c.Interval
 }
 
 // Action is what the caller must do after Tick. Each value names the
@@ -188,8 +290,14 @@ type Machine struct {
 	cfg      Config
 	phase    phase
 	lastLife time.Time // last sign of life (or the start)
-	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
+	idleFrom time.Time // when the idle timer last restarted: lastLife, or the last send under LifeSent
+	nextPing time.Time // when the next PING is due
+	verdict  time.Time // with a Timeout, when the round ends in death
+	deadline time.Time // next thing due: the earlier of nextPing and, when probing with a Timeout, verdict
 	missed   int       // probes missed in this round
+	// roundSeq is the first PING of this round (or of the next, while
+	// idle): those before it belong to rounds life has ended.
+	roundSeq uint64
 
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
@@ -211,6 +319,7 @@ func New(cfg Config, now time.Time) *Machine {
 		m.phase = off
 		return m
 	}
+	m.nextPing = now.Add(cfg.Idle) // FixedRate's schedule starts here too
 	m.alive(now)
 	return m
 }
@@ -238,7 +347,28 @@ func (m *Machine) alive(now time.Time) {
 	m.lastLife = now
 	m.phase = idle
 	m.missed = 0
-	m.deadline = now.Add(m.cfg.Idle)
+	m.roundSeq = m.nextSeq
+	if m.cfg.Life != LifeSent || m.idleFrom.IsZero() {
+		m.idleFrom = now
+	}
+	m.schedule()
+}
+
+// schedule sets nextPing, when it follows the idle timer, and deadline.
+func (m *Machine) schedule() {
+	if m.phase == idle && !m.cfg.FixedRate {
+		m.nextPing = m.idleFrom.Add(m.cfg.Idle)
+	}
+	m.setDeadline()
+}
+
+// setDeadline sets deadline from nextPing and, when probing with a
+// Timeout, the verdict.
+func (m *Machine) setDeadline() {
+	m.deadline = m.nextPing
+	if m.phase == probing && m.cfg.Timeout > 0 && m.verdict.Before(m.deadline) {
+		m.deadline = m.verdict
+	}
 }
 
 // Tick does what is due at now: nothing before Deadline; at or after it,
@@ -247,28 +377,62 @@ func (m *Machine) alive(now time.Time) {
 // called, so a caller that runs late does not push the verdict later; such a
 // caller calls Tick until it returns Wait.
 func (m *Machine) Tick(now time.Time) Step {
-	if m.phase != idle && m.phase != probing || now.Before(m.deadline) {
-		return Step{Action: Wait}
-	}
-	step := Step{}
-	if m.phase == probing {
-		m.missed++
-		step.Missed = m.missed
-		if m.missed >= m.cfg.Probes {
-			m.phase = dead
-			step.Action = Dead
-			step.Silence = now.Sub(m.lastLife)
-			return step
+	for (m.phase == idle || m.phase == probing) && !now.Before(m.deadline) {
+		step := Step{}
+		due := m.deadline
+		if m.phase == probing {
+			if m.cfg.Timeout > 0 {
+				if !due.Before(m.verdict) {
+					return m.die(now, 1)
+				}
+			} else {
+				m.missed++
+				if m.missed >= m.cfg.Probes {
+					return m.die(now, m.missed)
+				}
+				step.Missed = m.missed
+			}
 		}
+		// due is nextPing: a PING is due.
+		m.nextPing = due.Add(m.cfg.Interval)
+		if m.cfg.MaxOutstanding > 0 && m.waiting() >= uint64(m.cfg.MaxOutstanding) {
+			// Not sent: as many as may be are out. The deadline moves on
+			// by Interval, so the loop ends.
+			m.setDeadline()
+			continue
+		}
+		if m.phase == idle {
+			m.phase = probing
+			m.verdict = due.Add(m.cfg.Timeout)
+		}
+		if m.cfg.Life == LifeSent {
+			m.idleFrom = due
+		}
+		m.schedule()
+		step.Action = Ping
+		step.Seq = m.nextSeq
+		m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: due.Add(m.cfg.PongWait())}
+		m.nextSeq++
+		return step
 	}
-	m.phase = probing
-	due := m.deadline // the scheduled send time
-	m.deadline = due.Add(m.cfg.Interval)
-	step.Action = Ping
-	step.Seq = m.nextSeq
-	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: m.deadline}
-	m.nextSeq++
-	return step
+	return Step{Action: Wait}
+}
+
+// die declares the peer dead at now, after the round's missed-th probe.
+func (m *Machine) die(now time.Time, missed int) Step {
+	m.phase = dead
+	return Step{Action: Dead, Missed: missed, Silence: now.Sub(m.lastLife)}
+}
+
+// SentFrame records a frame other than a PING sent at now: under LifeSent
+// it restarts the idle timer (a PING does so by itself); otherwise it
+// changes nothing.
+func (m *Machine) SentFrame(now time.Time) {
+	if m.cfg.Life != LifeSent || m.phase != idle && m.phase != probing || now.Before(m.idleFrom) {
+		return
+	}
+	m.idleFrom = now
+	m.schedule()
 }
 
 // Sent records that PING seq actually left at at, for a caller that writes
@@ -331,9 +495,15 @@ func (m *Machine) Pong(now time.Time) Answer {
 }
 
 // Frame records a frame other than a PONG received at now. It is a sign of
-// life in either phase. It reports whether the machine took it as one (false
-// once the peer is dead or when the heartbeat is off).
-func (m *Machine) Frame(now time.Time) bool { return m.life(now) }
+// life in either phase, except under LifePong. It reports whether the
+// machine took it as one (false once the peer is dead or when the
+// heartbeat is off).
+func (m *Machine) Frame(now time.Time) bool {
+	if m.cfg.Life == LifePong {
+		return false
+	}
+	return m.life(now)
+}
 
 func (m *Machine) life(now time.Time) bool {
 	if m.phase != idle && m.phase != probing {
@@ -350,6 +520,13 @@ func (m *Machine) life(now time.Time) bool {
 
 // NextSeq is the sequence number the next PING will have.
 func (m *Machine) NextSeq() uint64 { return m.nextSeq }
+
+// waiting is how many PINGs of this round wait for their PONG: those of
+// earlier rounds do not count, since life ended their round (gRPC pings
+// again after Time once anything was read, answered or not).
+func (m *Machine) waiting() uint64 {
+	return m.nextSeq - max(m.answered+1, m.roundSeq)
+}
 
 // Outstanding is how many PINGs have been sent and not yet answered.
 func (m *Machine) Outstanding() uint64 { return m.nextSeq - 1 - m.answered }

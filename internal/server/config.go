@@ -23,6 +23,10 @@ type Config struct {
 	// Probe is the server's own heartbeat towards each client. The zero
 	// value (Probes 0) turns it off, as in the seed C server.
 	Probe probe.Config
+	// Like is the preset the settings come from (hbserver --like) and
+	// LikeSettings its account of them in its system's names, said in the
+	// "listening" line; empty without one.
+	Like, LikeSettings string
 	// KeepAlive and UserTimeout are the kernel's detectors, set on every
 	// accepted connection and read back. The zero values leave keep-alive
 	// off and no user timeout, the kernel's defaults.

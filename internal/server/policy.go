@@ -315,6 +315,9 @@ func (p *policy) pong(e *effects, f *msg.Frame, pi *pingInfo, now time.Time) {
 	f.SetType(msg.Pong)
 	p.unsent++
 	e.do(todo{kind: sendPong, f: f})
+	if p.m != nil {
+		p.m.SentFrame(now) // under --life sent, a frame sent restarts the idle timer
+	}
 	if !p.cfg.Quiet {
 		e.report(happening{what: pongSent, ping: *pi, dur: now.Sub(pi.at)})
 	}

@@ -332,6 +332,12 @@ func TestPolicy(t *testing.T) {
 			{11 * sec, "pong 1", "client PONG #1, RTT 1s, late false", 21 * sec},
 			{12 * sec, "ping 1", "PING #1 received; send PONG #1; PONG #1 sent, held 0s", 22 * sec},
 		}},
+		// --life sent (MQTT's rule): the PONG sent at 6s restarts the idle
+		// timer, so PING #1 is due 10s later.
+		{"the heartbeat under --life sent: a PONG sent restarts idle", Config{Sleep: 2 * sec, Probe: probe.Config{Idle: 10 * sec, Interval: 3 * sec, Probes: 3, Life: probe.LifeSent}}, []step{
+			{4 * sec, "ping 1", "PING #1 received", 6 * sec},
+			{6 * sec, "tick", "send PONG #1; PONG #1 sent, held 2s", 16 * sec},
+		}},
 		{"half-close: the queue answered, then the end", Config{Sleep: 5 * sec}, []step{
 			{0, "ping 1", "PING #1 received", 5 * sec},
 			{0, "ping 2", "PING #2 received", 5 * sec},

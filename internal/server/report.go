@@ -103,7 +103,8 @@ func (s *srv) closed(c *conn, reason ending.Reason, detail string) {
 
 // listening reports that the server listens on addr, and how it serves.
 func (s *srv) listening(addr net.Addr) {
-	event.Emit(s.ev, 0, event.ServerListening{Addr: addr.String(), Sleep: s.cfg.Sleep, MaxConns: s.cfg.MaxConns})
+	event.Emit(s.ev, 0, event.ServerListening{Addr: addr.String(), Sleep: s.cfg.Sleep, MaxConns: s.cfg.MaxConns,
+		Like: s.cfg.Like, LikeSettings: s.cfg.LikeSettings})
 }
 
 // greet sets the kernel options on c's socket, sc, reports the

@@ -51,6 +51,8 @@ func TestFlagEdges(t *testing.T) {
 	edges["min-ping-interval"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
 	edges["fault"] = rows(ok("", "mute", "freeze", "reset", "close"), bad("explode", "MUTE", "mute ", "\x1b[2J"))
 	edges["fault-after"] = rows(with([]string{"--fault", "mute"}, ok("0", "1ns", "2562047h")), bad("1", "0", "2562048h"))
+	edges["like"] = rows(ok("ssh", "grpc", "mqtt", "keepalive"), bad("", "nats", "bfd", "SSH"),
+		with([]string{"--probes", "2"}, bad("grpc")), with([]string{"--idle", "5"}, bad("keepalive")))
 	edges["quiet"] = clitest.Bools
 	edges["events"] = rows(ok("auto", "all"), bad("", "ALL", "some", "all ", "\x1b[2J"), with([]string{"--quiet"}, rows(ok("auto"), bad("all"))))
 	edges["stats-every"] = rows(ok("0", "100ms", "2562047h"), bad("99ms", "1ns", "2562048h"))

@@ -23,6 +23,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
 	"github.com/heartbeat/heartbeat/internal/gate"
+	"github.com/heartbeat/heartbeat/internal/preset"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -42,8 +43,12 @@ type Options struct {
 	// Output is --color and --clock: how the text lines are written.
 	Output cli.Output
 	// Probe is the server's own heartbeat towards each client (--idle,
-	// --interval, --probes, --accept-late); Probes 0, the default, is off.
+	// --interval, --probes, --accept-late and the rule flags); Probes 0,
+	// the default, is off.
 	Probe probe.Config
+	// Like is the preset (--like) whose values the flags not given take;
+	// empty: none.
+	Like string
 	// KeepAlive and UserTimeout are set on every accepted connection.
 	KeepAlive   sockopt.KeepAliveConfig
 	UserTimeout time.Duration
@@ -122,6 +127,8 @@ during a SLEEP waits its turn. Each PONG echoes its PING's data.
 With --probes N the server runs its own heartbeat towards each client, with
 the same rules as hbclient's (--idle, --interval, --accept-late), and reaps
 the clients that stop answering. hbclient answers the server's PINGs.
+--like SYSTEM sets the server side of another system (flags given win):
+` + cli.PresetHelp(preset.Servers()) + `
 
 While it runs, commands change SLEEP or the fault for every connection from
 its next PING on, without a restart: sleep D, fault KIND (none ends it),
@@ -158,6 +165,9 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 					return cli.Usagef("SLEEP %s: %w", cli.Quote(args[2]), err)
 				}
 			}
+			if opts.Like != "" {
+				opts.applyLike(cmd.Flags().Changed)
+			}
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
@@ -169,7 +179,9 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.SortFlags = false
 	opts.Probe = probe.DefaultConfig()
 	opts.Probe.Probes = 0
+	cli.LikeFlag(f, &opts.Like, preset.Servers(), "apply this system's server-side rules: its heartbeat, its ping enforcement (--min-ping-interval) and its names in the listening line")
 	cli.HeartbeatFlags(f, &opts.Probe, "server heartbeat: ", "missed probes that reap a client (0: off)")
+	cli.RuleFlags(f, &opts.Probe, "server heartbeat: ")
 	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections held at once, closing ones included (0: no limit); a newcomer past it ends the oldest closing or stalled one, or is told why and closed")
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
@@ -222,10 +234,10 @@ func (opts Options) validate(given func(name string) bool) error {
 		}
 	}
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
-		return err
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
-		return err
+		return cli.LikeSaid(opts.Like, err)
 	}
 	if opts.AddrFile != "" {
 		if err := checkAddrFile(opts.AddrFile); err != nil {
@@ -233,6 +245,23 @@ func (opts Options) validate(given func(name string) bool) error {
 		}
 	}
 	return checkClassroom(opts, given)
+}
+
+// applyLike gives the options the values of the preset --like names,
+// except those whose flag was given: explicit flags win.
+func (opts *Options) applyLike(given func(name string) bool) {
+	p := cli.ApplyLike(preset.Servers(), opts.Like, &opts.Probe, &opts.KeepAlive.Enable, &opts.UserTimeout, true, given)
+	if p.MinPingInterval > 0 && !given("min-ping-interval") {
+		opts.MinPingInterval = p.MinPingInterval
+	}
+}
+
+// likeSettings is the preset's account of the settings in effect, or "".
+func likeSettings(opts Options) string {
+	if p, ok := preset.Find(preset.Servers(), opts.Like); ok {
+		return p.Settings(opts.Probe)
+	}
+	return ""
 }
 
 func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -270,6 +299,8 @@ func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		Sleep:              opts.Sleep,
 		Events:             events,
 		Probe:              opts.Probe,
+		Like:               opts.Like,
+		LikeSettings:       likeSettings(opts),
 		MaxConns:           opts.MaxConns,
 		StatsEvery:         opts.StatsEvery,
 		Quiet:              opts.Quiet,

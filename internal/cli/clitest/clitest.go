@@ -176,6 +176,8 @@ func SharedRows() map[string][]Row {
 	ka := []string{"--keepalive"}
 	// The heartbeat's flags need it on: the server's is off by default.
 	on, off := []string{"--probes", "3"}, []string{"--probes", "0"}
+	// A reply timeout is one PING's: it needs --probes 1.
+	one, timed := []string{"--probes", "1"}, []string{"--probes", "1", "--timeout", "1s"}
 	bools := Bools
 	return map[string][]Row{
 		"idle": Rows(With(on, OK("1ms", "0.001", "10", "2562047h")),
@@ -184,6 +186,10 @@ func SharedRows() map[string][]Row {
 			With([]string{"--probes", "2"}, Bad("2562047h")), With(off, Bad("5"))),
 		"probes":             Rows(OK("0", "1", "1000000"), Bad("9223372036854775807", "9223372036854775808", "1.5")),
 		"accept-late":        Rows(With(on, bools), With(off, Bad("", "true"))),
+		"life":               Rows(With(on, OK("received", "pong", "sent")), Bad("", "x", "PONG"), With(off, Bad("pong"))),
+		"fixed-rate":         Rows(With(on, bools), With(off, Bad("", "true"))),
+		"timeout":            Rows(With(one, OK("0", "1ms", "20s")), Bad("999us", "1ns", "-1s"), With(on, Bad("1s")), With(off, Bad("1s"))),
+		"max-outstanding":    Rows(With(timed, OK("0", "1", "1000")), Bad("-1", "1.5"), With(on, Bad("1"))),
 		"keepalive":          bools,
 		"keepalive-idle":     Rows(With(ka, OK("0", "1", "32767")), With(ka, Bad("0.5", "1.5", "32768")), Bad("5", "0")),
 		"keepalive-interval": Rows(With(ka, OK("0", "1s", "32767s")), With(ka, Bad("999ms", "32768s")), Bad("5")),
