@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -30,6 +31,13 @@ type Config struct {
 	// AcceptLate applies the seed C client's rule: any frame, even a PONG
 	// after its probe's deadline, is a sign of life. False is the strict rule.
 	AcceptLate bool
+	// Jitter is BFD's rule (RFC 5880, 6.8.7): each wait, Idle and every
+	// Interval, is cut by a random 0 to Jitter percent, so that heartbeats
+	// started together do not stay in step. Zero is off; at most MaxJitter.
+	Jitter int
+	// Seed seeds the draws of Jitter: the same Seed gives the same waits,
+	// so a run can be replayed. Unused when Jitter is zero.
+	Seed uint64
 }
 
 // DefaultConfig returns the seed C client's settings with the strict rule.
@@ -95,6 +103,8 @@ func (c Config) Validate() error {
 		return ErrIdle.with(c.Idle)
 	case c.Interval <= 0:
 		return ErrInterval.with(c.Interval)
+	case c.Jitter < 0 || c.Jitter > MaxJitter:
+		return ErrJitter.with(c.Jitter)
 	case time.Duration(c.Probes) > (math.MaxInt64-c.Idle)/c.Interval:
 		return fmt.Errorf("%w (got %v + %d x %v)", ErrTooLong, c.Idle, c.Probes, c.Interval)
 	}
@@ -191,6 +201,8 @@ type Machine struct {
 	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
 	missed   int       // probes missed in this round
 
+	rng      rand.PCG  // Jitter's draws, seeded with Seed
+
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
 	sent     [maxRemembered]sentPing
@@ -207,6 +219,7 @@ type sentPing struct {
 // was just made). cfg must be valid (see Validate).
 func New(cfg Config, now time.Time) *Machine {
 	m := &Machine{cfg: cfg, nextSeq: 1}
+	m.rng.Seed(cfg.Seed, 0)
 	if !cfg.Enabled() {
 		m.phase = off
 		return m
@@ -238,7 +251,7 @@ func (m *Machine) alive(now time.Time) {
 	m.lastLife = now
 	m.phase = idle
 	m.missed = 0
-	m.deadline = now.Add(m.cfg.Idle)
+	m.deadline = now.Add(m.wait(m.cfg.Idle))
 }
 
 // Tick does what is due at now: nothing before Deadline; at or after it,
@@ -263,7 +276,7 @@ func (m *Machine) Tick(now time.Time) Step {
 	}
 	m.phase = probing
 	due := m.deadline // the scheduled send time
-	m.deadline = due.Add(m.cfg.Interval)
+	m.deadline = due.Add(m.wait(m.cfg.Interval))
 	step.Action = Ping
 	step.Seq = m.nextSeq
 	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: m.deadline}
