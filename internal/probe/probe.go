@@ -201,7 +201,7 @@ type Machine struct {
 	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
 	missed   int       // probes missed in this round
 
-	rng      rand.PCG  // Jitter's draws, seeded with Seed
+	rng rand.PCG // Jitter's draws, seeded with Seed
 
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
