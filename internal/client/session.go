@@ -91,7 +91,8 @@ func connected(conn net.Conn, opts Options) event.ClientConnected {
 	cfg := opts.Probe
 	return event.ClientConnected{Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String(),
 		Heartbeat: cfg.Enabled(), Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes,
-		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Kernel: opts.KernelInEffect}
+		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Kernel: opts.KernelInEffect,
+		Jitter: cfg.Jitter, Seed: cfg.Seed, DeadAfterMin: cfg.DeadAfterMin()}
 }
 
 // readFrames reads whole frames from conn and hands each to frames, until

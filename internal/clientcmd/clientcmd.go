@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"strconv"
@@ -31,7 +32,8 @@ const DefaultConnectTimeout = 5 * time.Second
 type Options struct {
 	Host string
 	Port int
-	// Probe holds --idle, --interval, --probes and --accept-late.
+	// Probe holds --idle, --interval, --probes, --accept-late, --jitter
+	// and --seed (random when not given).
 	Probe probe.Config
 	// Duration stops the client, exit 0, after this long connected. Zero
 	// runs until the peer closes or dies.
@@ -128,6 +130,9 @@ timeout, retransmissions).`,
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
+			if !cmd.Flags().Changed("seed") {
+				opts.Probe.Seed = rand.Uint64()
+			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -135,6 +140,9 @@ timeout, retransmissions).`,
 	f := cmd.Flags()
 	f.SortFlags = false
 	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")
+	cli.IntVar(f, &opts.Probe.Jitter, "jitter", 0, cli.Ints{Min: 1, Max: probe.MaxJitter, Zero: "off"},
+		"cut each wait (idle, interval) by a random 0 to P percent, BFD's rule, so that heartbeats do not fall into step (0: off)")
+	cli.Uint64Var(f, &opts.Probe.Seed, "seed", 0, "seed of --jitter's draws, to replay a run (default: random, said in the connected line)")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, durationRange, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, connectTimeoutRange, "give up connecting after this long (0: only the kernel's bound)")
 	cli.IntVar(f, &opts.Conns, "conns", 0, cli.Ints{Min: 1, Max: max(cli.MaxConns(), 1), Zero: "one connection, no load mode"},
@@ -153,6 +161,11 @@ timeout, retransmissions).`,
 func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return err
+	}
+	if opts.Probe.Jitter == 0 {
+		if err := cli.Needs(given, []string{"seed"}, "--jitter above 0 (it seeds the jitter)"); err != nil {
+			return err
+		}
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
 		return err

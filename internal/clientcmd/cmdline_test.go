@@ -26,6 +26,9 @@ func TestFlagEdges(t *testing.T) {
 	edges["rate"] = rows(with([]string{"--conns", "2"}, ok("0", "0.5", "1e6", "1000")), with([]string{"--conns", "2"}, bad("1000001")),
 		bad("5", "1000"), with([]string{"--conns", "0"}, bad("5")))
 	edges["web"] = rows(ok("0", ":0", "65535", "127.0.0.1:8080", "[::1]:0"), bad("65536", "", "x:y", "::1"), with([]string{"--conns", "2"}, bad("0")))
+	edges["jitter"] = rows(ok("0", "1", "50"), bad("-1", "51", "2.5"), with([]string{"--probes", "0"}, bad("10")))
+	edges["seed"] = rows(with([]string{"--jitter", "10"}, ok("0", "18446744073709551615")),
+		with([]string{"--jitter", "10"}, bad("-1", "18446744073709551616", "x")), bad("5"))
 	dir := t.TempDir()
 	edges["svg"] = rows(ok("", filepath.Join(dir, "run.svg")), bad(dir, filepath.Join(dir, "no", "run.svg")),
 		with([]string{"--conns", "2"}, bad(filepath.Join(dir, "run.svg"))))

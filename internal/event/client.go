@@ -23,7 +23,13 @@ type ClientConnected struct {
 	Probes         int
 	AcceptLate     bool
 	DeadAfter      time.Duration // what the settings imply: Idle + Probes x Interval
-	Kernel         KernelOptions
+	// Jitter is --jitter's percent, zero when off; Seed replays its draws
+	// (--seed), and DeadAfterMin is the soonest verdict with every wait cut
+	// whole. Neither is said when Jitter is zero.
+	Jitter       int
+	Seed         uint64
+	DeadAfterMin time.Duration
+	Kernel       KernelOptions
 }
 
 func (ClientConnected) Name() string { return Connected }
@@ -38,9 +44,22 @@ func (e ClientConnected) AppendText(b []byte) []byte {
 		b = append(b, "off (--probes 0)"...)
 	} else {
 		b = append(b, "dead after "...)
+		if e.Jitter > 0 {
+			b = append(b, e.DeadAfterMin.String()...)
+			b = append(b, " to "...)
+		}
 		b = append(b, e.DeadAfter.String()...)
 		b = append(b, " of silence ("...)
 		b = appendRule(b, e.Idle, e.Probes, e.Interval)
+		if e.Jitter > 0 {
+			b = append(b, ", each wait cut by 0 to "...)
+			b = strconv.AppendInt(b, int64(e.Jitter), 10)
+			b = append(b, "% (--jitter "...)
+			b = strconv.AppendInt(b, int64(e.Jitter), 10)
+			b = append(b, " --seed "...)
+			b = strconv.AppendUint(b, e.Seed, 10)
+			b = append(b, " replays it)"...)
+		}
 		if e.AcceptLate {
 			b = append(b, "; --accept-late: any frame counts, however late)"...)
 		} else {
@@ -60,6 +79,11 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Int("probes", int64(e.Probes))
 		f.Bool("accept_late", e.AcceptLate)
 		f.Secs("predicted_s", e.DeadAfter)
+	}
+	if f.Want(e.Heartbeat && e.Jitter > 0) {
+		f.Int("jitter", int64(e.Jitter))
+		f.Uint("seed", e.Seed)
+		f.Secs("predicted_min_s", e.DeadAfterMin)
 	}
 	e.Kernel.fields(f)
 }
