@@ -182,9 +182,13 @@ func (s *session) handle(r received) (Result, bool) {
 }
 
 // due runs the heartbeat's steps due at now: missed probes, PINGs, the
-// verdict.
+// verdict; first, a wake-up far past its deadline is a local stall, not
+// the peer's silence (see probe.Machine.Stall).
 func (s *session) due(now time.Time) (Result, bool) {
 	t := s.clock(now)
+	if late := s.m.Stall(now); late > 0 {
+		event.Emit(s.ev, t, event.LocalStall{Late: late})
+	}
 	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
 		if st.Missed > 0 {
 			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.Interval})

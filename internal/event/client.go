@@ -328,6 +328,24 @@ func (e SendStalled) Fields(f *Fields) {
 	f.Uint("seq", e.Seq)
 }
 
+// LocalStall is hbclient's "note" local_stall: its heartbeat's timer fired
+// Late after its deadline (see probe.Machine.Stall), so the round started
+// again instead of a verdict on time no one watched.
+type LocalStall struct{ Late time.Duration }
+
+func (LocalStall) Name() string { return Note }
+
+func (e LocalStall) AppendText(b []byte) []byte {
+	b = append(b, "local stall of "...)
+	b = strconv.AppendFloat(b, e.Late.Seconds(), 'f', 1, 64)
+	return append(b, " s: not blamed on the peer (this process's timer fired that late; the heartbeat starts its round again)"...)
+}
+
+func (e LocalStall) Fields(f *Fields) {
+	f.Str("note", "local_stall")
+	f.Secs("late_s", e.Late)
+}
+
 // PeerClosed is hbclient's "closed" when the server closed the
 // connection.
 type PeerClosed struct{}

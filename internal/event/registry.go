@@ -68,6 +68,7 @@ var Kinds = []Kind{
 	{"client", HostOrderPong{}},
 	{"client", NoEcho{}},
 	{"client", SendStalled{}},
+	{"client", LocalStall{}},
 	{"client", Warning{}},
 	{"server", Warning{}},
 	{"client", ServerWarns{}},

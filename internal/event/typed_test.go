@@ -65,6 +65,8 @@ func TestTypedEvents(t *testing.T) {
 			Kernel: KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, Retries2: 15, GiveUp: 924600 * time.Millisecond}},
 			tx + "connected to 127.0.0.1:7000 from 127.0.0.1:5555; heartbeat: dead after 19s of silence (idle 10s + 3 x 3s; strict: a late PONG does not count); kernel keep-alive: dead after 5s of silence (idle 2s + 3 x 1s; read back from the socket); unacknowledged data dropped after about 15m24.6s (tcp_retries2 15)\n",
 			js("connected", `,"local":"127.0.0.1:5555","remote":"127.0.0.1:7000","heartbeat":true,"idle_s":10,"interval_s":3,"probes":3,"accept_late":false,"predicted_s":19,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5`)},
+		{LocalStall{12345 * time.Millisecond}, tx + "local stall of 12.3 s: not blamed on the peer (this process's timer fired that late; the heartbeat starts its round again)\n",
+			js("note", `,"note":"local_stall","late_s":12.345`)},
 		{ClientConnected{Local: "l", Remote: "r", Heartbeat: true, Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, DeadAfter: 19 * time.Second,
 			Jitter: 20, Seed: 42, DeadAfterMin: 15200 * time.Millisecond},
 			tx + "connected to r from l; heartbeat: dead after 15.2s to 19s of silence (idle 10s + 3 x 3s, each wait cut by 0 to 20% (--jitter 20 --seed 42 replays it); strict: a late PONG does not count)\n",
