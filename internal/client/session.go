@@ -194,7 +194,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.Interval})
 		}
 		if st.Action == probe.Dead {
-			return s.heartbeatVerdict(t, st.Silence), true
+			return s.heartbeatVerdict(t, st.Silence, st.Due), true
 		}
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&s.probeFrame.f)
 		s.probeFrame.seq = st.Seq
@@ -211,9 +211,9 @@ func (s *session) due(now time.Time) (Result, bool) {
 	return Result{}, false
 }
 
-// heartbeatVerdict gives the heartbeat's verdict at t, after silence without life.
-func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
-	pred := s.cfg.DeadAfter()
+// heartbeatVerdict gives the heartbeat's verdict at t, after silence without
+// life, against pred, when it was due (DeadAfter, less under jitter).
+func (s *session) heartbeatVerdict(t, silence, pred time.Duration) Result {
 	event.Emit(s.ev, t, event.HeartbeatDead{Probes: s.cfg.Probes, Observed: silence, Predicted: pred,
 		LastLife: s.m.LastLife().Sub(s.start)})
 	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: ending.CauseHeartbeat}

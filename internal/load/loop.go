@@ -238,7 +238,7 @@ func (c *conn) tick(now time.Time) {
 			if neverAccepted(uintptr(c.io.FD())) {
 				end = ending.NeverAccepted
 			} else {
-				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
+				l.detect = append(l.detect, st.Silence-st.Due)
 			}
 			c.finish(end, "")
 			return

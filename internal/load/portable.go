@@ -195,7 +195,7 @@ func (pc *portableConn) tick(now time.Time) (ending.Reason, bool) {
 				return ending.NeverAccepted, true
 			}
 			pc.r.mu.Lock()
-			pc.r.detect = append(pc.r.detect, st.Silence-pc.r.cfg.Probe.DeadAfter())
+			pc.r.detect = append(pc.r.detect, st.Silence-st.Due)
 			pc.r.mu.Unlock()
 			return ending.HeartbeatDead, true
 		}

@@ -129,3 +129,26 @@ func TestJitterOutOfRange(t *testing.T) {
 		t.Errorf("jitter 50: %v", err)
 	}
 }
+
+// The verdict says when it was due by the draws, so that a caller can
+// tell its own lateness from the jitter.
+func TestDeadStepSaysWhenItWasDue(t *testing.T) {
+	for _, j := range []int{0, 30} {
+		m := New(Config{Idle: 10 * s, Interval: 3 * s, Probes: 2, Jitter: j, Seed: 3}, t0)
+		var last Step
+		for m.Deadline() != (time.Time{}) {
+			due := m.Deadline()
+			for _, st := range run(m, due.Add(5*ms)) {
+				last = st
+			}
+			if last.Action == Dead {
+				if last.Due != due.Sub(t0) || last.Silence != last.Due+5*ms {
+					t.Errorf("jitter %d: due %v, silence %v; want due %v and 5ms more", j, last.Due, last.Silence, due.Sub(t0))
+				}
+				if j == 0 && last.Due != 16*s {
+					t.Errorf("no jitter: due %v, want 16s", last.Due)
+				}
+			}
+		}
+	}
+}

@@ -157,6 +157,10 @@ type Step struct {
 	// Silence is, when Action is Dead, how long the peer has been without a
 	// sign of life at now.
 	Silence time.Duration
+	// Due is, when Action is Dead, how long after the last sign of life the
+	// verdict was due: DeadAfter, or less by Jitter's draws. Silence - Due
+	// is how late the caller ticked.
+	Due time.Duration
 }
 
 // Answer describes a PONG given to Pong.
@@ -271,6 +275,7 @@ func (m *Machine) Tick(now time.Time) Step {
 			m.phase = dead
 			step.Action = Dead
 			step.Silence = now.Sub(m.lastLife)
+			step.Due = m.deadline.Sub(m.lastLife)
 			return step
 		}
 	}
