@@ -226,15 +226,21 @@ func (s *session) sent(r sent) (Result, bool) {
 	s.out.done(r)
 	if r.err != nil {
 		what := "answering the server's PING"
-		if r.seq != 0 {
+		switch {
+		case r.seq != 0:
 			what = fmt.Sprintf("sending PING #%d", r.seq)
+		case r.hello:
+			what = "sending the HELLO"
 		}
 		return s.failed(time.Now(), fmt.Errorf("%s: %w", what, r.err)), true
 	}
 	if r.seq != 0 {
 		s.m.Sent(r.seq, r.at)
 	}
-	if s.firstWrite.IsZero() {
+	// The HELLO goes at the connect, while the peer is surely there: a
+	// user timeout counted from it would be predicted long before the
+	// kernel's, which counts from the oldest data not acknowledged.
+	if s.firstWrite.IsZero() && !r.hello {
 		s.firstWrite = r.at
 	}
 	if s.held != nil && s.out.probes == 0 {

@@ -281,6 +281,7 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 		Warnings:       warnings,
 		Kernel:         kernel,
 		FineTimer:      true,
+		Announce:       true,
 	})
 	return true, outcome(res, addr)
 }

@@ -83,6 +83,7 @@ var Kinds = []Kind{
 	{"server", ServerStats{}},
 	{"server", CommandTaken{}},
 	{"server", On(Conn{}, CallbackSent{})},
+	{"server", On(Conn{}, ClientAnnounced{})},
 	{"client", IdleProbeEnded{}},
 	{"client", IdleProgress{}},
 	{"client", IdleVerdict{}},

@@ -35,3 +35,6 @@ func (c Config) DeadAfterMin() time.Duration {
 	}
 	return c.DeadAfter() - cut(c.Idle, c.Jitter) - time.Duration(c.Probes)*cut(c.Interval, c.Jitter)
 }
+
+// Shortest is the shortest that jitter percent can cut a wait of d to.
+func Shortest(d time.Duration, jitter int) time.Duration { return d - cut(d, jitter) }

@@ -74,6 +74,8 @@ func (c *conn) report(h *happening) {
 		emit(c, event.ServerPing{Seq: h.seq})
 	case calledBack:
 		c.reportCallback(h)
+	case announced:
+		c.reportHello(h)
 	}
 }
 
