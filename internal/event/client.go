@@ -44,22 +44,10 @@ func (e ClientConnected) AppendText(b []byte) []byte {
 		b = append(b, "off (--probes 0)"...)
 	} else {
 		b = append(b, "dead after "...)
-		if e.Jitter > 0 {
-			b = append(b, e.DeadAfterMin.String()...)
-			b = append(b, " to "...)
-		}
-		b = append(b, e.DeadAfter.String()...)
+		b = appendDeadRange(b, e.DeadAfterMin, e.DeadAfter, e.Jitter)
 		b = append(b, " of silence ("...)
 		b = appendRule(b, e.Idle, e.Probes, e.Interval)
-		if e.Jitter > 0 {
-			b = append(b, ", each wait cut by 0 to "...)
-			b = strconv.AppendInt(b, int64(e.Jitter), 10)
-			b = append(b, "% (--jitter "...)
-			b = strconv.AppendInt(b, int64(e.Jitter), 10)
-			b = append(b, " --seed "...)
-			b = strconv.AppendUint(b, e.Seed, 10)
-			b = append(b, " replays it)"...)
-		}
+		b = appendJitter(b, e.Jitter, e.Seed)
 		if e.AcceptLate {
 			b = append(b, "; --accept-late: any frame counts, however late)"...)
 		} else {
@@ -80,12 +68,43 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Bool("accept_late", e.AcceptLate)
 		f.Secs("predicted_s", e.DeadAfter)
 	}
-	if f.Want(e.Heartbeat && e.Jitter > 0) {
-		f.Int("jitter", int64(e.Jitter))
-		f.Uint("seed", e.Seed)
-		f.Secs("predicted_min_s", e.DeadAfterMin)
-	}
+	jitterFields(f, e.Heartbeat, e.Jitter, e.Seed, e.DeadAfterMin)
 	e.Kernel.fields(f)
+}
+
+// appendDeadRange appends when the heartbeat's verdict comes: "19s", or
+// under jitter "15.2s to 19s".
+func appendDeadRange(b []byte, soonest, latest time.Duration, jitter int) []byte {
+	if jitter > 0 {
+		b = append(b, soonest.String()...)
+		b = append(b, " to "...)
+	}
+	return append(b, latest.String()...)
+}
+
+// appendJitter appends, under jitter, its rule and the seed that replays
+// it: ", each wait cut by 0 to 20% (--jitter 20 --seed 42 replays it)".
+func appendJitter(b []byte, jitter int, seed uint64) []byte {
+	if jitter == 0 {
+		return b
+	}
+	b = append(b, ", each wait cut by 0 to "...)
+	b = strconv.AppendInt(b, int64(jitter), 10)
+	b = append(b, "% (--jitter "...)
+	b = strconv.AppendInt(b, int64(jitter), 10)
+	b = append(b, " --seed "...)
+	b = strconv.AppendUint(b, seed, 10)
+	return append(b, " replays it)"...)
+}
+
+// jitterFields gives the jitter's fields, when the heartbeat is on and
+// jitters: "jitter", "seed" and "predicted_min_s", the soonest verdict.
+func jitterFields(f *Fields, heartbeat bool, jitter int, seed uint64, soonest time.Duration) {
+	if f.Want(heartbeat && jitter > 0) {
+		f.Int("jitter", int64(jitter))
+		f.Uint("seed", seed)
+		f.Secs("predicted_min_s", soonest)
+	}
 }
 
 // appendRule appends the heartbeat's rule: "idle 10s + 3 x 3s".
