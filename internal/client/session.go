@@ -191,7 +191,7 @@ func (s *session) due(now time.Time) (Result, bool) {
 	}
 	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
 		if st.Missed > 0 {
-			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.Interval})
+			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: st.Waited})
 		}
 		if st.Action == probe.Dead {
 			return s.heartbeatVerdict(t, st.Silence, st.Due), true

@@ -152,3 +152,27 @@ func TestDeadStepSaysWhenItWasDue(t *testing.T) {
 		}
 	}
 }
+
+// A missed probe says how long its PING waited, to the nanosecond:
+// Interval, or what the jitter left of it.
+func TestMissedSaysHowLongItWaited(t *testing.T) {
+	for _, j := range []int{0, 40} {
+		m := New(Config{Idle: 10 * s, Interval: 3 * s, Probes: 2, Jitter: j, Seed: 11}, t0)
+		pinged := m.Deadline()
+		run(m, pinged) // PING #1
+		for {
+			due := m.Deadline()
+			steps := run(m, due)
+			if len(steps) == 0 || steps[0].Missed == 0 {
+				t.Fatalf("jitter %d: no missed probe at the deadline: %+v", j, steps)
+			}
+			if want := due.Sub(pinged); steps[0].Waited != want || j == 0 && want != 3*s {
+				t.Fatalf("jitter %d: missed %d waited %v, want %v", j, steps[0].Missed, steps[0].Waited, want)
+			}
+			if steps[0].Action == Dead {
+				break
+			}
+			pinged = due
+		}
+	}
+}

@@ -152,8 +152,10 @@ type Step struct {
 	// Seq is the PING's sequence number (1 for the first) when Action is Ping.
 	Seq uint64
 	// Missed, when non-zero, says that probe number Missed of Probes in this
-	// round has just gone unanswered (it comes with Ping or Dead).
+	// round has just gone unanswered (it comes with Ping or Dead), after
+	// waiting Waited for its PONG: Interval, or less under Jitter.
 	Missed int
+	Waited time.Duration
 	// Silence is, when Action is Dead, how long the peer has been without a
 	// sign of life at now.
 	Silence time.Duration
@@ -203,6 +205,7 @@ type Machine struct {
 	phase    phase
 	lastLife time.Time // last sign of life (or the start)
 	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
+	waiting  time.Duration // while probing, the wait the last PING was given (Interval less jitter)
 	missed   int       // probes missed in this round
 
 	rng rand.PCG // Jitter's draws, seeded with Seed
@@ -270,7 +273,7 @@ func (m *Machine) Tick(now time.Time) Step {
 	step := Step{}
 	if m.phase == probing {
 		m.missed++
-		step.Missed = m.missed
+		step.Missed, step.Waited = m.missed, m.waiting
 		if m.missed >= m.cfg.Probes {
 			m.phase = dead
 			step.Action = Dead
@@ -281,7 +284,8 @@ func (m *Machine) Tick(now time.Time) Step {
 	}
 	m.phase = probing
 	due := m.deadline // the scheduled send time
-	m.deadline = due.Add(m.wait(m.cfg.Interval))
+	m.waiting = m.wait(m.cfg.Interval)
+	m.deadline = due.Add(m.waiting)
 	step.Action = Ping
 	step.Seq = m.nextSeq
 	m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: m.deadline}
