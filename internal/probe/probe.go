@@ -203,10 +203,10 @@ const (
 type Machine struct {
 	cfg      Config
 	phase    phase
-	lastLife time.Time // last sign of life (or the start)
-	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
+	lastLife time.Time     // last sign of life (or the start)
+	deadline time.Time     // next thing due: PING #1 in idle, the probe's deadline when probing
 	waiting  time.Duration // while probing, the wait the last PING was given (Interval less jitter)
-	missed   int       // probes missed in this round
+	missed   int           // probes missed in this round
 
 	rng rand.PCG // Jitter's draws, seeded with Seed
 
