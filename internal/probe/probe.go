@@ -203,12 +203,12 @@ const (
 type Machine struct {
 	cfg      Config
 	phase    phase
-	lastLife time.Time     // last sign of life (or the start)
-	deadline time.Time     // next thing due: PING #1 in idle, the probe's deadline when probing
-	waiting  time.Duration // while probing, the wait the last PING was given (Interval less jitter)
-	missed   int           // probes missed in this round
+	lastLife time.Time // last sign of life (or the start)
+	deadline time.Time // next thing due: PING #1 in idle, the probe's deadline when probing
+	missed   int       // probes missed in this round
 
-	rng rand.PCG // Jitter's draws, seeded with Seed
+	rng     rand.PCG      // Jitter's draws, seeded with Seed
+	waiting time.Duration // while probing, the wait the last PING was given (Interval less jitter)
 
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
