@@ -63,11 +63,12 @@ func (p *policy) hello(e *effects, f *msg.Frame, now time.Time) {
 	if p.said.reapAfter > 0 {
 		p.said.reapBy = now.Add(p.said.reapAfter)
 	}
-	if first || !p.cfg.Quiet {
+	log := first || !p.cfg.Quiet
+	if log {
 		e.report(happening{what: announced, hello: h, dur: p.said.reapAfter})
 	}
 	if text := rateAdvice(h, p.cfg.MinPingInterval); text != "" {
-		p.notify(e, msg.Warning, text, true)
+		p.notify(e, msg.Warning, text, log)
 	}
 }
 

@@ -81,9 +81,11 @@ func TestPolicyHello(t *testing.T) {
 // Under --quiet only the first HELLO is reported: a client that sends
 // them in a loop cannot fill the timeline.
 func TestQuietReportsTheFirstHelloOnly(t *testing.T) {
-	k := newSocket(Config{Quiet: true}, t0)
-	k.step(t, step{0, "hello 1000 1000 1 0", "HELLO: idle 1s, interval 1s, 1 probes, jitter 0; reap after 0s", -1})
-	k.step(t, step{sec, "hello 2000 1000 1 0", "", -1})
+	k := newSocket(Config{Quiet: true, MinPingInterval: 2 * sec}, t0)
+	const told = "your PING interval 1s is under this server's --min-ping-interval 2s: use --interval 2s or more"
+	k.step(t, step{0, "hello 2000 1000 1 0", "HELLO: idle 2s, interval 1s, 1 probes, jitter 0; reap after 0s; send warning notice: " + told + "; told: " + told, -1})
+	// The client is still told; the timeline is not.
+	k.step(t, step{sec, "hello 2000 1000 1 0", "send warning notice: " + told, -1})
 }
 
 // A HELLO is a sign of life for the server's own heartbeat.
