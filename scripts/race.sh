@@ -2,19 +2,23 @@
 # Lesson: the same hung server, several heartbeat settings at once. Each
 # setting declares the server dead at its own formula's time; the race
 # prints the verdicts in the order they fire, each predicted against
-# observed. The server reads every PING and answers none (--fault mute):
-# its process is alive for the kernel, dead for the heartbeats. Loopback
-# only; about 10 seconds.
+# observed, then a table. The server reads every PING and answers none
+# (--fault mute): its process is alive for the kernel, dead for the
+# heartbeats. Loopback only; about 10 seconds.
 # Usage: scripts/race.sh
 #
-# Where hbclient has presets (--like), each runner is a preset with short
-# times given as flags; otherwise plain flags in the shape of each system.
+# Where hbclient has presets (--like), each runner is its system's preset
+# with short times given as flags; otherwise plain flags in the shape of
+# each system. The figures come from the clients' --json lines, whose
+# fields scripts may rely on.
 source "$(dirname "$0")/lib.sh"
 build
 start_server 127.0.0.1 0 --fault mute
 echo "\$ hbserver 127.0.0.1 $port --fault mute      (reads PINGs, never answers)"
 
-# name|preset|flags: short times, each in the shape of its system.
+# name|preset|flags: short times, each in the shape of its system (SSH:
+# (CountMax + 1) x ServerAliveInterval; gRPC: Time + Timeout, one PING;
+# NATS: (MaxPingsOut + 1) x PingInterval; BFD: jittered intervals).
 runners=(
 	"ssh|ssh|--idle 2 --interval 2 --probes 3"
 	"grpc|grpc|--idle 3 --interval 2 --probes 1"
@@ -25,6 +29,13 @@ runners=(
 like=
 if "$bin/hbclient" --help 2>&1 | grep -q -- '--like'; then like=yes; fi
 
+# field FILE EVENT NAME: NAME's value in FILE's first EVENT line, or empty.
+field() {
+	grep "\"event\":\"$2\"" "$1" | head -1 | sed -n "s/.*\"$3\":\([^,}]*\).*/\1/p" | tr -d '"'
+}
+# secs VALUE: seconds to the millisecond, or "-" when empty.
+secs() { if [ -n "$1" ]; then awk -v s="$1" 'BEGIN { printf "%.3fs", s }'; else echo -; fi; }
+
 n=0
 declare -a names logs clients
 for r in "${runners[@]}"; do
@@ -32,22 +43,27 @@ for r in "${runners[@]}"; do
 	args=($flags)
 	if [ -n "$like" ] && [ "$preset" != - ]; then args=(--like "$preset" "${args[@]}"); fi
 	echo "\$ hbclient 127.0.0.1 $port ${args[*]}      ($name)"
-	"$bin/hbclient" 127.0.0.1 "$port" "${args[@]}" --duration 20 >"$work/race$n.log" 2>&1 &
-	names[n]=$name logs[n]="$work/race$n.log" clients[n]=$!
+	"$bin/hbclient" 127.0.0.1 "$port" "${args[@]}" --duration 20 --json >"$work/race$n.json" 2>"$work/race$n.err" &
+	names[n]=$name logs[n]="$work/race$n.json" clients[n]=$!
 	n=$((n + 1))
 done
-for log in "${logs[@]}"; do wait_for "$log" connected; done
+for log in "${logs[@]}"; do wait_for "$log" '"event":"connected"'; done
 echo
-echo "=== verdicts, in the order they fire"
-# Each client exits at its verdict; report each as it comes.
+echo "=== verdicts, in the order they fire (since the race began)"
 told=() ntold=0
 start=$(date +%s.%N)
 while [ "$ntold" -lt "$n" ]; do
 	for i in $(seq 0 $((n - 1))); do
 		[ -z "${told[i]:-}" ] || continue
-		if grep -q 'DEAD\|closed\|stopped' "${logs[i]}"; then
+		if grep -q '"event":"\(dead\|closed\)"' "${logs[i]}"; then
 			told[i]=1 ntold=$((ntold + 1))
-			printf '  %6.2fs  %-16s %s\n' "$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { print n - s }')" "${names[i]}" "$(verdict "${logs[i]}")"
+			obs=$(field "${logs[i]}" dead observed_s) pred=$(field "${logs[i]}" dead predicted_s)
+			if [ -n "$obs" ]; then
+				what="dead after $(secs "$obs") of silence, predicted $(secs "$pred")"
+			else
+				what="ended: $(field "${logs[i]}" closed reason)"
+			fi
+			printf '  %6.2fs  %-16s %s\n' "$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { print n - s }')" "${names[i]}" "$what"
 		fi
 	done
 	if awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { exit !(n - s > 25) }'; then
@@ -57,17 +73,19 @@ while [ "$ntold" -lt "$n" ]; do
 	sleep 0.05
 done
 for c in "${clients[@]}"; do wait "$c" || true; done
+
 echo
-for i in $(seq 0 $((n - 1))); do show_log "${names[i]}" "${logs[i]}"; done
-echo
-echo "=== predicted vs observed (dead after the last sign of life; fastest first)"
-printf '%-16s %10s %10s  %s\n' setting predicted observed "dead after: rule"
+echo "=== predicted vs observed (after the last sign of life; fastest first)"
+printf '%-16s %10s %10s  %s\n' setting predicted observed "rule, and the range it allows"
 for i in $(seq 0 $((n - 1))); do
-	obs=$(grep -o 'observed [0-9.]*s' "${logs[i]}" | head -1 | sed 's/observed //' || true)
-	pred=$(grep -o 'predicted [0-9.]*s' "${logs[i]}" | head -1 | sed 's/predicted //' || true)
-	rule=$(grep -o 'dead after [0-9.a-z ]* of silence (idle [0-9.a-z]* + [0-9]* x [0-9.a-z]*' "${logs[i]}" | head -1 |
-		sed 's/ of silence (/: /; s/^dead after //' || true)
-	jit=$(grep -o -- '--jitter [0-9]* --seed [0-9]*' "${logs[i]}" | head -1 || true)
+	l=${logs[i]}
+	obs=$(field "$l" dead observed_s) pred=$(field "$l" dead predicted_s)
+	rule="idle $(field "$l" connected idle_s)s + $(field "$l" connected probes) x $(field "$l" connected interval_s)s"
+	rule+=" = $(field "$l" connected predicted_s)s"
+	jit=$(field "$l" connected jitter)
+	if [ -n "$jit" ]; then
+		rule+=", each wait cut by up to $jit%: $(field "$l" connected predicted_min_s)s at the soonest (--seed $(field "$l" connected seed))"
+	fi
 	# Sorted on the observed time, then the key is cut off.
-	printf '%s\t%-16s %10s %10s  %s\n' "${obs%s}" "${names[i]}" "${pred:--}" "${obs:-alive}" "$rule${jit:+, $jit}"
+	printf '%s\t%-16s %10s %10s  %s\n' "${obs:-99999}" "${names[i]}" "$(secs "$pred")" "$(secs "$obs")" "$rule"
 done | sort -g | cut -f2-
