@@ -141,7 +141,7 @@ timeout, retransmissions).`,
 	f.SortFlags = false
 	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")
 	cli.IntVar(f, &opts.Probe.Jitter, "jitter", 0, cli.Ints{Min: 1, Max: probe.MaxJitter, Zero: "off"},
-		"cut each wait (idle, interval) by a random 0 to P percent, BFD's rule, so that heartbeats do not fall into step (0: off)")
+		"cut each wait (idle, interval) by a random 0 to this many percent, BFD's rule, so that heartbeats do not fall into step (0: off)")
 	cli.Uint64Var(f, &opts.Probe.Seed, "seed", 0, "seed of --jitter's draws, to replay a run (default: random, said in the connected line)")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, durationRange, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, connectTimeoutRange, "give up connecting after this long (0: only the kernel's bound)")
