@@ -115,7 +115,7 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 	s.out = newSender(conn, done, writerDone)
 	if opts.Announce {
 		hello := outFrame{hello: true}
-		msg.PutHello(&hello.f, Hello(opts.Probe))
+		msg.PutHello(&hello.f, announcement(opts.Probe))
 		s.out.trySend(hello) // the queue is empty: it cannot be full
 	}
 	defer func() {
@@ -201,8 +201,8 @@ func fail(ev *event.Writer, t time.Duration, end Outcome, err error) Result {
 	return Result{Outcome: end, Err: err}
 }
 
-// Hello is what a HELLO announces of the heartbeat cfg.
-func Hello(cfg probe.Config) msg.HelloInfo {
+// announcement is what a HELLO announces of the heartbeat cfg.
+func announcement(cfg probe.Config) msg.HelloInfo {
 	if !cfg.Enabled() {
 		return msg.HelloInfo{}
 	}
