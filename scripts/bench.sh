@@ -3,19 +3,22 @@
 # built here with gcc) on this machine, over loopback, with hbclient as the
 # client of both. It prints every figure it measures and a table of ratios.
 #
-#   scripts/bench.sh                 everything, about 9 minutes
+#   scripts/bench.sh                 everything, about 11 minutes
 #   BIG=5000 HOLD=60 scripts/bench.sh   a smaller and shorter big run
+#   ONLY=step scripts/bench.sh       section 7 alone (jitter), about 2 minutes
 #
 # Settings (environment): LOAD connections for the CPU comparison (10000);
 # BIG connections for the memory run (19000; each process may open 20000
 # files here) held for HOLD seconds (180); LAT_SECS seconds per latency run
 # (10) and ROUNDS runs per server (5, the median is kept); DYING connections
-# frozen at once (10000). Every run is bounded by --duration and stops by
+# frozen at once (10000); STEP_SECS seconds of each run of section 7 (40)
+# and the --jitter it tries (JITTER, 20). Every run is bounded by --duration and stops by
 # itself; everything it starts is stopped on exit or Ctrl-C.
 
 source "$(dirname "$0")/lib.sh"
 LOAD=${LOAD:-10000} BIG=${BIG:-19000} HOLD=${HOLD:-180}
 LAT_SECS=${LAT_SECS:-10} ROUNDS=${ROUNDS:-5} DYING=${DYING:-10000}
+STEP_SECS=${STEP_SECS:-40} JITTER=${JITTER:-20} ONLY=${ONLY:-}
 need gcc gcc
 need awk gawk
 hz=$(getconf CLK_TCK)
@@ -87,6 +90,52 @@ detection() {
 	echo "   dead $(summary "$out" dead) of $n; verdict after the predicted instant:" \
 		"p50 $(ms "$(summary "$out" detect_err_p50_s)") ms, p99 $det_p99 ms, max $(ms "$(summary "$out" detect_err_max_s)") ms"
 }
+
+# step NAME [FLAGS...]: LOAD connections x 1 PING/s against hbserver for
+# STEP_SECS seconds (after they are all up); prints the per-second RTT p50
+# of the first and last 10 seconds and the highest, and sets $step_first,
+# $step_last and $step_max (ms). PINGs that leave in step queue behind
+# each other, so the p50 grows as the connections fall into step.
+step() {
+	local name=$1 out="$work/step-$1.json"
+	shift
+	local up=$((LOAD / 2500 + 2))
+	start_hbserver 0 --quiet
+	load "$LOAD" $((STEP_SECS + up)) "$out" --rate 2500 --idle 1s --interval 3s "$@"
+	wait "$client_pid" || true
+	stop_server
+	settle
+	# The status lines once every connection is up, one a second.
+	grep '"event":"status"' "$out" | sed -n "s/.*\"rtt_p50_s\":\([0-9.e-]*\).*/\1/p" | tail -n +$((up + 1)) >"$work/step-$name.p50"
+	step_first=$(head -10 "$work/step-$name.p50" | median) step_last=$(tail -10 "$work/step-$name.p50" | median)
+	step_max=$(sort -g "$work/step-$name.p50" | tail -1)
+	step_first=$(ms "$step_first") step_last=$(ms "$step_last") step_max=$(ms "$step_max")
+	echo "   $name: per-second RTT p50 $step_first ms (median of the first 10 s), $step_last ms (the last 10 s), at most $step_max ms;" \
+		"dead $(summary "$out" dead), $(printf %.0f "$(summary "$out" pings_per_s)") PINGs/s"
+	echo "   every second's p50 (ms): $(awk '{ printf "%.3f ", $1 * 1e3 }' "$work/step-$name.p50")"
+}
+
+# section7: the same load without and with --jitter.
+section7() {
+	echo
+	echo "== 7. Falling into step: $LOAD connections x 1 PING/s for ${STEP_SECS}s, without and with --jitter $JITTER"
+	step plain
+	plain_first=$step_first plain_last=$step_last plain_max=$step_max
+	step jitter --jitter "$JITTER"
+	jit_first=$step_first jit_last=$step_last jit_max=$step_max
+}
+
+if [ "$ONLY" = step ]; then
+	section7
+	echo
+	printf '%-44s %12s %12s %12s\n' "per-second RTT p50 (ms)" "first 10 s" "last 10 s" "highest"
+	printf '%-44s %12s %12s %12s\n' "$LOAD conns, no jitter" "$plain_first" "$plain_last" "$plain_max"
+	printf '%-44s %12s %12s %12s\n' "$LOAD conns, --jitter $JITTER" "$jit_first" "$jit_last" "$jit_max"
+	echo
+	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $("$go" version | cut -d' ' -f3)"
+	echo "reproduce: ONLY=step scripts/bench.sh"
+	exit 0
+fi
 
 echo
 echo "== 1. PING -> PONG round trip, one connection, SLEEP 0 ($ROUNDS x ${LAT_SECS}s each, alternating)"
@@ -175,6 +224,9 @@ echo "   CPU $(awk -v t=$((t1 - t0)) -v hz="$hz" -v s=$((HOLD - up - 5)) 'BEGIN 
 	"client: alive $big_alive, dead $big_dead, failed $(summary "$work/big.json" failed)," \
 	"$(printf %.0f "$(summary "$work/big.json" pings_per_s)") PINGs/s"
 
+settle
+section7
+
 echo
 echo "== Results (hbserver / pongd where there is a baseline)"
 printf '%-44s %12s %12s %8s %8s\n' measure hbserver pongd ratio target
@@ -187,6 +239,8 @@ printf '%-44s %12s %12s %8s %8s\n' "false deaths, $BIG conns, ${HOLD}s" "$big_de
 printf '%-44s %12s %12s %8s %8s\n' "SLEEP 20ms: PONG late by, p99 (ms)" "$sleep_err99" "" "" "<= 2"
 printf '%-44s %12s %12s %8s %8s\n' "detection error p99, 1 conn (ms)" "$d1_99" "" "" "<= 2"
 printf '%-44s %12s %12s %8s %8s\n' "detection error p99, $DYING at once (ms)" "$dN_99" "" "" "<= 20"
+printf '%-44s %12s %12s %8s %8s\n' "RTT p50 last 10 s, $LOAD conns (ms)" "$plain_last" "" "" ""
+printf '%-44s %12s %12s %8s %8s\n' "  the same with --jitter $JITTER (ms)" "$jit_last" "" "" ""
 echo
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $("$go" version | cut -d' ' -f3)"
 echo "reproduce: scripts/bench.sh"

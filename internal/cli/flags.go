@@ -184,3 +184,17 @@ func FloatVar(fs *pflag.FlagSet, p *float64, name string, value float64, r Float
 	*p = value
 	fs.Var(rangeValue[float64]{p, r.Parse, showFloat, "float"}, name, usage)
 }
+
+// Uint64Var defines a flag of any whole number from 0 to 2^64-1 (a seed).
+func Uint64Var(fs *pflag.FlagSet, p *uint64, name string, value uint64, usage string) {
+	*p = value
+	parse := func(s string) (uint64, error) {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("give a whole number from 0 to %d", uint64(math.MaxUint64))
+		}
+		return n, nil
+	}
+	show := func(n uint64) string { return strconv.FormatUint(n, 10) }
+	fs.Var(rangeValue[uint64]{p, parse, show, "uint"}, name, usage)
+}

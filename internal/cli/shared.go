@@ -158,7 +158,7 @@ func Needs(given func(name string) bool, names []string, need string) error {
 // heartbeat off (--probes 0), its other flags are refused.
 func CheckProbe(c probe.Config, given func(name string) bool) error {
 	if !c.Enabled() {
-		return Needs(given, []string{"idle", "interval", "accept-late", "life", "fixed-rate", "timeout", "max-outstanding"}, "--probes above 0 (the heartbeat is off without it)")
+		return Needs(given, []string{"idle", "interval", "accept-late", "life", "fixed-rate", "timeout", "max-outstanding", "jitter"}, "--probes above 0 (the heartbeat is off without it)")
 	}
 	err := c.Validate()
 	switch {

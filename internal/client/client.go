@@ -19,6 +19,7 @@ import (
 
 	"github.com/heartbeat/heartbeat/internal/ending"
 	"github.com/heartbeat/heartbeat/internal/event"
+	"github.com/heartbeat/heartbeat/internal/msg"
 	"github.com/heartbeat/heartbeat/internal/poll"
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
@@ -54,6 +55,11 @@ type Options struct {
 	// 19 s out came 2.5-3 ms late). Off, Run uses Go's timers, the only
 	// ones testing/synctest's fake clock moves.
 	FineTimer bool
+	// Announce sends a HELLO with Probe's settings first thing, so that a
+	// server can hold the client to them (hbserver's
+	// --reap-after-announced and --min-ping-interval). Off, nothing is
+	// sent unasked but the heartbeat's PINGs.
+	Announce bool
 }
 
 // KernelSettings is the kernel's liveness settings on one socket.
@@ -111,6 +117,11 @@ func Run(ctx context.Context, conn net.Conn, opts Options) Result {
 	readerDone, writerDone := make(chan struct{}), make(chan struct{})
 	go readFrames(conn, frames, done, readerDone)
 	s.out = newSender(conn, done, writerDone)
+	if opts.Announce {
+		hello := outFrame{hello: true}
+		msg.PutHello(&hello.f, announcement(opts.Probe))
+		s.out.trySend(hello) // the queue is empty: it cannot be full
+	}
 	defer func() {
 		close(done)
 		conn.Close()
@@ -192,4 +203,12 @@ func fail(ev *event.Writer, t time.Duration, end Outcome, err error) Result {
 	}
 	event.Emit(ev, t, event.Failed{Op: "error", Err: what})
 	return Result{Outcome: end, Err: err}
+}
+
+// announcement is what a HELLO announces of the heartbeat cfg.
+func announcement(cfg probe.Config) msg.HelloInfo {
+	if !cfg.Enabled() {
+		return msg.HelloInfo{}
+	}
+	return msg.HelloInfo{Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes, AcceptLate: cfg.AcceptLate, Jitter: cfg.Jitter}
 }

@@ -357,3 +357,50 @@ func TestLifeSentCountsTheAnswer(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// With Announce, the first frame is a HELLO with the heartbeat's settings;
+// a server that ignores it, as the seed C server does, changes nothing.
+func TestAnnounceSendsHelloFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := net.Pipe()
+		cfg := probe.Config{Idle: 2 * time.Second, Interval: time.Second, Probes: 3, AcceptLate: true, Jitter: 10, Seed: 1}
+		first := make(chan msg.Frame, 1)
+		go func() {
+			var f msg.Frame
+			if msg.ReadFrame(s, &f) == nil {
+				first <- f
+			}
+			close(first)
+			fakeServer(s, 0, true)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res := Run(ctx, c, Options{Probe: cfg, Announce: true})
+		if res.Outcome != Stopped {
+			t.Fatalf("result %+v, want alive until stopped", res)
+		}
+		f, ok := <-first
+		if typ, _ := f.Type(); !ok || typ != msg.Hello {
+			t.Fatalf("first frame %v, want a HELLO", typ)
+		}
+		want := msg.HelloInfo{Idle: 2 * time.Second, Interval: time.Second, Probes: 3, AcceptLate: true, Jitter: 10}
+		if got := msg.ReadHello(&f); got != want {
+			t.Fatalf("HELLO announces %+v, want %+v", got, want)
+		}
+	})
+}
+
+// Under jitter the verdict is predicted from the draws, so that observed
+// and predicted agree to the nanosecond on a fake clock.
+func TestJitteredVerdictIsPredictedFromTheDraws(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := probe.Config{Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, Jitter: 20, Seed: 7}
+		res, _ := runAgainst(t, cfg, time.Hour, time.Minute, false)
+		if res.Outcome != HeartbeatDead || res.Observed != res.Predicted {
+			t.Fatalf("result %+v, want dead when its draws said", res)
+		}
+		if res.Predicted < cfg.DeadAfterMin() || res.Predicted >= cfg.DeadAfter() {
+			t.Fatalf("predicted %v, want within %v to %v", res.Predicted, cfg.DeadAfterMin(), cfg.DeadAfter())
+		}
+	})
+}

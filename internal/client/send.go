@@ -12,18 +12,20 @@ import (
 // only this many frames (4 KiB); what does not fit is dropped and said.
 const sendQueue = 4
 
-// outFrame is a frame for the writer: one of our PINGs (seq > 0) or the
-// answer to a server's PING (seq 0).
+// outFrame is a frame for the writer: one of our PINGs (seq > 0), the
+// answer to a server's PING (seq 0), or the HELLO (hello).
 type outFrame struct {
-	f   msg.Frame
-	seq uint64
+	f     msg.Frame
+	seq   uint64
+	hello bool
 }
 
 // sent is the writer's report on one frame.
 type sent struct {
-	seq uint64
-	at  time.Time // when its write started: the peer cannot have it before
-	err error
+	seq   uint64
+	hello bool
+	at    time.Time // when its write started: the peer cannot have it before
+	err   error
 }
 
 // sender writes frames in a goroutine of its own, so that a peer that stops
@@ -50,7 +52,7 @@ func newSender(conn net.Conn, done <-chan struct{}, finished chan<- struct{}) *s
 			case <-done:
 				return
 			}
-			r := sent{seq: o.seq, at: time.Now()}
+			r := sent{seq: o.seq, hello: o.hello, at: time.Now()}
 			_, r.err = conn.Write(o.f[:])
 			select {
 			case s.reports <- r:

@@ -93,7 +93,8 @@ func connected(conn net.Conn, opts Options) event.ClientConnected {
 	return event.ClientConnected{Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String(),
 		Heartbeat: cfg.Enabled(), Idle: cfg.Idle, Interval: cfg.Interval, Probes: cfg.Probes,
 		AcceptLate: cfg.AcceptLate, DeadAfter: cfg.DeadAfter(), Timeout: cfg.Timeout, FixedRate: cfg.FixedRate,
-		Life: lifeWords(cfg.Life), Like: opts.Like, LikeSettings: opts.LikeSettings, Kernel: opts.KernelInEffect}
+		Life: lifeWords(cfg.Life), Like: opts.Like, LikeSettings: opts.LikeSettings, Kernel: opts.KernelInEffect,
+		Jitter: cfg.Jitter, Seed: cfg.Seed, DeadAfterMin: cfg.DeadAfterMin()}
 }
 
 // lifeWords is the life rule for the connected line: empty for the
@@ -192,15 +193,19 @@ func (s *session) handle(r received) (Result, bool) {
 }
 
 // due runs the heartbeat's steps due at now: missed probes, PINGs, the
-// verdict.
+// verdict; first, a wake-up far past its deadline is a local stall, not
+// the peer's silence (see probe.Machine.Stall).
 func (s *session) due(now time.Time) (Result, bool) {
 	t := s.clock(now)
+	if late := s.m.Stall(now); late > 0 {
+		event.Emit(s.ev, t, event.LocalStall{Late: late})
+	}
 	for st := s.m.Tick(now); st.Action != probe.Wait; st = s.m.Tick(now) {
 		if st.Missed > 0 {
-			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: s.cfg.PongWait()})
+			event.Emit(s.ev, t, event.ProbeMissed{Missed: st.Missed, Probes: s.cfg.Probes, Interval: st.Waited})
 		}
 		if st.Action == probe.Dead {
-			return s.heartbeatVerdict(t, st.Silence), true
+			return s.heartbeatVerdict(t, st.Silence, st.Due), true
 		}
 		msg.Stamp{Seq: st.Seq, Sent: now}.Put(&s.probeFrame.f)
 		s.probeFrame.seq = st.Seq
@@ -217,9 +222,9 @@ func (s *session) due(now time.Time) (Result, bool) {
 	return Result{}, false
 }
 
-// heartbeatVerdict gives the heartbeat's verdict at t, after silence without life.
-func (s *session) heartbeatVerdict(t, silence time.Duration) Result {
-	pred := s.cfg.DeadAfter()
+// heartbeatVerdict gives the heartbeat's verdict at t, after silence without
+// life, against pred, when it was due (DeadAfter, less under jitter).
+func (s *session) heartbeatVerdict(t, silence, pred time.Duration) Result {
 	event.Emit(s.ev, t, event.HeartbeatDead{Probes: s.cfg.Probes, Observed: silence, Predicted: pred,
 		LastLife: s.m.LastLife().Sub(s.start)})
 	return Result{Outcome: HeartbeatDead, Observed: silence, Predicted: pred, Cause: ending.CauseHeartbeat}
@@ -232,8 +237,11 @@ func (s *session) sent(r sent) (Result, bool) {
 	s.out.done(r)
 	if r.err != nil {
 		what := "answering the server's PING"
-		if r.seq != 0 {
+		switch {
+		case r.seq != 0:
 			what = fmt.Sprintf("sending PING #%d", r.seq)
+		case r.hello:
+			what = "sending the HELLO"
 		}
 		return s.failed(time.Now(), fmt.Errorf("%s: %w", what, r.err)), true
 	}
@@ -245,7 +253,10 @@ func (s *session) sent(r sent) (Result, bool) {
 		s.m.SentFrame(r.at)
 		s.rearm()
 	}
-	if s.firstWrite.IsZero() {
+	// The HELLO goes at the connect, while the peer is surely there: a
+	// user timeout counted from it would be predicted long before the
+	// kernel's, which counts from the oldest data not acknowledged.
+	if s.firstWrite.IsZero() && !r.hello {
 		s.firstWrite = r.at
 	}
 	if s.held != nil && s.out.probes == 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"strconv"
@@ -32,8 +33,9 @@ const DefaultConnectTimeout = 5 * time.Second
 type Options struct {
 	Host string
 	Port int
-	// Probe holds --idle, --interval, --probes, --accept-late and the
-	// rules (--life, --fixed-rate, --timeout, --max-outstanding).
+	// Probe holds --idle, --interval, --probes, --accept-late, the rules
+	// (--life, --fixed-rate, --timeout, --max-outstanding), --jitter and
+	// --seed (random when not given).
 	Probe probe.Config
 	// Like is the preset (--like) whose rules and values the flags not
 	// given take; empty: none.
@@ -147,6 +149,9 @@ timeout, retransmissions).`,
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
+			if !cmd.Flags().Changed("seed") {
+				opts.Probe.Seed = rand.Uint64()
+			}
 			return run(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -156,6 +161,9 @@ timeout, retransmissions).`,
 	cli.LikeFlag(f, &opts.Like, preset.Clients(), "behave like this system's heartbeat: its rules, its defaults and its names in the connected line")
 	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")
 	cli.RuleFlags(f, &opts.Probe, "")
+	cli.IntVar(f, &opts.Probe.Jitter, "jitter", 0, cli.Ints{Min: 1, Max: probe.MaxJitter, Zero: "off"},
+		"cut each wait (idle, interval) by a random 0 to this many percent, BFD's rule, so that heartbeats do not fall into step (0: off)")
+	cli.Uint64Var(f, &opts.Probe.Seed, "seed", 0, "seed of --jitter's draws, to replay a run (default: random, said in the connected line)")
 	cli.DurationVar(f, &opts.Duration, "duration", 0, durationRange, "stop after this long, exit 0 (0: no limit)")
 	cli.DurationVar(f, &opts.ConnectTimeout, "connect-timeout", DefaultConnectTimeout, connectTimeoutRange, "give up connecting after this long (0: only the kernel's bound)")
 	cli.IntVar(f, &opts.Conns, "conns", 0, cli.Ints{Min: 1, Max: max(cli.MaxConns(), 1), Zero: "one connection, no load mode"},
@@ -175,6 +183,11 @@ timeout, retransmissions).`,
 func (opts Options) validate(given func(name string) bool) error {
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return cli.LikeSaid(opts.Like, err)
+	}
+	if opts.Probe.Jitter == 0 {
+		if err := cli.Needs(given, []string{"seed"}, "--jitter above 0 (it seeds the jitter)"); err != nil {
+			return err
+		}
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
 		return cli.LikeSaid(opts.Like, err)
@@ -297,6 +310,7 @@ func runOne(ctx context.Context, opts Options, addr string, events *event.Writer
 		Warnings:       warnings,
 		Kernel:         kernel,
 		FineTimer:      true,
+		Announce:       true,
 	})
 	return true, outcome(res, addr)
 }

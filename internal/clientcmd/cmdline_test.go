@@ -29,6 +29,9 @@ func TestFlagEdges(t *testing.T) {
 	edges["like"] = rows(ok("ssh", "grpc", "nats", "mqtt", "zmtp", "websocket", "bfd", "keepalive"), bad("", "SSH", "x", "ssh,grpc"),
 		with([]string{"--probes", "2"}, bad("grpc")), with([]string{"--idle", "5"}, bad("keepalive")),
 		with([]string{"--conns", "2"}, ok("grpc", "keepalive")))
+	edges["jitter"] = rows(ok("0", "1", "50"), bad("-1", "51", "2.5"), with([]string{"--probes", "0"}, bad("10")))
+	edges["seed"] = rows(with([]string{"--jitter", "10"}, ok("0", "18446744073709551615")),
+		with([]string{"--jitter", "10"}, bad("-1", "18446744073709551616", "x")), bad("5"))
 	dir := t.TempDir()
 	edges["svg"] = rows(ok("", filepath.Join(dir, "run.svg")), bad(dir, filepath.Join(dir, "no", "run.svg")),
 		with([]string{"--conns", "2"}, bad(filepath.Join(dir, "run.svg"))))

@@ -59,25 +59,29 @@ const (
 	// KernelDead: the kernel gave up on the peer (ETIMEDOUT, or the ICMP
 	// error it last heard); a Cause names the mechanism.
 	KernelDead
+	// AnnouncedSilent: the client sent nothing for hbserver's
+	// --reap-after-announced times the window its HELLO announced.
+	AnnouncedSilent
 )
 
 var texts = [...]string{
-	Stopped:        "stopped",
-	Shutdown:       "server shutting down",
-	PeerClosed:     "peer closed",
-	MidFrame:       "peer closed mid-frame",
-	ClosedByNotice: "closed by the server",
-	Reset:          "reset by peer",
-	IOError:        "i/o error",
-	WriteStalled:   "peer does not read",
-	FrameTimeout:   "frame timeout",
-	PingFlood:      "ping flood",
-	OverLimit:      "over the connection limit",
-	FaultReset:     "fault reset",
-	FaultClose:     "fault close",
-	HeartbeatDead:  "dead by heartbeat",
-	NeverAccepted:  "never accepted",
-	KernelDead:     "dead by kernel",
+	Stopped:         "stopped",
+	Shutdown:        "server shutting down",
+	PeerClosed:      "peer closed",
+	MidFrame:        "peer closed mid-frame",
+	ClosedByNotice:  "closed by the server",
+	Reset:           "reset by peer",
+	IOError:         "i/o error",
+	WriteStalled:    "peer does not read",
+	FrameTimeout:    "frame timeout",
+	PingFlood:       "ping flood",
+	OverLimit:       "over the connection limit",
+	FaultReset:      "fault reset",
+	FaultClose:      "fault close",
+	HeartbeatDead:   "dead by heartbeat",
+	NeverAccepted:   "never accepted",
+	KernelDead:      "dead by kernel",
+	AnnouncedSilent: "silent past its announced window",
 }
 
 func (r Reason) String() string {

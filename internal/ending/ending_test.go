@@ -8,7 +8,7 @@ import (
 // Every reason has its own text, and the texts scripts rely on stay.
 func TestReasonTexts(t *testing.T) {
 	seen := map[string]Reason{}
-	for r := Stopped; r <= KernelDead; r++ {
+	for r := Stopped; r <= AnnouncedSilent; r++ {
 		s := r.String()
 		if prev, dup := seen[s]; dup {
 			t.Errorf("reasons %d and %d both read %q", prev, r, s)
@@ -21,7 +21,7 @@ func TestReasonTexts(t *testing.T) {
 	for r, want := range map[Reason]string{
 		PeerClosed: "peer closed", MidFrame: "peer closed mid-frame", Reset: "reset by peer",
 		HeartbeatDead: "dead by heartbeat", KernelDead: "dead by kernel", Shutdown: "server shutting down",
-		OverLimit: "over the connection limit",
+		OverLimit: "over the connection limit", AnnouncedSilent: "silent past its announced window",
 	} {
 		if r.String() != want {
 			t.Errorf("reason %d: %q, want %q", r, r, want)

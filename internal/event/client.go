@@ -31,7 +31,13 @@ type ClientConnected struct {
 	// Like is the preset (--like) and LikeSettings its settings in its
 	// system's names; both empty without --like.
 	Like, LikeSettings string
-	Kernel             KernelOptions
+	// Jitter is --jitter's percent, zero when off; Seed replays its draws
+	// (--seed), and DeadAfterMin is the soonest verdict with every wait cut
+	// whole. Neither is said when Jitter is zero.
+	Jitter       int
+	Seed         uint64
+	DeadAfterMin time.Duration
+	Kernel       KernelOptions
 }
 
 func (ClientConnected) Name() string { return Connected }
@@ -52,7 +58,7 @@ func (e ClientConnected) AppendDetails(b []byte) []byte {
 		b = append(b, "off (--probes 0)"...)
 	} else {
 		b = append(b, "dead after "...)
-		b = appendSeconds(b, e.DeadAfter)
+		b = appendDeadRange(b, e.DeadAfterMin, e.DeadAfter, e.Jitter)
 		b = append(b, " of silence\n  ("...)
 		if e.Timeout > 0 {
 			b = append(b, "idle "...)
@@ -63,6 +69,7 @@ func (e ClientConnected) AppendDetails(b []byte) []byte {
 			b = appendRule(b, e.Idle, e.Probes, e.Interval)
 		}
 		b = append(b, ')')
+		b = appendJitter(b, "\n  ", e.Jitter, e.Seed)
 		if e.FixedRate {
 			b = append(b, "\n  a PING every "...)
 			b = appendSeconds(b, e.Interval)
@@ -96,8 +103,46 @@ func (e ClientConnected) Fields(f *Fields) {
 		f.Bool("fixed_rate", e.FixedRate)
 		f.Str("life", e.Life)
 	}
+	jitterFields(f, e.Heartbeat, e.Jitter, e.Seed, e.DeadAfterMin)
 	likeFields(f, e.Like, e.LikeSettings)
 	e.Kernel.fields(f)
+}
+
+// appendDeadRange appends when the verdict comes: latest, or under jitter
+// "soonest to latest".
+func appendDeadRange(b []byte, soonest, latest time.Duration, jitter int) []byte {
+	if jitter > 0 {
+		b = appendSeconds(b, soonest)
+		b = append(b, " to "...)
+	}
+	return appendSeconds(b, latest)
+}
+
+// appendJitter appends, under jitter, sep, then its rule and the seed that
+// replays it: "each wait cut by 0 to 20% (--jitter 20 --seed 42 replays
+// it)".
+func appendJitter(b []byte, sep string, jitter int, seed uint64) []byte {
+	if jitter == 0 {
+		return b
+	}
+	b = append(b, sep...)
+	b = append(b, "each wait cut by 0 to "...)
+	b = strconv.AppendInt(b, int64(jitter), 10)
+	b = append(b, "% (--jitter "...)
+	b = strconv.AppendInt(b, int64(jitter), 10)
+	b = append(b, " --seed "...)
+	b = strconv.AppendUint(b, seed, 10)
+	return append(b, " replays it)"...)
+}
+
+// jitterFields gives the jitter's fields, when the heartbeat is on and
+// jitters: "jitter", "seed" and "predicted_min_s", the soonest verdict.
+func jitterFields(f *Fields, heartbeat bool, jitter int, seed uint64, soonest time.Duration) {
+	if f.Want(heartbeat && jitter > 0) {
+		f.Int("jitter", int64(jitter))
+		f.Uint("seed", seed)
+		f.Secs("predicted_min_s", soonest)
+	}
 }
 
 // appendRule appends the heartbeat's rule: "idle 10.000 s + 3 x 3.000 s".
@@ -615,4 +660,27 @@ func (e KernelDefaults) Fields(f *Fields) {
 		f.Int("tcp_retries2", int64(e.Retries2))
 		f.Secs("retransmit_give_up_s", e.GiveUp)
 	}
+}
+
+// LocalStall is hbclient's "note" local_stall: its heartbeat's timer fired
+// Late after its deadline (see probe.Machine.Stall), so the round started
+// again instead of a verdict on time no one watched.
+type LocalStall struct{ Late time.Duration }
+
+func (LocalStall) Name() string { return Note }
+
+func (e LocalStall) AppendText(b []byte) []byte {
+	b = append(b, "local stall of "...)
+	b = appendSeconds(b, e.Late)
+	return append(b, ": not blamed on the peer"...)
+}
+
+// AppendDetails says why.
+func (e LocalStall) AppendDetails(b []byte) []byte {
+	return append(b, "this process's timer fired that late\nthe heartbeat starts its round again"...)
+}
+
+func (e LocalStall) Fields(f *Fields) {
+	f.Str("note", "local_stall")
+	f.Secs("late_s", e.Late)
 }

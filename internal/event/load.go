@@ -20,6 +20,11 @@ type LoadStart struct {
 	Idle, Interval time.Duration
 	Probes         int
 	DeadAfter      time.Duration
+	// Jitter, Seed and DeadAfterMin are as in ClientConnected; connection
+	// i draws from Seed + i.
+	Jitter       int
+	Seed         uint64
+	DeadAfterMin time.Duration
 }
 
 func (LoadStart) Name() string { return Load }
@@ -40,9 +45,10 @@ func (e LoadStart) AppendText(b []byte) []byte {
 		return append(b, ", heartbeat off"...)
 	}
 	b = append(b, ", heartbeat dead after "...)
-	b = appendSeconds(b, e.DeadAfter)
+	b = appendDeadRange(b, e.DeadAfterMin, e.DeadAfter, e.Jitter)
 	b = append(b, " ("...)
-	return append(appendRule(b, e.Idle, e.Probes, e.Interval), ')')
+	b = appendJitter(appendRule(b, e.Idle, e.Probes, e.Interval), ", ", e.Jitter, e.Seed)
+	return append(b, ')')
 }
 
 func (e LoadStart) Fields(f *Fields) {
@@ -50,6 +56,7 @@ func (e LoadStart) Fields(f *Fields) {
 	f.Str("addr", e.Addr)
 	f.Any("rate", e.Rate)
 	f.optSecs("predicted_s", e.DeadAfter, e.Heartbeat)
+	jitterFields(f, e.Heartbeat, e.Jitter, e.Seed, e.DeadAfterMin)
 }
 
 // LoadEnds is how the connections of a load run that came up stand, for

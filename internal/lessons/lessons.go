@@ -131,6 +131,12 @@ var All = []Lesson{
 		RunTime: 10 * time.Second,
 		Figures: "the namespace's settings changed from 3 + 3 x 1 s to 6 + 2 x 2 s: dead at 10.081 s (its connect-time prediction 6 s); its own values: 6.308 s vs 6 s",
 	},
+	{
+		Script:  "scripts/race.sh",
+		Claim:   "The same-looking knobs give different detection times: ssh, grpc, nats, the seed client and bfd with jitter, against one hung server, each fire at their own formula's time.",
+		RunTime: 10 * time.Second,
+		Figures: "bfd (jitter 25%) 3.388 s vs 3.388 s predicted (range 3-4 s); seed client 5.005 s and grpc 5.006 s vs 5.000 s; nats 6.000 s; ssh 8.000 s",
+	},
 }
 
 // WriteText prints the lessons for a terminal of width columns: for each,

@@ -14,7 +14,8 @@ type Config struct {
 	// Rate is how many new connections a second; zero, negative, NaN or
 	// +Inf opens them as fast as they connect.
 	Rate float64
-	// Probe is each connection's heartbeat.
+	// Probe is each connection's heartbeat. Under Jitter, connection i
+	// draws from Seed + i (see probe), so that no two draw alike.
 	Probe probe.Config
 	// ConnectTimeout bounds each handshake; zero: the kernel's.
 	ConnectTimeout time.Duration
@@ -61,4 +62,12 @@ type Summary struct {
 	// FirstConnectError is the first connect error's text; empty when
 	// every handshake succeeded.
 	FirstConnectError string
+}
+
+// probe is connection number i's heartbeat: Probe with its own Seed, so
+// that jitter spreads the connections rather than moving them in step.
+func (c Config) probe(i int) probe.Config {
+	p := c.Probe
+	p.Seed += uint64(i)
+	return p
 }

@@ -38,7 +38,8 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (Summary, error) {
 		return Summary{}, err
 	}
 	event.Emit(ev, 0, event.LoadStart{Conns: cfg.Conns, Addr: cfg.Addr, Rate: cfg.rate(), Heartbeat: cfg.Probe.Enabled(),
-		Idle: cfg.Probe.Idle, Interval: cfg.Probe.Interval, Probes: cfg.Probe.Probes, DeadAfter: cfg.Probe.DeadAfter()})
+		Idle: cfg.Probe.Idle, Interval: cfg.Probe.Interval, Probes: cfg.Probe.Probes, DeadAfter: cfg.Probe.DeadAfter(),
+		Jitter: cfg.Probe.Jitter, Seed: cfg.Probe.Seed, DeadAfterMin: cfg.Probe.DeadAfterMin()})
 
 	var all []time.Duration
 	status := time.NewTicker(every)

@@ -253,3 +253,20 @@ func TestBadAddress(t *testing.T) {
 		t.Fatalf("err %v, want an address error", err)
 	}
 }
+
+// Under jitter each connection draws its own waits: with one seed for all,
+// connections opened together would stay in step.
+func TestEachConnectionDrawsItsOwnJitter(t *testing.T) {
+	cfg := Config{Probe: probe.Config{Idle: time.Second, Interval: time.Second, Probes: 1, Jitter: 50, Seed: 9}}
+	now := time.Now()
+	first := map[time.Time]int{}
+	for i := range 10 {
+		first[probe.New(cfg.probe(i), now).Deadline()]++
+	}
+	if len(first) < 10 {
+		t.Fatalf("10 connections drew %d different first PING times", len(first))
+	}
+	if cfg.probe(3).Seed != 12 {
+		t.Fatalf("connection 3 seeded %d, want 9 + 3", cfg.probe(3).Seed)
+	}
+}

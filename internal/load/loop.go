@@ -44,6 +44,7 @@ type loop struct {
 type conn struct {
 	io        evloop.Conn // its descriptor, partial frame and output
 	l         *loop
+	i         int              // its number, from 0, in the order opened
 	up        bool             // the handshake is done
 	ended     bool             // given up on; closed at the end of the pass
 	connectBy time.Time        // while !up: when the handshake must be done
@@ -114,13 +115,13 @@ func (l *loop) nextOpen() time.Time {
 func (l *loop) open(now time.Time) {
 	for n := 0; n < openBatch && l.opened < l.cfg.Conns && !now.Before(l.cfg.openAt(l.start, l.opened)); n++ {
 		l.opened++
-		l.dial(now)
+		l.dial(now, l.opened-1)
 	}
 }
 
-// dial starts one non-blocking handshake.
-func (l *loop) dial(now time.Time) {
-	c := &conn{l: l}
+// dial starts one non-blocking handshake, connection number i.
+func (l *loop) dial(now time.Time, i int) {
+	c := &conn{l: l, i: i}
 	err := l.ev.Dial(l.addr, &c.io, c)
 	if errors.Is(err, evloop.ErrNoSocket) {
 		l.tally.connectError(err)
@@ -144,7 +145,7 @@ func (l *loop) dial(now time.Time) {
 func (c *conn) connected(now time.Time) {
 	c.up = true
 	c.connectBy = time.Time{}
-	c.core = peer.Interpreter{M: probe.New(c.l.cfg.Probe, now)}
+	c.core = peer.Interpreter{M: probe.New(c.l.cfg.probe(c.i), now)}
 	c.l.tally.connected()
 	if err := c.io.Receive(evloop.ReadFrames); err != nil {
 		c.fail(err)
@@ -237,7 +238,7 @@ func (c *conn) tick(now time.Time) {
 			if neverAccepted(uintptr(c.io.FD())) {
 				end = ending.NeverAccepted
 			} else {
-				l.detect = append(l.detect, st.Silence-l.cfg.Probe.DeadAfter())
+				l.detect = append(l.detect, st.Silence-st.Due)
 			}
 			c.finish(end, "")
 			return

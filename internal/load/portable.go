@@ -66,13 +66,13 @@ func (r *runner) open(ctx context.Context, wg *sync.WaitGroup) {
 			return
 		case <-wait.C:
 		}
-		wg.Go(func() { r.conn(ctx) })
+		wg.Go(func() { r.conn(ctx, i) })
 	}
 }
 
-// conn dials one connection and runs its heartbeat until it ends or ctx
+// conn dials connection number i and runs its heartbeat until it ends or ctx
 // ends (then it stays counted alive, as on the event loop).
-func (r *runner) conn(ctx context.Context) {
+func (r *runner) conn(ctx context.Context, i int) {
 	// KeepAlive -1: the kernel's keep-alive stays off, as on the event
 	// loop; the heartbeat is the only judge.
 	d := net.Dialer{Timeout: r.cfg.ConnectTimeout, KeepAlive: -1}
@@ -92,7 +92,7 @@ func (r *runner) conn(ctx context.Context) {
 	}
 	defer c.Close()
 	r.tally.connected()
-	pc := &portableConn{r: r, c: c, core: peer.Interpreter{M: probe.New(r.cfg.Probe, time.Now())},
+	pc := &portableConn{r: r, c: c, core: peer.Interpreter{M: probe.New(r.cfg.probe(i), time.Now())},
 		out: make(chan msg.Frame, 1), writeErr: make(chan error, 1)}
 	wrote := make(chan struct{})
 	go pc.write(wrote)
@@ -195,7 +195,7 @@ func (pc *portableConn) tick(now time.Time) (ending.Reason, bool) {
 				return ending.NeverAccepted, true
 			}
 			pc.r.mu.Lock()
-			pc.r.detect = append(pc.r.detect, st.Silence-pc.r.cfg.Probe.DeadAfter())
+			pc.r.detect = append(pc.r.detect, st.Silence-st.Due)
 			pc.r.mu.Unlock()
 			return ending.HeartbeatDead, true
 		}

@@ -42,8 +42,12 @@ const (
 	// silence the Call asked for. The seed C client counts it as life, as
 	// it does any bytes.
 	Callback Type = 5
-	Type1    Type = 11 // application data, reported and otherwise ignored
-	Type2    Type = 21 // application data, reported and otherwise ignored
+	// Hello is ours: the client announces its heartbeat's settings once
+	// it is connected (see PutHello), so that the server can hold it to
+	// them. The seed C server ignores it; the seed C client never sends it.
+	Hello Type = 6
+	Type1 Type = 11 // application data, reported and otherwise ignored
+	Type2 Type = 21 // application data, reported and otherwise ignored
 )
 
 // String names the type, or gives its number when it is not one we know.
@@ -59,6 +63,8 @@ func (t Type) String() string {
 		return "CALL"
 	case Callback:
 		return "CALLBACK"
+	case Hello:
+		return "HELLO"
 	case Type1:
 		return "TYPE1"
 	case Type2:
@@ -70,7 +76,7 @@ func (t Type) String() string {
 // Known reports whether t is one of the types above.
 func (t Type) Known() bool {
 	switch t {
-	case Ping, Pong, Notice, Call, Callback, Type1, Type2:
+	case Ping, Pong, Notice, Call, Callback, Hello, Type1, Type2:
 		return true
 	}
 	return false

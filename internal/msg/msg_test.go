@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -27,6 +28,7 @@ func TestTypeBytesGolden(t *testing.T) {
 		{Pong, "00000002"},
 		{Call, "00000004"},
 		{Callback, "00000005"},
+		{Hello, "00000006"},
 		{Type1, "0000000b"},
 		{Type2, "00000015"},
 	} {
@@ -173,5 +175,34 @@ func TestCallBytesGolden(t *testing.T) {
 	PutCall(&f, Call, CallInfo{Delay: -time.Second})
 	if c := ReadCall(&f); c.Delay != 0 {
 		t.Fatalf("a negative delay reads back as %v, want 0", c.Delay)
+	}
+}
+
+// A Hello's bytes, as docs/PROTOCOL.md gives them: type 6, idle and
+// interval in nanoseconds, probes, the flags, the jitter, zeros.
+func TestHelloBytesGolden(t *testing.T) {
+	var f Frame
+	for i := range f {
+		f[i] = 0xff // PutHello clears what it does not set
+	}
+	h := HelloInfo{Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, AcceptLate: true, Jitter: 20}
+	PutHello(&f, h)
+	want := "00000006" + "00000002540be400" + "00000000b2d05e00" + "00000003" + "01" + "14"
+	if got := hex.EncodeToString(f[:26]); got != want {
+		t.Fatalf("hello bytes %s, want %s", got, want)
+	}
+	if !bytes.Equal(f[26:], make([]byte, FrameSize-26)) {
+		t.Fatal("hello padding is not zero")
+	}
+	if got := ReadHello(&f); got != h {
+		t.Fatalf("read back %+v, want %+v", got, h)
+	}
+	PutHello(&f, HelloInfo{Idle: -time.Second, Probes: math.MaxInt, Jitter: 300})
+	if got := ReadHello(&f); got.Idle != 0 || got.Probes != math.MaxUint32 || got.Jitter != 255 || got.AcceptLate {
+		t.Fatalf("out of range values read back as %+v", got)
+	}
+	copy(f.Data()[8:16], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	if got := ReadHello(&f); got.Interval != math.MaxInt64 {
+		t.Fatalf("an interval over the largest duration reads as %v", got.Interval)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -55,6 +56,14 @@ type Config struct {
 	// hold a new one back. It needs Timeout, since a counted probe must be
 	// sent to be counted. Zero is no limit.
 	MaxOutstanding int
+
+	// Jitter is BFD's rule (RFC 5880, 6.8.7): each wait, Idle and every
+	// Interval, is cut by a random 0 to Jitter percent, so that heartbeats
+	// started together do not stay in step. Zero is off; at most MaxJitter.
+	Jitter int
+	// Seed seeds the draws of Jitter: the same Seed gives the same waits,
+	// so a run can be replayed. Unused when Jitter is zero.
+	Seed uint64
 }
 
 // Life is what counts as a sign of life: what ends a round of probes and
@@ -175,6 +184,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w (got probes %d)", ErrTimeoutProbes, c.Probes)
 	case c.MaxOutstanding > 0 && c.Timeout == 0:
 		return ErrOutstandingNeedsTimeout
+	case c.Jitter < 0 || c.Jitter > MaxJitter:
+		return ErrJitter.with(c.Jitter)
 	case c.Timeout > 0 && c.Timeout > math.MaxInt64-c.Idle:
 		return fmt.Errorf("%w (got %v + %v)", ErrTooLong, c.Idle, c.Timeout)
 	case time.Duration(c.Probes) > (math.MaxInt64-c.Idle)/c.Interval:
@@ -244,11 +255,17 @@ type Step struct {
 	// Seq is the PING's sequence number (1 for the first) when Action is Ping.
 	Seq uint64
 	// Missed, when non-zero, says that probe number Missed of Probes in this
-	// round has just gone unanswered (it comes with Ping or Dead).
+	// round has just gone unanswered (it comes with Ping or Dead), after
+	// waiting Waited for its PONG: Interval, or less under Jitter.
 	Missed int
+	Waited time.Duration
 	// Silence is, when Action is Dead, how long the peer has been without a
 	// sign of life at now.
 	Silence time.Duration
+	// Due is, when Action is Dead, how long after the last sign of life the
+	// verdict was due: DeadAfter, or less by Jitter's draws. Silence - Due
+	// is how late the caller ticked.
+	Due time.Duration
 }
 
 // Answer describes a PONG given to Pong.
@@ -299,6 +316,9 @@ type Machine struct {
 	// idle): those before it belong to rounds life has ended.
 	roundSeq uint64
 
+	rng    rand.PCG      // Jitter's draws, seeded with Seed
+	waited time.Duration // while probing, the wait the last PING was given (Interval less jitter)
+
 	nextSeq  uint64 // sequence number of the next PING
 	answered uint64 // PINGs answered so far, in order
 	sent     [maxRemembered]sentPing
@@ -319,6 +339,7 @@ func New(cfg Config, now time.Time) *Machine {
 		m.phase = off
 		return m
 	}
+	m.rng.Seed(cfg.Seed, 0)
 	m.nextPing = now.Add(cfg.Idle) // FixedRate's schedule starts here too
 	m.alive(now)
 	return m
@@ -357,7 +378,7 @@ func (m *Machine) alive(now time.Time) {
 // schedule sets nextPing, when it follows the idle timer, and deadline.
 func (m *Machine) schedule() {
 	if m.phase == idle && !m.cfg.FixedRate {
-		m.nextPing = m.idleFrom.Add(m.cfg.Idle)
+		m.nextPing = m.idleFrom.Add(m.wait(m.cfg.Idle))
 	}
 	m.setDeadline()
 }
@@ -383,18 +404,23 @@ func (m *Machine) Tick(now time.Time) Step {
 		if m.phase == probing {
 			if m.cfg.Timeout > 0 {
 				if !due.Before(m.verdict) {
-					return m.die(now, 1)
+					step = m.die(now, due, 1)
+					step.Waited = m.cfg.Timeout
+					return step
 				}
 			} else {
 				m.missed++
 				if m.missed >= m.cfg.Probes {
-					return m.die(now, m.missed)
+					step = m.die(now, due, m.missed)
+					step.Waited = m.waited
+					return step
 				}
-				step.Missed = m.missed
+				step.Missed, step.Waited = m.missed, m.waited
 			}
 		}
 		// due is nextPing: a PING is due.
-		m.nextPing = due.Add(m.cfg.Interval)
+		m.waited = m.wait(m.cfg.Interval)
+		m.nextPing = due.Add(m.waited)
 		if m.cfg.MaxOutstanding > 0 && m.waiting() >= uint64(m.cfg.MaxOutstanding) {
 			// Not sent: as many as may be are out. The deadline moves on
 			// by Interval, so the loop ends.
@@ -411,17 +437,22 @@ func (m *Machine) Tick(now time.Time) Step {
 		m.schedule()
 		step.Action = Ping
 		step.Seq = m.nextSeq
-		m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: due.Add(m.cfg.PongWait())}
+		pongBy := due.Add(m.waited) // a counted probe's PONG is due by the next PING
+		if m.cfg.Timeout > 0 {
+			pongBy = due.Add(m.cfg.Timeout)
+		}
+		m.sent[m.nextSeq%maxRemembered] = sentPing{at: now, due: due, deadline: pongBy}
 		m.nextSeq++
 		return step
 	}
 	return Step{Action: Wait}
 }
 
-// die declares the peer dead at now, after the round's missed-th probe.
-func (m *Machine) die(now time.Time, missed int) Step {
+// die declares the peer dead at now, after the round's missed-th probe,
+// the verdict having been due at due.
+func (m *Machine) die(now, due time.Time, missed int) Step {
 	m.phase = dead
-	return Step{Action: Dead, Missed: missed, Silence: now.Sub(m.lastLife)}
+	return Step{Action: Dead, Missed: missed, Silence: now.Sub(m.lastLife), Due: due.Sub(m.lastLife)}
 }
 
 // SentFrame records a frame other than a PING sent at now: under LifeSent

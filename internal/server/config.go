@@ -87,6 +87,11 @@ type Config struct {
 	// sustained rate above it is closed, sooner the faster it is; a pause
 	// earns no credit for a later burst. Zero turns the check off.
 	MinPingInterval time.Duration
+	// ReapAfterAnnounced reaps a client that sends nothing for this many
+	// times the window its HELLO announced (see announce.go), as an MQTT
+	// server closes a client silent for 1.5 x its Keep Alive. Zero turns
+	// it off; below 1 would reap clients that keep to their word.
+	ReapAfterAnnounced float64
 	// Fault makes every connection misbehave, FaultAfter after it was
 	// accepted, for demonstrations. The zero value (NoFault) behaves.
 	Fault      Fault

@@ -93,6 +93,7 @@ const (
 	deadByHeartbeat                // the client is dead: dur (its silence)
 	pingSent                       // the server heartbeat's PING went: seq
 	calledBack                     // a CALLBACK went: dur (the delay), seq (the tag)
+	announced                      // a HELLO came: hello, dur (the silence that reaps it; zero: none)
 )
 
 // happening is a typed event; the event loop gives it its text and fields.
@@ -106,6 +107,8 @@ type happening struct {
 	late bool
 	sev  msg.Severity
 	text string
+	// hello is what the client announced (announced).
+	hello msg.HelloInfo
 }
 
 // pingInfo is what the timeline says of a PING received.
@@ -158,6 +161,8 @@ type policy struct {
 	detail   string
 
 	calls callState // a CALL waiting for its silence (call.go)
+
+	said announceState // what the client's HELLO announced (announce.go)
 }
 
 // start begins serving a connection accepted at now: the server's
@@ -248,6 +253,7 @@ func (p *policy) partial(n int, fresh bool, now time.Time) {
 func (p *policy) frame(e *effects, f *msg.Frame, now time.Time) {
 	typ, _ := f.Type()
 	p.heard(now)
+	p.heardAnnounced(now)
 	switch {
 	case typ == msg.Ping:
 		p.ping(e, f, now)
@@ -256,6 +262,11 @@ func (p *policy) frame(e *effects, f *msg.Frame, now time.Time) {
 		if !p.cfg.Quiet {
 			e.report(happening{what: clientPong, seq: a.Seq, dur: a.RTT, late: a.Late || a.Seq == 0})
 		}
+	case typ == msg.Hello:
+		if p.m != nil {
+			p.m.Frame(now)
+		}
+		p.hello(e, f, now)
 	default: // a PONG too when the server heartbeat is off: it answers nothing
 		if !p.cfg.Quiet {
 			e.report(happening{what: dataReceived, typ: typ})
@@ -526,6 +537,7 @@ func (p *policy) deadline() time.Time {
 		sooner(p.m.Deadline())
 	}
 	sooner(p.callDeadline())
+	sooner(p.reapDeadline())
 	return at
 }
 
@@ -560,6 +572,7 @@ func (p *policy) expire(e *effects, now time.Time) {
 		p.tick(e, now)
 	}
 	p.callDue(e, now)
+	p.reapDue(e, now)
 }
 
 // peerClosed handles the peer's FIN. Inside a frame it ends the

@@ -119,6 +119,8 @@ func said(h *happening) string {
 		return fmt.Sprintf("PING #%d sent", h.seq)
 	case calledBack:
 		return fmt.Sprintf("CALLBACK sent after %v, tag %d", h.dur, h.seq)
+	case announced:
+		return fmt.Sprintf("HELLO: idle %v, interval %v, %d probes, jitter %d; reap after %v", h.hello.Idle, h.hello.Interval, h.hello.Probes, h.hello.Jitter, h.dur)
 	}
 	return "?"
 }
@@ -133,6 +135,8 @@ var t0 = time.Unix(1000, 0)
 //	pong N      the client's PONG to the server heartbeat's PING N
 //	type1       a TYPE1 frame
 //	call N      a CALL asking for a CALLBACK after N ms of silence, tag 9
+//	hello I V P J  a HELLO announcing idle I ms, interval V ms, P probes,
+//	            jitter J percent
 //	bytes N +   N bytes of a frame held, + when it began in this read
 //	fin         the peer's FIN
 //	tick        the connection's deadline, or any time
@@ -170,6 +174,14 @@ func (k *socket) step(t *testing.T, st step) {
 	case "call":
 		var fr msg.Frame
 		msg.PutCall(&fr, msg.Call, msg.CallInfo{Delay: time.Duration(arg) * ms, Tag: 9})
+		k.p.frame(&k.fx, &fr, now)
+	case "hello":
+		n := make([]int, 4)
+		for i := range n {
+			n[i], _ = strconv.Atoi(f[1+i])
+		}
+		var fr msg.Frame
+		msg.PutHello(&fr, msg.HelloInfo{Idle: time.Duration(n[0]) * ms, Interval: time.Duration(n[1]) * ms, Probes: n[2], Jitter: n[3]})
 		k.p.frame(&k.fx, &fr, now)
 	case "bytes":
 		k.p.partial(arg, len(f) > 2, now)
@@ -591,14 +603,15 @@ func TestPolicyEvict(t *testing.T) {
 	}
 }
 
-// The policy is pure: policy.go, queue.go and pingrate.go import nothing
-// that does I/O or reads the clock, so that their rules are tested with
-// exact times and run on every operating system.
+// The policy is pure: policy.go, queue.go, pingrate.go, call.go and
+// announce.go import nothing that does I/O or reads the clock, so that
+// their rules are tested with exact times and run on every operating
+// system.
 func TestPolicyIsPure(t *testing.T) {
-	allowed := map[string]bool{"fmt": true, "strings": true, "time": true,
+	allowed := map[string]bool{"fmt": true, "math": true, "strings": true, "time": true,
 		"github.com/heartbeat/heartbeat/internal/msg": true, "github.com/heartbeat/heartbeat/internal/plural": true,
 		"github.com/heartbeat/heartbeat/internal/probe": true, "github.com/heartbeat/heartbeat/internal/ending": true}
-	for _, name := range []string{"policy.go", "queue.go", "pingrate.go", "call.go"} {
+	for _, name := range []string{"policy.go", "queue.go", "pingrate.go", "call.go", "announce.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
 		if err != nil {
 			t.Fatal(err)

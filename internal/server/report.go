@@ -85,6 +85,8 @@ func (c *conn) report(h *happening, show bool) {
 		emitLine(c, show, event.ServerPing{Seq: h.seq})
 	case calledBack:
 		c.reportCallback(h)
+	case announced:
+		c.reportHello(h)
 	}
 }
 

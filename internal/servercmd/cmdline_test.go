@@ -48,6 +48,7 @@ func TestFlagEdges(t *testing.T) {
 	edges := clitest.SharedRows()
 	edges["max-conns"] = rows(ok("0", "1", "2147483647"), bad("2147483648", "1.5"))
 	edges["frame-timeout"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
+	edges["reap-after-announced"] = rows(ok("0", "1", "1.5", "1000"), bad("0.5", "-1", "1000.5", "NaN", "x"))
 	edges["min-ping-interval"] = rows(ok("0", "1ms", "2562047h"), bad("999us", "1ns", "2562048h"))
 	edges["fault"] = rows(ok("", "mute", "freeze", "reset", "close"), bad("explode", "MUTE", "mute ", "\x1b[2J"))
 	edges["fault-after"] = rows(with([]string{"--fault", "mute"}, ok("0", "1ns", "2562047h")), bad("1", "0", "2562048h"))

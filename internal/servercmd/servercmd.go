@@ -58,6 +58,9 @@ type Options struct {
 	MaxConns        int
 	FrameTimeout    time.Duration
 	MinPingInterval time.Duration
+	// ReapAfterAnnounced reaps a client silent for this many times the
+	// window its HELLO announced; zero is off (see server.Config).
+	ReapAfterAnnounced float64
 	// Quiet leaves out the per-frame events.
 	Quiet bool
 	// StatsEvery emits a stats event this often (0: never).
@@ -104,6 +107,10 @@ var (
 	// millisecond allows more PINGs than the server can answer, so it
 	// limits nothing.
 	minPingIntervalRange = cli.Durations{Min: time.Millisecond, Max: cli.MaxDuration, Zero: "off"}
+	// reapRange is --reap-after-announced's: 0 is off; a factor under 1
+	// is refused apart (it would reap clients that keep their word), and
+	// over 1000 a client is never reaped in practice.
+	reapRange = cli.Floats{Min: 0, Max: 1000}
 	// statsEveryRange is --stats-every's: each stats event reads /proc, so
 	// more than ten a second costs a core and floods the timeline.
 	statsEveryRange = cli.Durations{Min: 100 * time.Millisecond, Max: cli.MaxDuration, Zero: "never"}
@@ -186,6 +193,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "a client may send one PING per this on average; "+strconv.Itoa(server.PingStrikes)+" PINGs ahead of that rate close it (0: off)")
+	cli.FloatVar(f, &opts.ReapAfterAnnounced, "reap-after-announced", 0, reapRange, "reap a client silent for this many times the window its HELLO announced, the longer of its idle and interval (MQTT's rule: 1.5; 0: off)")
 	f.StringVar(&opts.Fault, "fault", "", "misbehave on every connection: mute (never answer), freeze (stop reading and writing, like a hung process), reset (RST), close (FIN)")
 	cli.DurationVar(f, &opts.FaultAfter, "fault-after", 0, faultAfterRange, "when the --fault starts, after each connection is accepted")
 	cli.KernelFlags(f, &opts.KeepAlive.Enable, &opts.KeepAlive.Idle, &opts.KeepAlive.Interval, &opts.KeepAlive.Count, &opts.UserTimeout)
@@ -235,6 +243,9 @@ func (opts Options) validate(given func(name string) bool) error {
 	}
 	if err := cli.CheckProbe(opts.Probe, given); err != nil {
 		return cli.LikeSaid(opts.Like, err)
+	}
+	if f := opts.ReapAfterAnnounced; f > 0 && f < 1 {
+		return cli.Usagef("--reap-after-announced %g: give 0 (off) or a factor from 1 to %g; below 1 reaps clients that keep to what they announced", f, reapRange.Max)
 	}
 	if err := cli.CheckKeepAlive(opts.KeepAlive.Enable, given); err != nil {
 		return cli.LikeSaid(opts.Like, err)
@@ -307,6 +318,7 @@ func run(ctx context.Context, opts Options, stdin io.Reader, stdout, stderr io.W
 		EventsAll:          opts.Events == eventsAll,
 		FrameTimeout:       opts.FrameTimeout,
 		MinPingInterval:    opts.MinPingInterval,
+		ReapAfterAnnounced: opts.ReapAfterAnnounced,
 		KeepAlive:          opts.KeepAlive,
 		UserTimeout:        opts.UserTimeout,
 		UserTimeoutWarning: cli.UserTimeoutWarning,
