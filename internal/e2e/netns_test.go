@@ -37,17 +37,7 @@ func run(t *testing.T, args ...string) {
 // test, saying which is missing, when any is not there.
 func newTestHosts(t *testing.T) *testHosts {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: network namespaces need root")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("skipped: needs %s (Debian package %s)", tool, map[string]string{"ip": "iproute2", "nft": "nftables"}[tool])
-		}
-	}
-	b := make([]byte, 3)
-	rand.Read(b)
-	id := hex.EncodeToString(b)
+	id, b := netnsID(t)
 	h := &testHosts{
 		srvNS: "hb-" + id + "-s", cliNS: "hb-" + id + "-c",
 		// a /30 somewhere in 198.18.0.0/15, so that parallel runs do not meet
@@ -72,13 +62,38 @@ func newTestHosts(t *testing.T) *testHosts {
 	return h
 }
 
+// netnsID skips the test unless it runs as root with ip and nft, and
+// returns a random id for names, with its bytes (for addresses).
+func netnsID(t *testing.T) (string, []byte) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: network namespaces need root")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipped: needs %s (Debian package %s)", tool, map[string]string{"ip": "iproute2", "nft": "nftables"}[tool])
+		}
+	}
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b), b
+}
+
 // vanish makes the server's host drop every packet, in and out, as a host
 // that lost power would.
-func (h *testHosts) vanish(t *testing.T) {
-	run(t, "ip", "netns", "exec", h.srvNS, "nft",
+func (h *testHosts) vanish(t *testing.T) { dropAll(t, h.srvNS) }
+
+// dropAll makes the host in namespace ns drop every packet, in and out;
+// comeBack undoes it.
+func dropAll(t *testing.T, ns string) {
+	run(t, "ip", "netns", "exec", ns, "nft",
 		"add table inet hbvanish; "+
 			"add chain inet hbvanish in { type filter hook input priority 0; policy drop; }; "+
 			"add chain inet hbvanish out { type filter hook output priority 0; policy drop; }")
+}
+
+func comeBack(t *testing.T, ns string) {
+	run(t, "ip", "netns", "exec", ns, "nft", "delete table inet hbvanish")
 }
 
 // unreachable makes the server's host answer every packet with ICMP host

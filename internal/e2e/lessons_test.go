@@ -1,0 +1,233 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The lessons of scripts/vanished-client.sh, rebooted-host.sh and
+// unreachable-host.sh, with short timings: who declared what, with which
+// error, and when.
+
+// lessonEvent is what these tests read of a JSON event of either tool.
+type lessonEvent struct {
+	T           float64 `json:"t"`
+	Event       string  `json:"event"`
+	Reason      string  `json:"reason"`
+	Cause       string  `json:"cause"`
+	Error       string  `json:"error"`
+	Observed    float64 `json:"observed_s"`
+	Predicted   float64 `json:"predicted_s"`
+	Unreachable bool    `json:"unreachable"`
+	Probe       int     `json:"probe"`
+}
+
+// tool is hbserver or hbclient run with --json in a namespace until the
+// test ends: its events as they come, then, once events is closed, its
+// exit code and whole output.
+type tool struct {
+	cmd    *exec.Cmd
+	events chan lessonEvent
+	out    strings.Builder
+	code   int
+}
+
+func startTool(t *testing.T, ctx context.Context, ns string, args ...string) *tool {
+	t.Helper()
+	tl := &tool{events: make(chan lessonEvent, 1000)}
+	tl.cmd = exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns}, append(args, "--json")...)...)
+	stdout, err := tl.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(tl.events)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			tl.out.WriteString(sc.Text() + "\n")
+			var e lessonEvent
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				tl.events <- e
+			}
+		}
+		tl.cmd.Wait()
+		tl.code = tl.cmd.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		tl.cmd.Process.Kill()
+		<-done
+		t.Logf("%s:\n%s", strings.Join(args, " "), tl.out.String())
+	})
+	return tl
+}
+
+// next waits (until ctx ends) for the tool's next event named name; it
+// fails the test if the tool ends first.
+func (tl *tool) next(t *testing.T, ctx context.Context, name string) lessonEvent {
+	t.Helper()
+	for {
+		select {
+		case e, ok := <-tl.events:
+			if !ok {
+				t.Fatalf("%s ended (exit %d) without a %q event", tl.cmd.Args[3], tl.code, name)
+			}
+			if e.Event == name {
+				return e
+			}
+		case <-ctx.Done():
+			t.Fatalf("no %q event from %s", name, tl.cmd.Args[3])
+		}
+	}
+}
+
+// end waits for the tool to exit and returns its exit code and the events
+// it printed that were not read yet.
+func (tl *tool) end(t *testing.T, ctx context.Context) (int, []lessonEvent) {
+	t.Helper()
+	var rest []lessonEvent
+	for {
+		select {
+		case e, ok := <-tl.events:
+			if !ok {
+				return tl.code, rest
+			}
+			rest = append(rest, e)
+		case <-ctx.Done():
+			t.Fatalf("%s did not exit", tl.cmd.Args[3])
+		}
+	}
+}
+
+// within says whether observed is at most 50ms early and tol late.
+func within(observed, predicted, tol float64) bool {
+	return observed >= predicted-0.05 && observed-predicted <= tol
+}
+
+// A client's host vanishes (it drops every packet: no FIN, no RST reaches
+// the server). The server with kernel keep-alive closes the connection at
+// idle + count x interval ("dead by kernel"), the one with its own
+// heartbeat at idle + probes x interval ("dead by heartbeat"), each within
+// 500ms; the one with neither still holds it when the others are done, and
+// ends it only at shutdown ("server shutting down").
+func TestVanishedClient(t *testing.T) {
+	t.Parallel()
+	h := newTestHosts(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type server struct {
+		name   string
+		args   []string
+		reason string
+		pred   float64
+		srv    *tool
+		conn   lessonEvent
+	}
+	servers := []*server{
+		{name: "keep-alive", args: []string{"--keepalive", "--keepalive-idle", "1", "--keepalive-interval", "1", "--keepalive-count", "2"}, reason: "dead by kernel", pred: 3},
+		{name: "heartbeat", args: []string{"--probes", "2", "--idle", "1", "--interval", "500ms"}, reason: "dead by heartbeat", pred: 2},
+		{name: "no detector", reason: "server shutting down"},
+	}
+	for _, s := range servers {
+		addrFile := filepath.Join(t.TempDir(), "addr")
+		s.srv = startTool(t, ctx, h.srvNS, append([]string{"hbserver", h.srvIP, "0", "--addr-file", addrFile}, s.args...)...)
+		port := waitPort(t, addrFile)
+		// A client with no heartbeat: it sends nothing, so the server's
+		// last sign of life is the connect.
+		startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0")
+		s.conn = s.srv.next(t, ctx, "connected")
+	}
+	dropAll(t, h.cliNS)
+
+	for _, s := range servers[:2] {
+		if s.name == "heartbeat" {
+			d := s.srv.next(t, ctx, "dead")
+			if d.Cause != "heartbeat" || !within(d.Observed, s.pred, 0.5) {
+				t.Errorf("heartbeat server: dead (%s) observed %.3fs; want heartbeat at %.3fs within 500ms", d.Cause, d.Observed, s.pred)
+			}
+		}
+		c := s.srv.next(t, ctx, "closed")
+		if after := c.T - s.conn.T; c.Reason != s.reason || !within(after, s.pred, 0.5) {
+			t.Errorf("%s server: closed (%s) %.3fs after connect; want %q at %.3fs within 500ms", s.name, c.Reason, after, s.reason, s.pred)
+		} else {
+			t.Logf("%s server: closed (%s) %.3fs after connect, predicted %.3fs", s.name, c.Reason, after, s.pred)
+		}
+	}
+
+	plain := servers[2].srv
+	plain.cmd.Process.Signal(syscall.SIGINT)
+	code, rest := plain.end(t, ctx)
+	var reasons []string
+	for _, e := range rest {
+		if e.Event == "closed" {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	if code != 0 || len(reasons) != 1 || reasons[0] != "server shutting down" {
+		t.Errorf("server without a detector: exit %d, closed %q; want exit 0, one close, at shutdown", code, reasons)
+	}
+}
+
+// The server's host crashes (drops every packet, its hbserver killed, its
+// FIN lost) and comes back without the connection (its sockets destroyed,
+// as a reboot does). The client's next keep-alive probe meets a RST: it
+// reports "connection reset" at that probe (idle + 1 x interval here),
+// exit 1, long before the probe count (idle + 5 x interval) would run out.
+func TestRebootedHost(t *testing.T) {
+	t.Parallel()
+	h := newTestHosts(t)
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("skipped: needs ss (Debian package iproute2)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	srv := startTool(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	port := waitPort(t, addrFile)
+	cli := startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0",
+		"--keepalive", "--keepalive-idle", "1", "--keepalive-interval", "1", "--keepalive-count", "5")
+	cli.next(t, ctx, "connected")
+	srv.next(t, ctx, "connected")
+
+	// The crash: nothing in or out, the process gone, its kernel then
+	// forgets the connection (FIN-WAIT-1 destroyed).
+	dropAll(t, h.srvNS)
+	srv.cmd.Process.Kill()
+	srv.end(t, ctx)
+	out, err := exec.Command("ip", "netns", "exec", h.srvNS, "ss", "-K", "-tn", "dst", h.cliIP).CombinedOutput()
+	left, _ := exec.Command("ip", "netns", "exec", h.srvNS, "ss", "-Htn", "state", "all").Output()
+	if err != nil || strings.TrimSpace(string(left)) != "" {
+		t.Skipf("skipped: ss -K cannot destroy sockets here (kernel without CONFIG_INET_DIAG_DESTROY?): %v %s; left: %s", err, out, left)
+	}
+
+	// Back up after the first probe went unanswered: the second meets a
+	// host that does not know the connection.
+	p := cli.next(t, ctx, "kernel_probe")
+	comeBack(t, h.srvNS)
+	const pred = 2.0 // idle 1s + 1 x interval 1s
+	e := cli.next(t, ctx, "error")
+	code, rest := cli.end(t, ctx)
+	for _, r := range rest {
+		if r.Event == "dead" {
+			t.Errorf("a dead event (%s) after the reset", r.Cause)
+		}
+	}
+	if p.Probe != 1 || code != 1 || !strings.Contains(e.Error, "connection reset") || !within(e.T, pred, 0.3) {
+		t.Errorf("probe %d unanswered before the reboot; then exit %d, error %q at %.3fs; want probe 1, exit 1, connection reset at %.3fs within 300ms",
+			p.Probe, code, e.Error, e.T, pred)
+	}
+	t.Logf("connection reset at %.3fs, predicted %.3fs (the probe count would give up at 6s)", e.T, pred)
+}
