@@ -6,8 +6,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -230,4 +232,109 @@ func TestRebootedHost(t *testing.T) {
 			p.Probe, code, e.Error, e.T, pred)
 	}
 	t.Logf("connection reset at %.3fs, predicted %.3fs (the probe count would give up at 6s)", e.T, pred)
+}
+
+// routedHosts is a client's and a server's host in network namespaces
+// with a router between them, each link a /30 of 198.18.0.0/15.
+type routedHosts struct {
+	testHosts
+	rtrNS string
+}
+
+func newRoutedHosts(t *testing.T) *routedHosts {
+	t.Helper()
+	id, b := netnsID(t)
+	net := fmt.Sprintf("198.%d.%d.", 18+int(b[0]&1), b[1])
+	base := int(b[2] &^ 7)
+	h := &routedHosts{rtrNS: "hb-" + id + "-r"}
+	h.cliNS, h.srvNS = "hb-"+id+"-c", "hb-"+id+"-s"
+	h.cliIP, h.srvIP = net+strconv.Itoa(base+2), net+strconv.Itoa(base+6)
+	t.Cleanup(func() {
+		for _, ns := range []string{h.cliNS, h.rtrNS, h.srvNS} {
+			exec.Command("ip", "netns", "del", ns).Run()
+		}
+	})
+	for _, ns := range []string{h.cliNS, h.rtrNS, h.srvNS} {
+		run(t, "ip", "netns", "add", ns)
+	}
+	link := func(ns, dev, ip, peerNS, peerDev, peerIP string) {
+		run(t, "ip", "link", "add", dev, "netns", ns, "type", "veth", "peer", "name", peerDev, "netns", peerNS)
+		run(t, "ip", "-n", ns, "addr", "add", ip+"/30", "dev", dev)
+		run(t, "ip", "-n", peerNS, "addr", "add", peerIP+"/30", "dev", peerDev)
+		run(t, "ip", "-n", ns, "link", "set", dev, "up")
+		run(t, "ip", "-n", peerNS, "link", "set", peerDev, "up")
+	}
+	link(h.cliNS, "hb"+id+"c", h.cliIP, h.rtrNS, "hb"+id+"rc", net+strconv.Itoa(base+1))
+	link(h.srvNS, "hb"+id+"s", h.srvIP, h.rtrNS, "hb"+id+"rs", net+strconv.Itoa(base+5))
+	run(t, "ip", "-n", h.cliNS, "route", "add", "default", "via", net+strconv.Itoa(base+1))
+	run(t, "ip", "-n", h.srvNS, "route", "add", "default", "via", net+strconv.Itoa(base+5))
+	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	return h
+}
+
+// unreachable makes the router answer every packet for the server with
+// ICMP host unreachable, as a router does when the host behind it is gone.
+func (h *routedHosts) unreachable(t *testing.T) {
+	run(t, "ip", "netns", "exec", h.rtrNS, "nft",
+		"add table inet hbunreach; "+
+			"add chain inet hbunreach relay { type filter hook forward priority 0; policy accept; }; "+
+			"add rule inet hbunreach relay ip daddr "+h.srvIP+" reject with icmp type host-unreachable")
+}
+
+// A router answers "host unreachable" for the server. A new connection
+// fails at once with EHOSTUNREACH ("no route to host"), exit 1. On an
+// established one the ICMP error is soft: the heartbeat still declares the
+// server dead at idle + probes x interval (exit 3), and the user timeout
+// drops the unanswered PING's connection saying the host is unreachable
+// (exit 4). Kernel keep-alive never hears it: the ICMP quotes the probe's
+// sequence number, one below the unacknowledged data, which the kernel
+// takes as out of window and ignores; so keep-alive gives up at idle +
+// count x interval with ETIMEDOUT, not EHOSTUNREACH.
+func TestUnreachableHost(t *testing.T) {
+	t.Parallel()
+	h := newRoutedHosts(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	startTool(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	port := waitPort(t, addrFile)
+	type client struct {
+		name        string
+		args        []string
+		code        int
+		cause       string
+		unreachable bool
+		pred, tol   float64 // seconds
+		cli         *tool
+	}
+	clients := []*client{
+		{name: "keep-alive", args: []string{"--probes", "0", "--keepalive", "--keepalive-idle", "1", "--keepalive-interval", "1", "--keepalive-count", "2"}, code: 4, cause: "keepalive", pred: 3, tol: 0.5},
+		{name: "heartbeat", args: []string{"--idle", "1", "--interval", "500ms", "--probes", "2"}, code: 3, cause: "heartbeat", pred: 2, tol: 0.5},
+		// The kernel counts the user timeout from its first
+		// retransmission, a few hundred ms after the PING: hence 1s.
+		{name: "user timeout", args: []string{"--idle", "1", "--interval", "10", "--probes", "1", "--user-timeout", "2"}, code: 4, cause: "user-timeout", unreachable: true, pred: 3, tol: 1},
+	}
+	for _, c := range clients {
+		c.cli = startTool(t, ctx, h.cliNS, append([]string{"hbclient", h.srvIP, port}, c.args...)...)
+		c.cli.next(t, ctx, "connected")
+	}
+	h.unreachable(t)
+
+	start := time.Now()
+	late := startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port)
+	e := late.next(t, ctx, "error")
+	code, _ := late.end(t, ctx)
+	if took := time.Since(start); code != 1 || !strings.Contains(e.Error, "no route to host") || took > 2*time.Second {
+		t.Errorf("a new connection: exit %d after %v, error %q; want exit 1 at once, no route to host", code, took, e.Error)
+	}
+
+	for _, c := range clients {
+		d := c.cli.next(t, ctx, "dead")
+		code, _ := c.cli.end(t, ctx)
+		if code != c.code || d.Cause != c.cause || d.Unreachable != c.unreachable || !within(d.Observed, c.pred, c.tol) {
+			t.Errorf("%s: exit %d, dead (%s, unreachable %v) at %.3fs; want exit %d, %s, unreachable %v, at %.3fs within %.0fms",
+				c.name, code, d.Cause, d.Unreachable, d.Observed, c.code, c.cause, c.unreachable, c.pred, c.tol*1e3)
+		}
+		t.Logf("%s: dead (%s, unreachable %v) after %.3fs, predicted %.3fs", c.name, d.Cause, d.Unreachable, d.Observed, d.Predicted)
+	}
 }
