@@ -268,7 +268,9 @@ func newRoutedHosts(t *testing.T) *routedHosts {
 	link(h.srvNS, "hb"+id+"s", h.srvIP, h.rtrNS, "hb"+id+"rs", net+strconv.Itoa(base+5))
 	run(t, "ip", "-n", h.cliNS, "route", "add", "default", "via", net+strconv.Itoa(base+1))
 	run(t, "ip", "-n", h.srvNS, "route", "add", "default", "via", net+strconv.Itoa(base+5))
-	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	// No rate limit on the router's ICMP errors (1 a second per peer by
+	// default), so that every packet for the server is answered.
+	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.icmp_ratelimit=0")
 	return h
 }
 
@@ -318,6 +320,7 @@ func TestUnreachableHost(t *testing.T) {
 		c.cli = startTool(t, ctx, h.cliNS, append([]string{"hbclient", h.srvIP, port}, c.args...)...)
 		c.cli.next(t, ctx, "connected")
 	}
+	ignored := outOfWindowICMP(t, h.cliNS)
 	h.unreachable(t)
 
 	start := time.Now()
@@ -337,4 +340,31 @@ func TestUnreachableHost(t *testing.T) {
 		}
 		t.Logf("%s: dead (%s, unreachable %v) after %.3fs, predicted %.3fs", c.name, d.Cause, d.Unreachable, d.Observed, d.Predicted)
 	}
+	// Each of keep-alive's 2 probes drew an ICMP error that the kernel
+	// dropped as out of window.
+	if n := outOfWindowICMP(t, h.cliNS) - ignored; n < 2 {
+		t.Errorf("%d ICMP errors dropped as out of window; want at least keep-alive's 2 probes", n)
+	}
+}
+
+// outOfWindowICMP is the count of ICMP errors the kernel dropped in
+// namespace ns because they quote a sequence number outside the window
+// (TcpExtOutOfWindowIcmps, read with nstat).
+func outOfWindowICMP(t *testing.T, ns string) int {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", ns, "nstat", "-saz", "TcpExtOutOfWindowIcmps").Output()
+	if err != nil {
+		t.Fatalf("nstat: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "TcpExtOutOfWindowIcmps" {
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				t.Fatalf("nstat: %q", line)
+			}
+			return n
+		}
+	}
+	t.Fatalf("nstat gives no TcpExtOutOfWindowIcmps:\n%s", out)
+	return 0
 }
