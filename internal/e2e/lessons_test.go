@@ -33,19 +33,21 @@ type lessonEvent struct {
 	Probe       int     `json:"probe"`
 }
 
-// tool is hbserver or hbclient run with --json in a namespace until the
+// nsProc is hbserver or hbclient run with --json in a namespace until the
 // test ends: its events as they come, then, once events is closed, its
 // exit code and whole output.
-type tool struct {
+type nsProc struct {
 	cmd    *exec.Cmd
 	events chan lessonEvent
 	out    strings.Builder
 	code   int
 }
 
-func startTool(t *testing.T, ctx context.Context, ns string, args ...string) *tool {
+// startInNS runs args (the tool and its arguments) with --json in
+// namespace ns; it is killed when the test ends, and its output logged.
+func startInNS(t *testing.T, ctx context.Context, ns string, args ...string) *nsProc {
 	t.Helper()
-	tl := &tool{events: make(chan lessonEvent, 1000)}
+	tl := &nsProc{events: make(chan lessonEvent, 1000)}
 	tl.cmd = exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns}, append(args, "--json")...)...)
 	stdout, err := tl.cmd.StdoutPipe()
 	if err != nil {
@@ -71,6 +73,8 @@ func startTool(t *testing.T, ctx context.Context, ns string, args ...string) *to
 	}()
 	t.Cleanup(func() {
 		tl.cmd.Process.Kill()
+		for range tl.events { // what the test did not read
+		}
 		<-done
 		t.Logf("%s:\n%s", strings.Join(args, " "), tl.out.String())
 	})
@@ -79,7 +83,7 @@ func startTool(t *testing.T, ctx context.Context, ns string, args ...string) *to
 
 // next waits (until ctx ends) for the tool's next event named name; it
 // fails the test if the tool ends first.
-func (tl *tool) next(t *testing.T, ctx context.Context, name string) lessonEvent {
+func (tl *nsProc) next(t *testing.T, ctx context.Context, name string) lessonEvent {
 	t.Helper()
 	for {
 		select {
@@ -98,7 +102,7 @@ func (tl *tool) next(t *testing.T, ctx context.Context, name string) lessonEvent
 
 // end waits for the tool to exit and returns its exit code and the events
 // it printed that were not read yet.
-func (tl *tool) end(t *testing.T, ctx context.Context) (int, []lessonEvent) {
+func (tl *nsProc) end(t *testing.T, ctx context.Context) (int, []lessonEvent) {
 	t.Helper()
 	var rest []lessonEvent
 	for {
@@ -114,8 +118,8 @@ func (tl *tool) end(t *testing.T, ctx context.Context) (int, []lessonEvent) {
 	}
 }
 
-// within says whether observed is at most 50ms early and tol late.
-func within(observed, predicted, tol float64) bool {
+// inTolerance says whether observed is at most 50ms early and tol late.
+func inTolerance(observed, predicted, tol float64) bool {
 	return observed >= predicted-0.05 && observed-predicted <= tol
 }
 
@@ -135,7 +139,7 @@ func TestVanishedClient(t *testing.T) {
 		args   []string
 		reason string
 		pred   float64
-		srv    *tool
+		srv    *nsProc
 		conn   lessonEvent
 	}
 	servers := []*server{
@@ -145,11 +149,11 @@ func TestVanishedClient(t *testing.T) {
 	}
 	for _, s := range servers {
 		addrFile := filepath.Join(t.TempDir(), "addr")
-		s.srv = startTool(t, ctx, h.srvNS, append([]string{"hbserver", h.srvIP, "0", "--addr-file", addrFile}, s.args...)...)
+		s.srv = startInNS(t, ctx, h.srvNS, append([]string{"hbserver", h.srvIP, "0", "--addr-file", addrFile}, s.args...)...)
 		port := waitPort(t, addrFile)
 		// A client with no heartbeat: it sends nothing, so the server's
 		// last sign of life is the connect.
-		startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0")
+		startInNS(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0")
 		s.conn = s.srv.next(t, ctx, "connected")
 	}
 	dropAll(t, h.cliNS)
@@ -157,12 +161,12 @@ func TestVanishedClient(t *testing.T) {
 	for _, s := range servers[:2] {
 		if s.name == "heartbeat" {
 			d := s.srv.next(t, ctx, "dead")
-			if d.Cause != "heartbeat" || !within(d.Observed, s.pred, 0.5) {
+			if d.Cause != "heartbeat" || !inTolerance(d.Observed, s.pred, 0.5) {
 				t.Errorf("heartbeat server: dead (%s) observed %.3fs; want heartbeat at %.3fs within 500ms", d.Cause, d.Observed, s.pred)
 			}
 		}
 		c := s.srv.next(t, ctx, "closed")
-		if after := c.T - s.conn.T; c.Reason != s.reason || !within(after, s.pred, 0.5) {
+		if after := c.T - s.conn.T; c.Reason != s.reason || !inTolerance(after, s.pred, 0.5) {
 			t.Errorf("%s server: closed (%s) %.3fs after connect; want %q at %.3fs within 500ms", s.name, c.Reason, after, s.reason, s.pred)
 		} else {
 			t.Logf("%s server: closed (%s) %.3fs after connect, predicted %.3fs", s.name, c.Reason, after, s.pred)
@@ -197,9 +201,9 @@ func TestRebootedHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	srv := startTool(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	srv := startInNS(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
 	port := waitPort(t, addrFile)
-	cli := startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0",
+	cli := startInNS(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0",
 		"--keepalive", "--keepalive-idle", "1", "--keepalive-interval", "1", "--keepalive-count", "5")
 	cli.next(t, ctx, "connected")
 	srv.next(t, ctx, "connected")
@@ -227,7 +231,7 @@ func TestRebootedHost(t *testing.T) {
 			t.Errorf("a dead event (%s) after the reset", r.Cause)
 		}
 	}
-	if p.Probe != 1 || code != 1 || !strings.Contains(e.Error, "connection reset") || !within(e.T, pred, 0.5) {
+	if p.Probe != 1 || code != 1 || !strings.Contains(e.Error, "connection reset") || !inTolerance(e.T, pred, 0.5) {
 		t.Errorf("probe %d unanswered before the reboot; then exit %d, error %q at %.3fs; want probe 1, exit 1, connection reset at %.3fs within 500ms",
 			p.Probe, code, e.Error, e.T, pred)
 	}
@@ -298,7 +302,7 @@ func TestUnreachableHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	startTool(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
+	startInNS(t, ctx, h.srvNS, "hbserver", h.srvIP, "0", "--addr-file", addrFile)
 	port := waitPort(t, addrFile)
 	type client struct {
 		name        string
@@ -307,7 +311,7 @@ func TestUnreachableHost(t *testing.T) {
 		cause       string
 		unreachable bool
 		pred, tol   float64 // seconds
-		cli         *tool
+		cli         *nsProc
 	}
 	clients := []*client{
 		{name: "keep-alive", args: []string{"--probes", "0", "--keepalive", "--keepalive-idle", "1", "--keepalive-interval", "1", "--keepalive-count", "2"}, code: 4, cause: "keepalive", pred: 3, tol: 0.5},
@@ -317,14 +321,14 @@ func TestUnreachableHost(t *testing.T) {
 		{name: "user timeout", args: []string{"--idle", "1", "--interval", "10", "--probes", "1", "--user-timeout", "2"}, code: 4, cause: "user-timeout", unreachable: true, pred: 3, tol: 1},
 	}
 	for _, c := range clients {
-		c.cli = startTool(t, ctx, h.cliNS, append([]string{"hbclient", h.srvIP, port}, c.args...)...)
+		c.cli = startInNS(t, ctx, h.cliNS, append([]string{"hbclient", h.srvIP, port}, c.args...)...)
 		c.cli.next(t, ctx, "connected")
 	}
 	ignored := outOfWindowICMP(t, h.cliNS)
 	h.unreachable(t)
 
 	start := time.Now()
-	late := startTool(t, ctx, h.cliNS, "hbclient", h.srvIP, port)
+	late := startInNS(t, ctx, h.cliNS, "hbclient", h.srvIP, port)
 	e := late.next(t, ctx, "error")
 	code, _ := late.end(t, ctx)
 	if took := time.Since(start); code != 1 || !strings.Contains(e.Error, "no route to host") || took > 2*time.Second {
@@ -334,7 +338,7 @@ func TestUnreachableHost(t *testing.T) {
 	for _, c := range clients {
 		d := c.cli.next(t, ctx, "dead")
 		code, _ := c.cli.end(t, ctx)
-		if code != c.code || d.Cause != c.cause || d.Unreachable != c.unreachable || !within(d.Observed, c.pred, c.tol) {
+		if code != c.code || d.Cause != c.cause || d.Unreachable != c.unreachable || !inTolerance(d.Observed, c.pred, c.tol) {
 			t.Errorf("%s: exit %d, dead (%s, unreachable %v) at %.3fs; want exit %d, %s, unreachable %v, at %.3fs within %.0fms",
 				c.name, code, d.Cause, d.Unreachable, d.Observed, c.code, c.cause, c.unreachable, c.pred, c.tol*1e3)
 		}
