@@ -16,8 +16,9 @@
 source "$(dirname "$0")/lib.sh"
 make_hosts
 need nft nftables
-# A router between the two: the server's end of the veth pair moves into
-# the router's namespace, and the server gets a link of its own behind it.
+# A router between the two: the server's end of make_hosts' veth pair
+# (hb$$s, $srv_ip = x.x.x.1) moves into the router's namespace, and the
+# server gets a link of its own behind it (x.x.x.4/30).
 id=$$
 rtr_ns=hbdemo-$id-r
 namespaces+=("$rtr_ns")

@@ -21,7 +21,7 @@ serve() {
 	shift
 	server_out=$work/$name.log server_err=$work/$name.log start_server --netns "$srv_ns" "$srv_ip" 0 "$@"
 	server[$name]=$server_pid
-	echo "\$ hbserver $srv_ip $port $*   ($name)"
+	echo "\$ hbserver $srv_ip $port $*   ($name; its client: hbclient $srv_ip $port --probes 0)"
 	ip netns exec "$cli_ns" "$bin/hbclient" "$srv_ip" "$port" --probes 0 >"$work/$name-client.log" 2>&1 &
 	pids+=($!)
 	wait_for "$work/$name.log" connected
