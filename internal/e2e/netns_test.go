@@ -37,7 +37,17 @@ func run(t *testing.T, args ...string) {
 // test, saying which is missing, when any is not there.
 func newTestHosts(t *testing.T) *testHosts {
 	t.Helper()
-	id, b := netnsID(t)
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: network namespaces need root")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipped: needs %s (Debian package %s)", tool, map[string]string{"ip": "iproute2", "nft": "nftables"}[tool])
+		}
+	}
+	b := make([]byte, 3)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
 	h := &testHosts{
 		srvNS: "hb-" + id + "-s", cliNS: "hb-" + id + "-c",
 		// a /30 somewhere in 198.18.0.0/15, so that parallel runs do not meet
@@ -62,38 +72,22 @@ func newTestHosts(t *testing.T) *testHosts {
 	return h
 }
 
-// netnsID skips the test unless it runs as root with ip and nft, and
-// returns a random id for names, with its bytes (for addresses).
-func netnsID(t *testing.T) (string, []byte) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: network namespaces need root")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("skipped: needs %s (Debian package %s)", tool, map[string]string{"ip": "iproute2", "nft": "nftables"}[tool])
-		}
-	}
-	b := make([]byte, 3)
-	rand.Read(b)
-	return hex.EncodeToString(b), b
-}
-
 // vanish makes the server's host drop every packet, in and out, as a host
 // that lost power would.
-func (h *testHosts) vanish(t *testing.T) { dropAll(t, h.srvNS) }
-
-// dropAll makes the host in namespace ns drop every packet, in and out;
-// comeBack undoes it.
-func dropAll(t *testing.T, ns string) {
-	run(t, "ip", "netns", "exec", ns, "nft",
+func (h *testHosts) vanish(t *testing.T) {
+	run(t, "ip", "netns", "exec", h.srvNS, "nft",
 		"add table inet hbvanish; "+
 			"add chain inet hbvanish in { type filter hook input priority 0; policy drop; }; "+
 			"add chain inet hbvanish out { type filter hook output priority 0; policy drop; }")
 }
 
-func comeBack(t *testing.T, ns string) {
-	run(t, "ip", "netns", "exec", ns, "nft", "delete table inet hbvanish")
+// unreachable makes the server's host answer every packet with ICMP host
+// unreachable, as a router does when the host behind it is gone.
+func (h *testHosts) unreachable(t *testing.T) {
+	run(t, "ip", "netns", "exec", h.srvNS, "nft",
+		"add table inet hbvanish; "+
+			"add chain inet hbvanish in { type filter hook input priority 0; policy accept; }; "+
+			"add rule inet hbvanish in ip protocol tcp reject with icmp type host-unreachable")
 }
 
 type deadEvent struct {
@@ -198,6 +192,44 @@ func TestVanishedHost(t *testing.T) {
 				c.name, d.Cause, d.Observed, d.Predicted, c.cause, c.pred, c.tol*1e3)
 		}
 		t.Logf("%s: dead (%s) after %.3fs, predicted %.3fs (%+.1fms)", c.name, d.Cause, d.Observed, d.Predicted, (d.Observed-d.Predicted)*1e3)
+	}
+}
+
+// An unreachable host: ICMP host unreachable answers the client's PING. The
+// kernel keeps it as a soft error until its user timeout gives up; hbclient
+// then says the host is unreachable and exits 4.
+func TestUnreachableHost(t *testing.T) {
+	h := newTestHosts(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	port := h.startServer(t, ctx)
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", h.cliNS, "hbclient", h.srvIP, port, "--json",
+		"--idle", "1", "--interval", "10", "--probes", "1", "--user-timeout", "2")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var out strings.Builder
+	var dead *deadEvent
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		var e deadEvent
+		json.Unmarshal(sc.Bytes(), &e)
+		switch e.Event {
+		case "connected":
+			h.unreachable(t)
+		case "dead":
+			dead = &e
+		}
+	}
+	cmd.Wait()
+	t.Logf("%s", out.String())
+	if code := cmd.ProcessState.ExitCode(); code != 4 || dead == nil || !dead.Unreachable || dead.Cause != "user-timeout" {
+		t.Fatalf("exit %d, dead event %+v; want exit 4, user-timeout, unreachable", code, dead)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -156,7 +155,8 @@ func TestVanishedClient(t *testing.T) {
 		startInNS(t, ctx, h.cliNS, "hbclient", h.srvIP, port, "--probes", "0")
 		s.conn = s.srv.next(t, ctx, "connected")
 	}
-	dropAll(t, h.cliNS)
+	// vanish, on the client's host instead of the server's
+	(&testHosts{srvNS: h.cliNS}).vanish(t)
 
 	for _, s := range servers[:2] {
 		if s.name == "heartbeat" {
@@ -210,7 +210,7 @@ func TestRebootedHost(t *testing.T) {
 
 	// The crash: nothing in or out, the process gone, its kernel then
 	// forgets the connection (FIN-WAIT-1 destroyed).
-	dropAll(t, h.srvNS)
+	h.vanish(t)
 	srv.cmd.Process.Kill()
 	srv.end(t, ctx)
 	out, err := exec.Command("ip", "netns", "exec", h.srvNS, "ss", "-K", "-tn", "dst", h.cliIP).CombinedOutput()
@@ -222,7 +222,7 @@ func TestRebootedHost(t *testing.T) {
 	// Back up after the first probe went unanswered: the second meets a
 	// host that does not know the connection.
 	p := cli.next(t, ctx, "kernel_probe")
-	comeBack(t, h.srvNS)
+	run(t, "ip", "netns", "exec", h.srvNS, "nft", "delete table inet hbvanish")
 	const pred = 2.0 // idle 1s + 1 x interval 1s
 	e := cli.next(t, ctx, "error")
 	code, rest := cli.end(t, ctx)
@@ -238,49 +238,49 @@ func TestRebootedHost(t *testing.T) {
 	t.Logf("connection reset at %.3fs, predicted %.3fs (the probe count would give up at 6s)", e.T, pred)
 }
 
-// routedHosts is a client's and a server's host in network namespaces
-// with a router between them, each link a /30 of 198.18.0.0/15.
-type routedHosts struct {
-	testHosts
+// routerHosts is newTestHosts' two hosts with a router put between them:
+// the server's end of the veth pair moves into the router's namespace, and
+// the server gets a link of its own behind it (the next /30), each host
+// routing through the router.
+type routerHosts struct {
+	*testHosts
 	rtrNS string
 }
 
-func newRoutedHosts(t *testing.T) *routedHosts {
+func newRouterHosts(t *testing.T) *routerHosts {
 	t.Helper()
-	id, b := netnsID(t)
-	net := fmt.Sprintf("198.%d.%d.", 18+int(b[0]&1), b[1])
-	base := int(b[2] &^ 7)
-	h := &routedHosts{rtrNS: "hb-" + id + "-r"}
-	h.cliNS, h.srvNS = "hb-"+id+"-c", "hb-"+id+"-s"
-	h.cliIP, h.srvIP = net+strconv.Itoa(base+2), net+strconv.Itoa(base+6)
-	t.Cleanup(func() {
-		for _, ns := range []string{h.cliNS, h.rtrNS, h.srvNS} {
-			exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	for _, ns := range []string{h.cliNS, h.rtrNS, h.srvNS} {
-		run(t, "ip", "netns", "add", ns)
-	}
-	link := func(ns, dev, ip, peerNS, peerDev, peerIP string) {
-		run(t, "ip", "link", "add", dev, "netns", ns, "type", "veth", "peer", "name", peerDev, "netns", peerNS)
-		run(t, "ip", "-n", ns, "addr", "add", ip+"/30", "dev", dev)
-		run(t, "ip", "-n", peerNS, "addr", "add", peerIP+"/30", "dev", peerDev)
-		run(t, "ip", "-n", ns, "link", "set", dev, "up")
-		run(t, "ip", "-n", peerNS, "link", "set", peerDev, "up")
-	}
-	link(h.cliNS, "hb"+id+"c", h.cliIP, h.rtrNS, "hb"+id+"rc", net+strconv.Itoa(base+1))
-	link(h.srvNS, "hb"+id+"s", h.srvIP, h.rtrNS, "hb"+id+"rs", net+strconv.Itoa(base+5))
-	run(t, "ip", "-n", h.cliNS, "route", "add", "default", "via", net+strconv.Itoa(base+1))
-	run(t, "ip", "-n", h.srvNS, "route", "add", "default", "via", net+strconv.Itoa(base+5))
+	h := &routerHosts{testHosts: newTestHosts(t)}
+	id := strings.TrimSuffix(strings.TrimPrefix(h.srvNS, "hb-"), "-s")
+	h.rtrNS = "hb-" + id + "-r"
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", h.rtrNS).Run() })
+	// The pair's /30 is base+0..3, with the server at base+1; the
+	// server's new link is the other /30 of the same /29.
+	prefix := h.srvIP[:strings.LastIndexByte(h.srvIP, '.')+1]
+	last, _ := strconv.Atoi(h.srvIP[len(prefix):])
+	base, other := last-1, (last-1)^4
+	addr := func(i int) string { return prefix + strconv.Itoa(i) }
+	moved, vs, vr := "hb"+id+"s", "hb"+id+"r", "hb"+id+"t"
+	run(t, "ip", "netns", "add", h.rtrNS)
+	run(t, "ip", "-n", h.srvNS, "link", "set", moved, "netns", h.rtrNS)
+	run(t, "ip", "-n", h.rtrNS, "addr", "add", addr(base+1)+"/30", "dev", moved)
+	run(t, "ip", "-n", h.rtrNS, "link", "set", moved, "up")
+	h.srvIP = addr(other + 2)
+	run(t, "ip", "link", "add", vr, "netns", h.rtrNS, "type", "veth", "peer", "name", vs, "netns", h.srvNS)
+	run(t, "ip", "-n", h.rtrNS, "addr", "add", addr(other+1)+"/30", "dev", vr)
+	run(t, "ip", "-n", h.srvNS, "addr", "add", h.srvIP+"/30", "dev", vs)
+	run(t, "ip", "-n", h.rtrNS, "link", "set", vr, "up")
+	run(t, "ip", "-n", h.srvNS, "link", "set", vs, "up")
+	run(t, "ip", "-n", h.cliNS, "route", "add", "default", "via", addr(base+1))
+	run(t, "ip", "-n", h.srvNS, "route", "add", "default", "via", addr(other+1))
 	// No rate limit on the router's ICMP errors (1 a second per peer by
 	// default), so that every packet for the server is answered.
 	run(t, "ip", "netns", "exec", h.rtrNS, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.icmp_ratelimit=0")
 	return h
 }
 
-// unreachable makes the router answer every packet for the server with
+// rejectAtRouter makes the router answer every packet for the server with
 // ICMP host unreachable, as a router does when the host behind it is gone.
-func (h *routedHosts) unreachable(t *testing.T) {
+func (h *routerHosts) rejectAtRouter(t *testing.T) {
 	run(t, "ip", "netns", "exec", h.rtrNS, "nft",
 		"add table inet hbunreach; "+
 			"add chain inet hbunreach relay { type filter hook forward priority 0; policy accept; }; "+
@@ -296,9 +296,9 @@ func (h *routedHosts) unreachable(t *testing.T) {
 // sequence number, one below the unacknowledged data, which the kernel
 // takes as out of window and ignores; so keep-alive gives up at idle +
 // count x interval with ETIMEDOUT, not EHOSTUNREACH.
-func TestUnreachableHost(t *testing.T) {
+func TestUnreachableRouter(t *testing.T) {
 	t.Parallel()
-	h := newRoutedHosts(t)
+	h := newRouterHosts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	addrFile := filepath.Join(t.TempDir(), "addr")
@@ -325,7 +325,7 @@ func TestUnreachableHost(t *testing.T) {
 		c.cli.next(t, ctx, "connected")
 	}
 	ignored := outOfWindowICMP(t, h.cliNS)
-	h.unreachable(t)
+	h.rejectAtRouter(t)
 
 	start := time.Now()
 	late := startInNS(t, ctx, h.cliNS, "hbclient", h.srvIP, port)
