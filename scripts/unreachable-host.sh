@@ -66,6 +66,8 @@ show_log "a new connection" "$work/new.log"
 echo
 echo "=== predicted vs observed"
 printf '%-15s %s, after %ss; predicted: at once\n' "new connection" "$(grep -o 'connect: .*' "$work/new.log" || echo 'connected')" "$took"
-show_verdict user-timeout "$work/user-timeout.log" "(predicted: host unreachable)"
+# gave_up FILE: the error the kernel gave up with, from the DEAD line.
+gave_up() { grep -o 'the kernel gave up ([^:)]*' "$1" | head -1 | sed 's/.*(//'; }
+show_verdict user-timeout "$work/user-timeout.log" "(error: $(gave_up "$work/user-timeout.log"); predicted: host unreachable)"
 show_verdict heartbeat "$work/heartbeat.log"
-show_verdict keep-alive "$work/keepalive.log" "(predicted: timed out; $ignored ICMP errors ignored as out of window)"
+show_verdict keep-alive "$work/keepalive.log" "(error: $(gave_up "$work/keepalive.log"); predicted: connection timed out, $ignored ICMP errors ignored as out of window)"
