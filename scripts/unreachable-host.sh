@@ -11,7 +11,7 @@
 # 2s + 3 x 1s) never hears of it: the ICMP quotes the probe's sequence
 # number, one below the unacknowledged data, and the kernel drops it as
 # out of window (TcpExtOutOfWindowIcmps), so keep-alive gives up at 5s
-# with ETIMEDOUT. About 10s after the build.
+# with ETIMEDOUT. About 6s after the build.
 # Needs root, iproute2 and nftables. Usage: sudo scripts/unreachable-host.sh
 source "$(dirname "$0")/lib.sh"
 make_hosts
