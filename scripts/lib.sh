@@ -249,3 +249,14 @@ show_log() {
 show_verdict() {
 	printf '%-15s %s%s\n' "$1" "$(verdict "$2")" "${3:+ $3}"
 }
+
+# come_back NS: the host in NS, vanished, answers again.
+come_back() {
+	ip netns exec "$1" nft delete table inet hbvanish
+}
+
+# line_time FILE REGEX: the time (first column) of the first line matching
+# REGEX, or empty.
+line_time() {
+	awk -v re="$2" '$0 ~ re { print $1; exit }' "$1"
+}
