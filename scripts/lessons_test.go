@@ -19,7 +19,7 @@ func TestLessonScriptsNeedRoot(t *testing.T) {
 		}
 		prefix = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"}
 	}
-	for _, script := range []string{"behind-proxy.sh", "sysctl-live.sh"} {
+	for _, script := range []string{"behind-proxy.sh", "sysctl-live.sh", "vanished-client.sh", "rebooted-host.sh", "unreachable-host.sh"} {
 		// Not under t.TempDir(), whose parent only root may enter.
 		tmp, err := os.MkdirTemp("", "heartbeat-lessons-")
 		if err != nil {
