@@ -81,7 +81,7 @@ func LikeFlag(fs *pflag.FlagSet, p *string, ps []preset.Preset, what string) {
 		return s, nil
 	}
 	fs.Var(rangeValue[string]{p, parse, func(s string) string { return s }, "system"}, "like",
-		what+" ("+preset.Names(ps)+"); flags given win over its values")
+		what+" (one of "+strings.ReplaceAll(preset.Names(ps), "|", ", ")+"); flags given win over its values")
 }
 
 // ApplyLike gives c, the kernel's keep-alive switch and the user timeout
@@ -109,9 +109,31 @@ func ApplyLike(ps []preset.Preset, name string, c *probe.Config, keepAlive *bool
 func PresetHelp(ps []preset.Preset) string {
 	var b strings.Builder
 	for _, p := range ps {
-		fmt.Fprintf(&b, "  %-10s %s\n  %-10s %s\n  %-10s dead at %s\n", p.Name, p.System, "", p.Flags, "", p.Formula)
+		b.WriteString(hanging(fmt.Sprintf("  %-10s ", p.Name), p.System))
+		b.WriteString(hanging(strings.Repeat(" ", 13), p.Flags))
+		b.WriteString(hanging(strings.Repeat(" ", 13), "dead at "+p.Formula))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// hanging writes text after first, wrapped at DefaultWidth columns, its
+// further lines indented as far as first is long: help fits 80 columns.
+func hanging(first, text string) string {
+	indent := strings.Repeat(" ", len(first))
+	var b strings.Builder
+	line := first
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(w) > DefaultWidth {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) && !strings.HasSuffix(line, " ") {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }
 
 // LikeSaid names the preset (--like), if any, whose values a usage error

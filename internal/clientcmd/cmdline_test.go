@@ -119,3 +119,23 @@ func TestBoolFlagMessage(t *testing.T) {
 		}
 	}
 }
+
+// Every command's help fits 80 columns, the width when stdout is not a
+// terminal: a classroom's projector shows it whole.
+func TestHelpFits80Columns(t *testing.T) {
+	for _, sub := range []string{"", "compare", "draw", "idle-timeout", "kernel", "lessons"} {
+		args := []string{"--help"}
+		if sub != "" {
+			args = []string{sub, "--help"}
+		}
+		_, stdout, _ := clitest.Run(checkOnly, args...)
+		if stdout == "" {
+			t.Fatalf("hbclient %s --help printed nothing", sub)
+		}
+		for _, l := range strings.Split(stdout, "\n") {
+			if len([]rune(l)) > 80 {
+				t.Errorf("hbclient %s --help: %d columns: %q", sub, len([]rune(l)), l)
+			}
+		}
+	}
+}

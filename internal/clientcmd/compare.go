@@ -3,6 +3,7 @@ package clientcmd
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ func newCompareCmd(validateOnly bool) *cobra.Command {
 	opts := compareOptions{Probe: probe.DefaultConfig(), Sleep: DefaultCompareSleep}
 	cmd := &cobra.Command{
 		Use:   "compare",
-		Short: "Print when each system's heartbeat declares a dead peer in the classic failures",
+		Short: "When each system's heartbeat finds a dead peer, side by side",
 		Long: `hbclient compare prints, for each preset (--like a,b,c; all by default) or
 for the heartbeat the flags describe, when the peer is declared dead in the
 classic failures, counted from its last sign of life:
@@ -75,7 +76,7 @@ Presets:
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringSliceVar(&opts.Like, "like", nil, "the presets to compare, by name ("+preset.Names(preset.Clients())+"); flags given change each")
+	f.StringSliceVar(&opts.Like, "like", nil, "the presets to compare, by name, from "+strings.ReplaceAll(preset.Names(preset.Clients()), "|", ", ")+"; flags given change each")
 	cli.DurationVar(f, &opts.Sleep, "sleep", opts.Sleep, compareSleepRange, "the slow server's SLEEP")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON line per preset (event compare)")
 	cli.HeartbeatFlags(f, &opts.Probe, "", "missed probes in a row that declare the peer dead (0: no heartbeat)")

@@ -24,7 +24,7 @@ func newDrawCmd(validateOnly bool) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "draw FILE.jsonl",
-		Short: "Draw a recorded --json run of hbclient or hbserver as an SVG sequence diagram",
+		Short: "Draw a recorded --json run as an SVG sequence diagram",
 		Long: `draw reads the JSON lines of an hbclient or hbserver run (--json; "-" reads
 standard input) and writes its sequence diagram as SVG to standard output or
 to -o OUT.svg: hbclient's connection, or hbserver's first connections side by

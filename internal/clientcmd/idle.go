@@ -31,7 +31,7 @@ func newIdleCmd(validateOnly bool) *cobra.Command {
 	cfg.Plan.Max, cfg.Plan.Conns = idle.DefaultMax, idle.DefaultConns
 	cmd := &cobra.Command{
 		Use:   "idle-timeout HOST PORT",
-		Short: "Measure how long the network (a NAT, a proxy, a load balancer) keeps an idle connection to an hbserver",
+		Short: "Measure how long the network keeps an idle connection",
 		Long: `idle-timeout opens connections to the hbserver at HOST PORT, leaves each idle
 for a different gap, then makes it carry a packet, client-first (a CALL the
 server answers at once) or server-first (a CALLBACK the server was asked for

@@ -25,7 +25,7 @@ func newKernelCmd() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "kernel",
-		Short: "Print the machine's TCP keep-alive and retransmission defaults and what they imply",
+		Short: "Print the machine's TCP keep-alive and retransmission defaults",
 		Args:  cli.Args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := sockopt.ReadDefaults()

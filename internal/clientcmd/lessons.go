@@ -15,7 +15,7 @@ func newLessonsCmd() *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "lessons",
-		Short: "List the seed documents' claims, the script that shows each, and the figures of a run",
+		Short: "List the seed documents' claims and the lesson that shows each",
 		Args:  cli.Args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if jsonOut {
