@@ -94,7 +94,10 @@ type Options struct {
 	// field only.
 	Buttons []string
 	// MaxClients bounds the pages open at once; zero means
-	// DefaultMaxClients. Past it a page is refused with 503.
+	// DefaultMaxClients. Past it a page is refused with 503. The server
+	// holds at most MaxClients+32 connections of any kind at once and
+	// closes the ones past that as they come, so that the page can never
+	// take the descriptors the tool's own connections need.
 	MaxClients int
 	// Interval is the least time between two pictures; zero means
 	// DefaultInterval.
@@ -176,7 +179,7 @@ func New(addr string, opts Options) (*Server, error) {
 	s.finished.Add(2)
 	go func() {
 		defer s.finished.Done()
-		s.http.Serve(ln)
+		s.http.Serve(newLimitListener(ln, opts.MaxClients+extraConns))
 	}()
 	go func() {
 		defer s.finished.Done()
