@@ -31,6 +31,9 @@ const maxCommandLine = 256
 type commander struct {
 	ctx context.Context
 	out chan server.Command
+	// done is closed when the reading ends (nil when nothing is read):
+	// at the end of its input, or once ctx ends, a file's read included.
+	done chan struct{}
 }
 
 // errHelp asks for commandsHelp.
@@ -117,7 +120,9 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 			return
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "hbserver: commands no longer read: %v\n", err)
+			if k.ctx.Err() == nil { // else the server stops, and closed the input
+				fmt.Fprintf(stderr, "hbserver: commands no longer read: %v\n", err)
+			}
 			return
 		}
 	}
@@ -126,8 +131,8 @@ func (k *commander) read(in io.Reader, stderr io.Writer) {
 // commandsFrom is where the commands come from for --commands src: ""
 // standard input when it is a terminal this process has the foreground of
 // (else none: nil), "-" standard input whatever it is, else the file src,
-// opened by the reader (a named pipe's open waits for its writer) and
-// closed by it at the end; standard input is left open.
+// opened by the reader (openCommands) and closed by it at the end;
+// standard input is left open.
 func commandsFrom(src string, stdin io.Reader) func() (io.ReadCloser, error) {
 	f, _ := stdin.(*os.File)
 	terminal, foreground := false, false
@@ -143,24 +148,32 @@ func commandsFrom(src string, stdin io.Reader) func() (io.ReadCloser, error) {
 	case "-":
 		return func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }
 	}
-	return func() (io.ReadCloser, error) { return os.Open(src) }
+	return func() (io.ReadCloser, error) { return openCommands(src) }
 }
 
 // startCommands reads the commands of --commands src on a goroutine of its
-// own, which a terminal's read may hold until the process exits.
+// own, which a terminal's read may hold until the process exits; a
+// file's read ends when ctx does (the file is closed).
 func startCommands(ctx context.Context, src string, stdin io.Reader, stderr io.Writer) *commander {
 	k := &commander{ctx: ctx, out: make(chan server.Command)}
 	open := commandsFrom(src, stdin)
 	if open == nil {
 		return k
 	}
+	k.done = make(chan struct{})
 	go func() {
+		defer close(k.done)
 		in, err := open()
 		if err != nil {
 			fmt.Fprintf(stderr, "hbserver: --commands: %s\n", event.Escape(err.Error()))
 			return
 		}
-		defer in.Close()
+		stop := context.AfterFunc(ctx, func() { in.Close() })
+		defer func() {
+			if stop() {
+				in.Close()
+			}
+		}()
 		k.read(in, stderr)
 	}()
 	return k

@@ -108,3 +108,56 @@ func TestCommandsFrom(t *testing.T) {
 		}
 	}
 }
+
+// A named pipe given to --commands is read from writer to writer: each
+// "echo sleep 1 > FIFO" is a command, not only the first, and the reading
+// ends with the server.
+func TestCommandsFromANamedPipe(t *testing.T) {
+	fifo, _ := fifoAndDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr bytes.Buffer // read only after done
+	k := startCommands(ctx, fifo, nil, &stderr)
+	for _, want := range []string{"sleep 1", "sleep 2", "fault mute"} {
+		w := openWriter(t, fifo)
+		if _, err := io.WriteString(w, want+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		select {
+		case c := <-k.out:
+			if c.Text != want {
+				t.Fatalf("command %q from the named pipe, want %q", c.Text, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %q from the named pipe within 10s", want)
+		}
+	}
+	cancel()
+	select {
+	case <-k.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the named pipe is still read 10s after the server stopped")
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+// openWriter opens the named pipe for writing once it has a reader,
+// without waiting for one for ever: a reader gone is an error after a
+// few seconds.
+func openWriter(t *testing.T, fifo string) *os.File {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w, err := os.OpenFile(fifo, os.O_WRONLY|nonBlock, 0)
+		if err == nil {
+			return w
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the named pipe has no reader after 5s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
