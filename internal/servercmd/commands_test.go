@@ -98,14 +98,20 @@ func TestCommandsFrom(t *testing.T) {
 	defer cancel()
 	k := startCommands(ctx, path, nil, io.Discard)
 	for _, want := range []string{"sleep 2", "fault close"} {
-		select {
-		case c := <-k.out:
-			if c.Text != want {
-				t.Errorf("command %q from the file, want %q", c.Text, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %q from --commands FILE within 10s", want)
+		nextCommand(t, k, want, "--commands FILE")
+	}
+}
+
+// nextCommand waits for the next command k reads, which must be want.
+func nextCommand(t *testing.T, k *commander, want, from string) {
+	t.Helper()
+	select {
+	case c := <-k.out:
+		if c.Text != want {
+			t.Fatalf("command %q from %s, want %q", c.Text, from, want)
 		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %q from %s within 10s", want, from)
 	}
 }
 
@@ -124,14 +130,7 @@ func TestCommandsFromANamedPipe(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.Close()
-		select {
-		case c := <-k.out:
-			if c.Text != want {
-				t.Fatalf("command %q from the named pipe, want %q", c.Text, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %q from the named pipe within 10s", want)
-		}
+		nextCommand(t, k, want, "the named pipe")
 	}
 	cancel()
 	select {
