@@ -52,8 +52,10 @@ type Config struct {
 
 // ErrProbe is wrapped by the error of a probe that could not run (a
 // connect that failed, a server that closed with a NOTICE): the
-// measurement stops, as its answers would mean nothing.
-var ErrProbe = errors.New("idle-timeout")
+// measurement stops, as its answers would mean nothing. Its text does not
+// name the command: the tool's error line does ("hbclient idle-timeout:
+// the measurement stopped: cannot connect to ...").
+var ErrProbe = errors.New("the measurement stopped")
 
 // done is a probe's end, as its goroutine sends it.
 type done struct {
