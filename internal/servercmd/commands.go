@@ -95,25 +95,48 @@ func (k *commander) do(line string) (string, error) {
 	return c.Text + ": from each connection's next PING", nil
 }
 
+// Bounds on input that is not commands (a binary file, /dev/urandom,
+// /dev/zero): read on, it would take a core from the heartbeat and flood
+// stderr with a line for each bad command (170 MB in 8 s). A person's
+// typos never come maxBadInARow in a row, nor a line of maxSkipped bytes.
+const (
+	maxBadInARow = 20
+	maxSkipped   = 64 << 10
+)
+
 // read runs the command lines of in until it ends (EOF ends the commands
-// only, not the server) or fails; a bad line is said on stderr, and the
-// next is read.
+// only, not the server), fails, or is plainly not commands (maxBadInARow,
+// maxSkipped); a bad line is said on stderr, and the next is read.
 func (k *commander) read(in io.Reader, stderr io.Writer) {
 	r := bufio.NewReaderSize(in, maxCommandLine)
+	bad := 0
 	for k.ctx.Err() == nil {
 		line, err := r.ReadSlice('\n')
+		ok := true
 		if errors.Is(err, bufio.ErrBufferFull) {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = r.ReadSlice('\n')
+			for skipped := 0; errors.Is(err, bufio.ErrBufferFull); skipped += len(line) {
+				if skipped > maxSkipped {
+					fmt.Fprintf(stderr, "hbserver: commands no longer read: a line longer than %d KiB is no command; the server goes on\n", maxSkipped>>10)
+					return
+				}
+				line, err = r.ReadSlice('\n')
 			}
 			fmt.Fprintf(stderr, "hbserver: command longer than %d bytes, ignored\n", maxCommandLine)
+			ok = false
 		} else if strings.TrimSpace(string(line)) != "" {
 			if reply, cerr := k.do(string(line)); cerr != nil {
 				// One line, whatever was typed: escaped as the tools' errors are.
 				fmt.Fprintf(stderr, "hbserver: %s\n", event.Escape(cerr.Error()))
+				ok = false
 			} else if reply == commandsHelp {
 				fmt.Fprintln(stderr, reply)
 			}
+		}
+		if bad++; ok {
+			bad = 0
+		} else if bad == maxBadInARow {
+			fmt.Fprintf(stderr, "hbserver: commands no longer read: %d bad commands in a row, not a person's typing; the server goes on\n", bad)
+			return
 		}
 		if err == io.EOF {
 			fmt.Fprintln(stderr, "hbserver: end of the commands' input; the server goes on")

@@ -160,3 +160,33 @@ func openWriter(t *testing.T, fifo string) *os.File {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Input that is not commands (a binary file, /dev/urandom, /dev/zero) is
+// given up on, after a few lines on stderr, instead of burning a core and
+// flooding stderr for as long as it lasts.
+func TestReadCommandsGivesUpOnBinary(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in, last string
+	}{
+		"bad lines": {strings.Repeat("\x00\xff\x13garbage\n", maxBadInARow) + "sleep 1\n",
+			"hbserver: commands no longer read: 20 bad commands in a row, not a person's typing; the server goes on\n"},
+		"no newline": {strings.Repeat("\x00", 2*maxSkipped) + "\nsleep 1\n",
+			"hbserver: commands no longer read: a line longer than 64 KiB is no command; the server goes on\n"},
+	} {
+		k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+		var stderr bytes.Buffer
+		k.read(strings.NewReader(tc.in), &stderr)
+		if len(k.out) != 0 {
+			t.Errorf("%s: a command was taken after the input proved not commands", name)
+		}
+		if lines := strings.Count(stderr.String(), "\n"); lines > maxBadInARow+1 || !strings.HasSuffix(stderr.String(), tc.last) {
+			t.Errorf("%s: %d lines on stderr, ending %q; want at most %d, the last %q", name, lines, stderr.String()[max(0, stderr.Len()-200):], maxBadInARow+1, tc.last)
+		}
+	}
+	// Typos between good commands are never given up on.
+	k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+	k.read(strings.NewReader(strings.Repeat(strings.Repeat("slep 1\n", maxBadInARow-1)+"sleep 1\n", 3)), io.Discard)
+	if len(k.out) != 3 {
+		t.Errorf("%d commands taken among the typos, want 3", len(k.out))
+	}
+}
