@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/event"
@@ -31,10 +33,21 @@ const maxCommandLine = 256
 type commander struct {
 	ctx context.Context
 	out chan server.Command
+	// mu guards next, when the next command may be taken (see
+	// minCommandGap); zero: at once.
+	mu   sync.Mutex
+	next time.Time
 	// done is closed when the reading ends (nil when nothing is read):
 	// at the end of its input, or once ctx ends, a file's read included.
 	done chan struct{}
 }
+
+// minCommandGap is the least time between two commands taken. People
+// give commands, a few a second at most, and a connection takes only the
+// last one before its next PING anyway; a script that writes them without
+// a pause (yes "sleep 0" | hbserver --commands -) is slowed to this pace,
+// instead of taking a core and writing 30 MB of timeline a second.
+const minCommandGap = 100 * time.Millisecond
 
 // errHelp asks for commandsHelp.
 var errHelp = errors.New("help")
@@ -81,16 +94,19 @@ func parseCommand(line string) (server.Command, error) {
 // what changes, which the timeline says too.
 func (k *commander) do(line string) (string, error) {
 	c, err := parseCommand(line)
+	if err != nil && !errors.Is(err, errHelp) {
+		return "", err
+	}
+	if perr := k.pace(); perr != nil {
+		return "", perr
+	}
 	if errors.Is(err, errHelp) {
 		return commandsHelp, nil
-	}
-	if err != nil {
-		return "", err
 	}
 	select {
 	case k.out <- c:
 	case <-k.ctx.Done():
-		return "", errors.New("the server is stopping")
+		return "", errStopping
 	}
 	return c.Text + ": from each connection's next PING", nil
 }
@@ -103,6 +119,30 @@ const (
 	maxBadInARow = 20
 	maxSkipped   = 64 << 10
 )
+
+// pace waits, if need be, so that commands are taken minCommandGap
+// apart, each caller its own turn.
+func (k *commander) pace() error {
+	k.mu.Lock()
+	now := time.Now()
+	wait := k.next.Sub(now)
+	k.next = now.Add(max(wait, 0) + minCommandGap)
+	k.mu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-k.ctx.Done():
+		return errStopping
+	}
+}
+
+// errStopping: the server stops, and takes no more commands.
+var errStopping = errors.New("the server is stopping")
 
 // read runs the command lines of in until it ends (EOF ends the commands
 // only, not the server), fails, or is plainly not commands (maxBadInARow,

@@ -3,11 +3,13 @@ package servercmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/server"
@@ -189,4 +191,34 @@ func TestReadCommandsGivesUpOnBinary(t *testing.T) {
 	if len(k.out) != 3 {
 		t.Errorf("%d commands taken among the typos, want 3", len(k.out))
 	}
+}
+
+// Commands written without a pause are taken minCommandGap apart, from
+// any source: a script's flood takes neither a core nor the timeline.
+func TestCommandsPaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		k := &commander{ctx: ctx, out: make(chan server.Command, 100)}
+		start := time.Now()
+		k.read(strings.NewReader(strings.Repeat("sleep 0\n", 5)+"help\n"), io.Discard)
+		if _, err := k.do("fault mute"); err != nil { // as from the page
+			t.Fatal(err)
+		}
+		// Six commands and help: the last is taken 6 gaps after the first.
+		if took := time.Since(start); took != 6*minCommandGap {
+			t.Errorf("7 commands took %v, want %v", took, 6*minCommandGap)
+		}
+		if len(k.out) != 6 {
+			t.Errorf("%d commands taken, want 6", len(k.out))
+		}
+		// One waiting for its turn gives up when the server stops.
+		done := make(chan error)
+		go func() { _, err := k.do("sleep 1"); done <- err }()
+		synctest.Wait()
+		cancel()
+		if err := <-done; !errors.Is(err, errStopping) {
+			t.Errorf("a command waiting when the server stopped: %v", err)
+		}
+	})
 }
