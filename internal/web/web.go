@@ -58,6 +58,10 @@ const (
 	// DefaultInterval is the least time between two pictures: ten a second
 	// look live, and a burst of events costs one drawing, not one each.
 	DefaultInterval = 100 * time.Millisecond
+	// DefaultMaxConns is the most connections of any kind a Server with
+	// the default MaxClients holds at once: the open files a tool leaves
+	// to its page when it counts those its own connections may take.
+	DefaultMaxConns = DefaultMaxClients + extraConns
 )
 
 // Timeouts of the HTTP server: a client that sends its request slowly or
