@@ -90,7 +90,9 @@ func TestIdleTimeoutRefused(t *testing.T) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 	code, _, stderr := clitest.Run(NewCmd, "idle-timeout", "127.0.0.1", port)
-	if code != cli.ExitError || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cannot connect to 127.0.0.1:"+port) {
+	// One line, the command named once.
+	want := "hbclient idle-timeout: the measurement stopped: cannot connect to 127.0.0.1:" + port + ": "
+	if code != cli.ExitError || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, want) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }

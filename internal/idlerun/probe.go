@@ -110,6 +110,25 @@ func (pc *probeConn) roundTrip(wait time.Duration) (*ended, error) {
 	return pc.await(time.Now().Add(wait), "no CALLBACK within "+wait.String()+" of the CALL")
 }
 
+// checkCall makes one round trip on c, a CALL for 1ms and its CALLBACK,
+// within wait: an error unless the server at addr answers CALLs.
+func checkCall(ctx context.Context, c *net.TCPConn, addr string, wait time.Duration) error {
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	pc := &probeConn{c: c} // tag 0: no probe's
+	e, err := pc.roundTrip(wait)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		return fmt.Errorf("%w: %s answered no CALL (%s): is it hbserver? (the seed server has no CALL)", ErrProbe, addr, e.why)
+	}
+	return nil
+}
+
 // serverFirst asks for a CALLBACK after gap and waits for it.
 func (pc *probeConn) serverFirst(gap, wait time.Duration) (*ended, error) {
 	if e := pc.send(msg.Call, gap.Truncate(time.Millisecond)); e != nil {

@@ -52,8 +52,10 @@ type Config struct {
 
 // ErrProbe is wrapped by the error of a probe that could not run (a
 // connect that failed, a server that closed with a NOTICE): the
-// measurement stops, as its answers would mean nothing.
-var ErrProbe = errors.New("idle-timeout")
+// measurement stops, as its answers would mean nothing. Its text does not
+// name the command: the tool's error line does ("hbclient idle-timeout:
+// the measurement stopped: cannot connect to ...").
+var ErrProbe = errors.New("the measurement stopped")
 
 // done is a probe's end, as its goroutine sends it.
 type done struct {
@@ -76,16 +78,24 @@ func Run(ctx context.Context, cfg Config, ev *event.Writer) (idle.Result, error)
 	}
 	start := time.Now()
 	since := func() time.Duration { return time.Since(start) }
+	// One connection first, to learn the path's round trip from its
+	// handshake, and that the server is there and answers a CALL: one that
+	// does not (the seed server, a service that is not hbserver) would
+	// make every probe a silent drop, and the verdict a timeout below the
+	// first gap.
+	t := time.Now()
+	c, err := dial(ctx, cfg)
+	if err != nil {
+		return idle.Result{}, err
+	}
+	rtt := time.Since(t)
+	err = checkCall(ctx, c, cfg.Addr, cfg.ConnectTimeout)
+	c.Close()
+	if err != nil {
+		return idle.Result{}, err
+	}
 	if cfg.Wait == 0 {
-		// One handshake to learn the path's round trip, and that the
-		// server is there at all.
-		t := time.Now()
-		c, err := dial(ctx, cfg)
-		if err != nil {
-			return idle.Result{}, err
-		}
-		c.Close()
-		cfg.Wait = max(MinWait, WaitRTTs*time.Since(t))
+		cfg.Wait = max(MinWait, WaitRTTs*rtt)
 	}
 	p := idle.New(cfg.Plan)
 

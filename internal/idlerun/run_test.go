@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,5 +60,33 @@ func TestRunServerFull(t *testing.T) {
 	_, err := Run(context.Background(), Config{Addr: addr, Plan: idle.Config{Max: 10 * time.Second, Conns: 4}}, event.NewWriter(&bytes.Buffer{}, false))
 	if !errors.Is(err, ErrProbe) || !strings.Contains(err.Error(), "server full") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// A server that answers no CALL (the seed server, or no hbserver at all)
+// stops the measurement at once with an error that says so, rather than
+// making every probe a silent drop and the verdict a timeout below the
+// first gap.
+func TestRunServerWithoutCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer func() { ln.Close(); wg.Wait() }()
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { io.Copy(io.Discard, c); c.Close() }) // reads all, answers nothing
+		}
+	})
+	var out bytes.Buffer
+	_, err = Run(context.Background(), Config{Addr: ln.Addr().String(), ConnectTimeout: 300 * time.Millisecond, Wait: 200 * time.Millisecond,
+		Plan: idle.Config{Max: time.Second, Conns: 4}}, event.NewWriter(&out, false))
+	if !errors.Is(err, ErrProbe) || !strings.Contains(err.Error(), "answered no CALL (no CALLBACK within 300ms of the CALL)") {
+		t.Fatalf("err %v; events:\n%s", err, out.String())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/cli"
 	"github.com/heartbeat/heartbeat/internal/cli/clitest"
 	"github.com/heartbeat/heartbeat/internal/clientcmd"
+	"github.com/heartbeat/heartbeat/internal/web"
 )
 
 // checkOnly is hbserver stopping once its command line is checked.
@@ -265,4 +266,30 @@ func FuzzCommandLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { clitest.Fuzz(t, checkOnly, clitest.SplitArgs(s)) })
+}
+
+// With --web the default --max-conns leaves the page's open files, so that
+// the heartbeat's own limit, not EMFILE, decides who is let in; a
+// --max-conns given is kept.
+func TestMaxConnsLeavesThePage(t *testing.T) {
+	given := func(flags ...string) func(string) bool {
+		return func(name string) bool { return slices.Contains(flags, name) }
+	}
+	for _, tc := range []struct {
+		web   string
+		given []string
+		conns int
+		want  int
+	}{
+		{"0", []string{"web"}, 1000, 1000 - web.DefaultMaxConns},
+		{"0", []string{"web"}, 10, 1},
+		{"0", []string{"web", "max-conns"}, 1000, 1000},
+		{"", nil, 1000, 1000},
+		{"0", []string{"web"}, 0, 0}, // no limit stays none
+	} {
+		opts := Options{Web: tc.web, MaxConns: tc.conns}
+		if got := opts.leavePage(given(tc.given...)).MaxConns; got != tc.want {
+			t.Errorf("--web %q, given %v, --max-conns %d: %d, want %d", tc.web, tc.given, tc.conns, got, tc.want)
+		}
+	}
 }

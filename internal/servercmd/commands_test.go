@@ -3,11 +3,13 @@ package servercmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/server"
@@ -98,13 +100,125 @@ func TestCommandsFrom(t *testing.T) {
 	defer cancel()
 	k := startCommands(ctx, path, nil, io.Discard)
 	for _, want := range []string{"sleep 2", "fault close"} {
-		select {
-		case c := <-k.out:
-			if c.Text != want {
-				t.Errorf("command %q from the file, want %q", c.Text, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %q from --commands FILE within 10s", want)
+		nextCommand(t, k, want, "--commands FILE")
+	}
+}
+
+// nextCommand waits for the next command k reads, which must be want.
+func nextCommand(t *testing.T, k *commander, want, from string) {
+	t.Helper()
+	select {
+	case c := <-k.out:
+		if c.Text != want {
+			t.Fatalf("command %q from %s, want %q", c.Text, from, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %q from %s within 10s", want, from)
+	}
+}
+
+// A named pipe given to --commands is read from writer to writer: each
+// "echo sleep 1 > FIFO" is a command, not only the first, and the reading
+// ends with the server.
+func TestCommandsFromANamedPipe(t *testing.T) {
+	fifo, _ := fifoAndDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr bytes.Buffer // read only after done
+	k := startCommands(ctx, fifo, nil, &stderr)
+	for _, want := range []string{"sleep 1", "sleep 2", "fault mute"} {
+		w := openWriter(t, fifo)
+		if _, err := io.WriteString(w, want+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		nextCommand(t, k, want, "the named pipe")
+	}
+	cancel()
+	select {
+	case <-k.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the named pipe is still read 10s after the server stopped")
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+// openWriter opens the named pipe for writing once it has a reader,
+// without waiting for one for ever: a reader gone is an error after a
+// few seconds.
+func openWriter(t *testing.T, fifo string) *os.File {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w, err := os.OpenFile(fifo, os.O_WRONLY|nonBlock, 0)
+		if err == nil {
+			return w
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the named pipe has no reader after 5s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Input that is not commands (a binary file, /dev/urandom, /dev/zero) is
+// given up on, after a few lines on stderr, instead of burning a core and
+// flooding stderr for as long as it lasts.
+func TestReadCommandsGivesUpOnBinary(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in, last string
+	}{
+		"bad lines": {strings.Repeat("\x00\xff\x13garbage\n", maxBadInARow) + "sleep 1\n",
+			"hbserver: commands no longer read: 20 bad commands in a row, not a person's typing; the server goes on\n"},
+		"no newline": {strings.Repeat("\x00", 2*maxSkipped) + "\nsleep 1\n",
+			"hbserver: commands no longer read: a line longer than 64 KiB is no command; the server goes on\n"},
+	} {
+		k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+		var stderr bytes.Buffer
+		k.read(strings.NewReader(tc.in), &stderr)
+		if len(k.out) != 0 {
+			t.Errorf("%s: a command was taken after the input proved not commands", name)
+		}
+		if lines := strings.Count(stderr.String(), "\n"); lines > maxBadInARow+1 || !strings.HasSuffix(stderr.String(), tc.last) {
+			t.Errorf("%s: %d lines on stderr, ending %q; want at most %d, the last %q", name, lines, stderr.String()[max(0, stderr.Len()-200):], maxBadInARow+1, tc.last)
 		}
 	}
+	// Typos between good commands are never given up on.
+	k := &commander{ctx: context.Background(), out: make(chan server.Command, 8)}
+	k.read(strings.NewReader(strings.Repeat(strings.Repeat("slep 1\n", maxBadInARow-1)+"sleep 1\n", 3)), io.Discard)
+	if len(k.out) != 3 {
+		t.Errorf("%d commands taken among the typos, want 3", len(k.out))
+	}
+}
+
+// Commands written without a pause are taken minCommandGap apart, from
+// any source: a script's flood takes neither a core nor the timeline.
+func TestCommandsPaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		k := &commander{ctx: ctx, out: make(chan server.Command, 100)}
+		start := time.Now()
+		k.read(strings.NewReader(strings.Repeat("sleep 0\n", 5)+"help\n"), io.Discard)
+		if _, err := k.do("fault mute"); err != nil { // as from the page
+			t.Fatal(err)
+		}
+		// Six commands and help: the last is taken 6 gaps after the first.
+		if took := time.Since(start); took != 6*minCommandGap {
+			t.Errorf("7 commands took %v, want %v", took, 6*minCommandGap)
+		}
+		if len(k.out) != 6 {
+			t.Errorf("%d commands taken, want 6", len(k.out))
+		}
+		// One waiting for its turn gives up when the server stops.
+		done := make(chan error)
+		go func() { _, err := k.do("sleep 1"); done <- err }()
+		synctest.Wait()
+		cancel()
+		if err := <-done; !errors.Is(err, errStopping) {
+			t.Errorf("a command waiting when the server stopped: %v", err)
+		}
+	})
 }

@@ -240,3 +240,54 @@ func TestConnTableFollowsEvents(t *testing.T) {
 		t.Error("a line that is not an event: no error")
 	}
 }
+
+// frameEvent reads a PING's or a PONG's line as encoding/json does, and
+// leaves every other line, or one it cannot read, to encoding/json.
+func TestFrameEventReadsAsJSONDoes(t *testing.T) {
+	for _, l := range []string{
+		`{"t":0.29901,"event":"ping","conn":1,"peer":"127.0.0.1:58978"}`,
+		`{"t":0.299054,"event":"pong","conn":1,"peer":"127.0.0.1:58978","held_s":0.0004}`,
+		`{"t":0.499063,"event":"ping","conn":12,"peer":"[::1]:58978","seq":1,"sent":true}`,
+		`{"t":1.515967,"event":"pong","conn":2,"peer":"127.0.0.1:58920","seq":1,"rtt_s":0.000487,"received":true}`,
+		`{"t":3,"event":"pong","seq":1,"held_s":1.0004,"conn":1}`,
+		`{"t":3,"event":"ping","peer":"a\",\"conn\":9","conn":4}`, // a string cannot fake a field
+	} {
+		e, ok := frameEvent([]byte(l))
+		var want tableEvent
+		if err := json.Unmarshal([]byte(l), &want); err != nil {
+			t.Fatal(err)
+		}
+		want.Peer = "" // not read: the row has it from "connected"
+		if !ok || e != want {
+			t.Errorf("%s: %+v, %v; want %+v", l, e, ok, want)
+		}
+	}
+	for _, l := range []string{
+		`{"t":1,"event":"pings","conn":1}`,
+		`{"t":1,"event":"connected","conn":1,"peer":"127.0.0.1:1"}`,
+		`{"t":1,"event":"ping","conn":"x"}`,
+		`{"t":1,"event":"pong","conn":1,"held_s":x}`,
+		`{"t":1,"event":"ping"}`,
+		`not json`,
+	} {
+		if e, ok := frameEvent([]byte(l)); ok {
+			t.Errorf("%s: read as %+v", l, e)
+		}
+	}
+}
+
+// A PING and its PONG cost the page's table a few allocations, not
+// encoding/json's: on a loaded server they come thousands a second, and
+// the page must not take the heartbeat's CPU.
+func TestConnTableTakesFramesCheaply(t *testing.T) {
+	tb := newConnTable(0, server.NoFault)
+	tb.Add([]byte(`{"t":1,"event":"connected","conn":7,"peer":"127.0.0.1:1007"}`))
+	ping := []byte(`{"t":2,"event":"ping","conn":7,"peer":"127.0.0.1:1007"}`)
+	pong := []byte(`{"t":2,"event":"pong","conn":7,"peer":"127.0.0.1:1007","held_s":0}`)
+	if n := testing.AllocsPerRun(100, func() { tb.Add(ping); tb.Add(pong) }); n > 3 {
+		t.Errorf("%v allocations for a PING and its PONG, want at most 3", n)
+	}
+	if r := tb.rows[7]; r.inFlight != 0 || r.last != "held 0s" {
+		t.Errorf("row %+v after PINGs and their PONGs", *r)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/heartbeat/heartbeat/internal/probe"
 	"github.com/heartbeat/heartbeat/internal/server"
 	"github.com/heartbeat/heartbeat/internal/sockopt"
+	"github.com/heartbeat/heartbeat/internal/web"
 )
 
 // Options are hbserver's settings, one field per flag or argument.
@@ -178,6 +179,7 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 			if err := opts.validate(cmd.Flags().Changed); err != nil || validateOnly {
 				return err
 			}
+			opts = opts.leavePage(cmd.Flags().Changed)
 			return run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -190,7 +192,8 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	cli.HeartbeatFlags(f, &opts.Probe, "server heartbeat: ", "missed probes that reap a client (0: off)")
 	cli.RuleFlags(f, &opts.Probe, "server heartbeat: ")
 	cli.IntVar(f, &opts.MaxConns, "max-conns", opts.MaxConns, maxConnsRange, "connections held at once, closing ones included (0: no limit); a newcomer past it ends the oldest closing or stalled one, or is told why and closed")
-	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles)
+	f.Lookup("max-conns").DefValue = "open-file limit less " + strconv.Itoa(cli.ReservedFiles) +
+		", less " + strconv.Itoa(cli.ReservedFiles+web.DefaultMaxConns) + " with --web"
 	cli.DurationVar(f, &opts.FrameTimeout, "frame-timeout", server.DefaultFrameTimeout, frameTimeoutRange, "a frame once started must arrive whole within this (0: no limit)")
 	cli.DurationVar(f, &opts.MinPingInterval, "min-ping-interval", 0, minPingIntervalRange, "a client may send one PING per this on average; "+strconv.Itoa(server.PingStrikes)+" PINGs ahead of that rate close it (0: off)")
 	cli.FloatVar(f, &opts.ReapAfterAnnounced, "reap-after-announced", 0, reapRange, "reap a client silent for this many times the window its HELLO announced, the longer of its idle and interval (MQTT's rule: 1.5; 0: off)")
@@ -215,6 +218,19 @@ Exit codes: 0 after SIGINT or SIGTERM; 1 error (cannot listen, cannot write
 	}
 	_ = cmd.RegisterFlagCompletionFunc("fault", cobra.FixedCompletions(faults, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// leavePage lowers the default --max-conns by the open files the live
+// page may hold (web.DefaultMaxConns) when there is one: else a page with
+// its connections held made the heartbeat's accept fail with EMFILE
+// below --max-conns, and a newcomer waited unanswered instead of being
+// let in past a stalled one or told the server is full. A --max-conns
+// given is kept.
+func (opts Options) leavePage(given func(name string) bool) Options {
+	if opts.Web != "" && !given("max-conns") && opts.MaxConns > 0 {
+		opts.MaxConns = max(opts.MaxConns-web.DefaultMaxConns, 1)
+	}
+	return opts
 }
 
 // The values of --events.

@@ -58,6 +58,10 @@ const (
 	// DefaultInterval is the least time between two pictures: ten a second
 	// look live, and a burst of events costs one drawing, not one each.
 	DefaultInterval = 100 * time.Millisecond
+	// DefaultMaxConns is the most connections of any kind a Server with
+	// the default MaxClients holds at once: the open files a tool leaves
+	// to its page when it counts those its own connections may take.
+	DefaultMaxConns = DefaultMaxClients + extraConns
 )
 
 // Timeouts of the HTTP server: a client that sends its request slowly or
@@ -94,7 +98,10 @@ type Options struct {
 	// field only.
 	Buttons []string
 	// MaxClients bounds the pages open at once; zero means
-	// DefaultMaxClients. Past it a page is refused with 503.
+	// DefaultMaxClients. Past it a page is refused with 503. The server
+	// holds at most MaxClients+32 connections of any kind at once and
+	// closes the ones past that as they come, so that the page can never
+	// take the descriptors the tool's own connections need.
 	MaxClients int
 	// Interval is the least time between two pictures; zero means
 	// DefaultInterval.
@@ -176,7 +183,7 @@ func New(addr string, opts Options) (*Server, error) {
 	s.finished.Add(2)
 	go func() {
 		defer s.finished.Done()
-		s.http.Serve(ln)
+		s.http.Serve(newLimitListener(ln, opts.MaxClients+extraConns))
 	}()
 	go func() {
 		defer s.finished.Done()

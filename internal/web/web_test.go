@@ -380,3 +380,53 @@ func TestButtonsComeWithControls(t *testing.T) {
 		t.Errorf("state without controls: %s", without)
 	}
 }
+
+// TestConnectionsBounded: connections that send nothing hold no more than
+// MaxClients+extraConns descriptors; one past that is closed at once, and
+// a page is served again as soon as one of them goes.
+func TestConnectionsBounded(t *testing.T) {
+	s := newServer(t, Options{MaxClients: 1})
+	addr := strings.TrimSuffix(strings.TrimPrefix(s.URL(), "http://"), "/")
+	limit := 1 + extraConns
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range limit {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The server accepts in order: once one more is closed, every held
+	// one has its slot (each is read until then: none is closed).
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(3 * time.Second)) // under readHeaderTimeout
+	if n, err := extra.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("a connection past %d: read %d bytes, %v; want it closed at once", limit, n, err)
+	}
+	held[0].Close()
+	held = held[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(s.URL())
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("the page once a connection went: %s", resp.Status)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page 5 s after a connection went: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
