@@ -41,7 +41,7 @@ func startPiped(t *testing.T, cmd *exec.Cmd) (in io.WriteCloser, out, errs <-cha
 
 // lineChan sends each line of r, until it ends.
 func lineChan(r io.Reader) <-chan string {
-	lines := make(chan string, 64)
+	lines := make(chan string, 1000)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(r)

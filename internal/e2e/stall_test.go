@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,15 +70,7 @@ func startLines(t *testing.T, cmd *exec.Cmd) <-chan string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGCONT); cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string, 1000)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	return lines
+	return lineChan(stdout)
 }
 
 // waitFor reads lines, appending them to out, until one contains want;
