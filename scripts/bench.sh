@@ -6,6 +6,7 @@
 #   scripts/bench.sh                 everything, about 11 minutes
 #   BIG=5000 HOLD=60 scripts/bench.sh   a smaller and shorter big run
 #   ONLY=step scripts/bench.sh       section 7 alone (jitter), about 2 minutes
+#   ONLY=rtt scripts/bench.sh        section 1 alone (round trip), about 2 minutes
 #
 # Settings (environment): LOAD connections for the CPU comparison (10000);
 # BIG connections for the memory run (19000; each process may open 20000
@@ -61,6 +62,11 @@ summary() { grep '"event":"summary"' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p
 us() { awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e6 }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.3f", s * 1e3 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# rtt_rows: the results table's round-trip rows, from section 1's medians.
+rtt_rows() {
+	printf '%-44s %12s %12s %8s %8s\n' "RTT p50, 1 connection (us)" "$lat_h50" "$lat_c50" "$(ratio "$lat_h50" "$lat_c50")" "<= 1.10"
+	printf '%-44s %12s %12s %8s %8s\n' "RTT p99, 1 connection (us)" "$lat_h99" "$lat_c99" "$(ratio "$lat_h99" "$lat_c99")" "<= 1.30"
+}
 median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # cpu_ticks PID: user + system CPU time so far, in clock ticks.
@@ -158,6 +164,16 @@ done
 lat_c50=$(echo ${p50[pongd]} | median) lat_c99=$(echo ${p99[pongd]} | median)
 lat_h50=$(echo ${p50[hbserver]} | median) lat_h99=$(echo ${p99[hbserver]} | median)
 
+if [ "$ONLY" = rtt ]; then
+	echo
+	printf '%-44s %12s %12s %8s %8s\n' measure hbserver pongd ratio target
+	rtt_rows
+	echo
+	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $("$go" version | cut -d' ' -f3)"
+	echo "reproduce: ONLY=rtt scripts/bench.sh"
+	exit 0
+fi
+
 echo
 echo "== 2. SLEEP kept: hbserver SLEEP 20ms, one connection, $((2 * LAT_SECS))s"
 start_hbserver 0.02 --quiet
@@ -230,8 +246,7 @@ section7
 echo
 echo "== Results (hbserver / pongd where there is a baseline)"
 printf '%-44s %12s %12s %8s %8s\n' measure hbserver pongd ratio target
-printf '%-44s %12s %12s %8s %8s\n' "RTT p50, 1 connection (us)" "$lat_h50" "$lat_c50" "$(ratio "$lat_h50" "$lat_c50")" "<= 1.10"
-printf '%-44s %12s %12s %8s %8s\n' "RTT p99, 1 connection (us)" "$lat_h99" "$lat_c99" "$(ratio "$lat_h99" "$lat_c99")" "<= 1.30"
+rtt_rows
 printf '%-44s %12s %12s %8s %8s\n' "CPU, $LOAD conns x 1 PING/s (% of a core)" "${cpu[hbserver]}" "${cpu[pongd]}" "$(ratio "${cpu[hbserver]}" "${cpu[pongd]}")" "<= 1.30"
 printf '%-44s %12s %12s %8s %8s\n' "  the same, hbserver --quiet" "${cpu[quiet]}" "${cpu[pongd]}" "$(ratio "${cpu[quiet]}" "${cpu[pongd]}")" ""
 printf '%-44s %12s %12s %8s %8s\n' "RSS a connection, $BIG conns (KB)" "$per2" "" "" "<= 3"
