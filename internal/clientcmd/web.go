@@ -18,7 +18,7 @@ func startPage(addr, peer string, events *event.Writer, stderr io.Writer) (*web.
 		return nil, err
 	}
 	events.Tap(page.Tap)
-	fmt.Fprintf(stderr, "hbclient: live page at %s\n", page.URL())
+	page.Announce(stderr, "hbclient")
 	return page, nil
 }
 

@@ -63,7 +63,7 @@ func startPage(opts Options, addr string, k *commander, events *event.Writer, st
 		return nil, err
 	}
 	events.Tap(page.Tap)
-	fmt.Fprintf(stderr, "hbserver: live page at %s\n", page.URL())
+	page.Announce(stderr, "hbserver")
 	return page, nil
 }
 

@@ -113,7 +113,8 @@ type Server struct {
 	opts     Options
 	ln       net.Listener
 	http     *http.Server
-	url      string
+	url      string   // for this machine's browser
+	others   []string // for other machines', when bound to every address
 	token    string
 	loopback bool // bound to a loopback address: controls need no token
 	clients  chan struct{}
@@ -167,10 +168,11 @@ func New(addr string, opts Options) (*Server, error) {
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
 	s.loopback = tcp.IP.IsLoopback()
-	s.url = "http://" + net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port)) + "/"
-	if !s.loopback {
-		s.url += "?token=" + s.token
+	var local []net.Addr
+	if tcp.IP.IsUnspecified() {
+		local, _ = net.InterfaceAddrs() // none listed: only this machine's URL is said
 	}
+	s.url, s.others = pageURLs(hostport, tcp, s.token, local)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -214,8 +216,70 @@ func ListenAddr(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// URL is where the page is served; off loopback it carries the token.
+// URL is where this machine's browser opens the page; off loopback it
+// carries the token.
 func (s *Server) URL() string { return s.url }
+
+// OtherURLs is where other machines open a page bound to every address
+// (0.0.0.0 or [::]): one URL, with the token, for each of this machine's
+// addresses of that family that is neither loopback nor link-local. Empty
+// for a page bound to one address, which URL names.
+func (s *Server) OtherURLs() []string { return s.others }
+
+// maxSaid is how many of OtherURLs Announce prints; a machine with more
+// addresses (containers, VPNs) gets a count of the rest.
+const maxSaid = 4
+
+// Announce says on w, as tool, where the page is: this machine's URL, then
+// the others' (at most maxSaid, and how many more).
+func (s *Server) Announce(w io.Writer, tool string) {
+	fmt.Fprintf(w, "%s: live page at %s\n", tool, s.url)
+	for i, u := range s.others {
+		if i == maxSaid {
+			fmt.Fprintf(w, "%s: and at %d more of this machine's addresses\n", tool, len(s.others)-maxSaid)
+			break
+		}
+		fmt.Fprintf(w, "%s: from another machine: %s\n", tool, u)
+	}
+}
+
+// pageURLs is where a page asked to listen at hostport, and listening at
+// addr, is opened: from this machine (self), and from others at each of
+// local's addresses (others) when addr is every address. A browser cannot
+// open the unspecified address, so self names loopback instead: 127.0.0.1
+// for 0.0.0.0, [::1] for [::] (Go reports a 0.0.0.0 listener as [::] where
+// it listens on both families, hence hostport). Off loopback every URL
+// carries the token.
+func pageURLs(hostport string, addr *net.TCPAddr, token string, local []net.Addr) (self string, others []string) {
+	port := strconv.Itoa(addr.Port)
+	url := func(ip net.IP) string {
+		u := "http://" + net.JoinHostPort(ip.String(), port) + "/"
+		if !addr.IP.IsLoopback() {
+			u += "?token=" + token
+		}
+		return u
+	}
+	if !addr.IP.IsUnspecified() {
+		return url(addr.IP), nil
+	}
+	host, _, _ := net.SplitHostPort(hostport)
+	v4 := !strings.Contains(host, ":") // asked for 0.0.0.0 (or a name), not [::]
+	self = url(net.IPv6loopback)
+	if v4 {
+		self = url(net.IPv4(127, 0, 0, 1))
+	}
+	for _, a := range local {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || n.IP.IsUnspecified() || n.IP.IsMulticast() {
+			continue
+		}
+		if (n.IP.To4() != nil) != v4 {
+			continue
+		}
+		others = append(others, url(n.IP))
+	}
+	return self, others
+}
 
 // Token is the secret a control must carry when the page is not on
 // loopback; it is made at random for each Server.

@@ -430,3 +430,52 @@ func TestConnectionsBounded(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestPageURLs(t *testing.T) {
+	ipnet := func(s string) net.Addr { return &net.IPNet{IP: net.ParseIP(s), Mask: net.CIDRMask(24, 32)} }
+	local := []net.Addr{
+		ipnet("127.0.0.1"), ipnet("198.18.0.5"), ipnet("::1"), ipnet("fe80::1"),
+		ipnet("2001:db8::5"), ipnet("169.254.1.1"), ipnet("198.19.7.9"),
+		&net.IPAddr{IP: net.ParseIP("198.18.9.9")}, // not an IPNet: skipped
+	}
+	tcp := func(ip string) *net.TCPAddr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 8080} }
+	for _, tc := range []struct {
+		hostport string
+		addr     *net.TCPAddr
+		self     string
+		others   []string
+	}{
+		{"127.0.0.1:0", tcp("127.0.0.1"), "http://127.0.0.1:8080/", nil},
+		{"[::1]:0", tcp("::1"), "http://[::1]:8080/", nil},
+		{"198.18.0.5:0", tcp("198.18.0.5"), "http://198.18.0.5:8080/?token=T", nil},
+		// Go listens on both families for 0.0.0.0 and says [::].
+		{"0.0.0.0:0", tcp("::"), "http://127.0.0.1:8080/?token=T",
+			[]string{"http://198.18.0.5:8080/?token=T", "http://198.19.7.9:8080/?token=T"}},
+		{"0.0.0.0:0", tcp("0.0.0.0"), "http://127.0.0.1:8080/?token=T",
+			[]string{"http://198.18.0.5:8080/?token=T", "http://198.19.7.9:8080/?token=T"}},
+		{"[::]:0", tcp("::"), "http://[::1]:8080/?token=T", []string{"http://[2001:db8::5]:8080/?token=T"}},
+	} {
+		self, others := pageURLs(tc.hostport, tc.addr, "T", local)
+		if self != tc.self || strings.Join(others, " ") != strings.Join(tc.others, " ") {
+			t.Errorf("%s at %s: %q %q, want %q %q", tc.hostport, tc.addr, self, others, tc.self, tc.others)
+		}
+	}
+}
+
+func TestAnnounce(t *testing.T) {
+	s := &Server{url: "http://127.0.0.1:1/?token=T"}
+	for i := range maxSaid + 2 {
+		s.others = append(s.others, fmt.Sprintf("http://198.18.0.%d:1/?token=T", i+1))
+	}
+	var b strings.Builder
+	s.Announce(&b, "hbserver")
+	want := "hbserver: live page at http://127.0.0.1:1/?token=T\n" +
+		"hbserver: from another machine: http://198.18.0.1:1/?token=T\n" +
+		"hbserver: from another machine: http://198.18.0.2:1/?token=T\n" +
+		"hbserver: from another machine: http://198.18.0.3:1/?token=T\n" +
+		"hbserver: from another machine: http://198.18.0.4:1/?token=T\n" +
+		"hbserver: and at 2 more of this machine's addresses\n"
+	if b.String() != want {
+		t.Errorf("Announce:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
