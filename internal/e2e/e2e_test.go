@@ -45,8 +45,26 @@ func TestScripts(t *testing.T) {
 			"hostile":   hostile,
 			"interrupt": interrupt,
 			"freeport":  freePort,
+			"width":     width,
 		},
 	})
+}
+
+// width N: no line of the last command's stdout and stderr is over N
+// columns (the lines are ASCII: one byte, one column).
+func width(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: width N")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	for _, name := range []string{"stdout", "stderr"} {
+		for i, line := range strings.Split(ts.ReadFile(name), "\n") {
+			if len(line) > n {
+				ts.Fatalf("%s line %d is %d columns, over %d: %q", name, i+1, len(line), n, line)
+			}
+		}
+	}
 }
 
 // waitaddr FILE: wait (10s at most) for hbserver's --addr-file, then set

@@ -69,7 +69,7 @@ func (e ClientConnected) AppendDetails(b []byte) []byte {
 			b = appendRule(b, e.Idle, e.Probes, e.Interval)
 		}
 		b = append(b, ')')
-		b = appendJitter(b, "\n  ", e.Jitter, e.Seed)
+		b = appendJitter(b, "\n  ", "\n    ", e.Jitter, e.Seed)
 		if e.FixedRate {
 			b = append(b, "\n  a PING every "...)
 			b = appendSeconds(b, e.Interval)
@@ -86,7 +86,7 @@ func (e ClientConnected) AppendDetails(b []byte) []byte {
 		}
 	}
 	b = appendLike(b, e.Like, e.LikeSettings)
-	return e.Kernel.appendClientText(b)
+	return e.Kernel.appendLines(b, false)
 }
 
 func (e ClientConnected) Fields(f *Fields) {
@@ -118,17 +118,20 @@ func appendDeadRange(b []byte, soonest, latest time.Duration, jitter int) []byte
 	return appendSeconds(b, latest)
 }
 
-// appendJitter appends, under jitter, sep, then its rule and the seed that
-// replays it: "each wait cut by 0 to 20% (--jitter 20 --seed 42 replays
-// it)".
-func appendJitter(b []byte, sep string, jitter int, seed uint64) []byte {
+// appendJitter appends, under jitter, sep, then its rule, then replaySep
+// and the seed that replays it: "each wait cut by 0 to 20% (--jitter 20
+// --seed 42 replays it)". A seed has up to 20 digits: on a detail line the
+// replay goes on a line of its own.
+func appendJitter(b []byte, sep, replaySep string, jitter int, seed uint64) []byte {
 	if jitter == 0 {
 		return b
 	}
 	b = append(b, sep...)
 	b = append(b, "each wait cut by 0 to "...)
 	b = strconv.AppendInt(b, int64(jitter), 10)
-	b = append(b, "% (--jitter "...)
+	b = append(b, '%')
+	b = append(b, replaySep...)
+	b = append(b, "(--jitter "...)
 	b = strconv.AppendInt(b, int64(jitter), 10)
 	b = append(b, " --seed "...)
 	b = strconv.AppendUint(b, seed, 10)
@@ -155,22 +158,26 @@ func appendRule(b []byte, idle time.Duration, probes int, interval time.Duration
 	return appendSeconds(b, interval)
 }
 
-// appendClientText is hbclient's account of the kernel's settings, as
-// detail lines: the rule each detection follows, for a class to compare
-// with the heartbeat.
-func (k KernelOptions) appendClientText(b []byte) []byte {
+// appendLines is both tools' account of the kernel's settings, as detail
+// lines: the rule each detection follows, for a class to compare with the
+// heartbeat. Each line starts with '\n' but the first when first (the
+// details begin with it).
+func (k KernelOptions) appendLines(b []byte, first bool) []byte {
 	if !k.Set {
 		return b
 	}
+	if !first {
+		b = append(b, '\n')
+	}
 	if k.KeepAlive {
-		b = append(b, "\nkernel keep-alive: dead after "...)
+		b = append(b, "kernel keep-alive: dead after "...)
 		b = appendSeconds(b, k.DeadAfter)
 		b = append(b, " of silence\n  (idle "...)
 		b = appendSeconds(b, k.Idle)
 		if k.UserTimeout > 0 {
 			b = append(b, " + interval "...)
 			b = appendSeconds(b, k.Interval)
-			b = append(b, " until the "...)
+			b = append(b, "\n   until the "...)
 			b = appendSeconds(b, k.UserTimeout)
 			b = append(b, " user timeout"...)
 		} else {
@@ -181,7 +188,7 @@ func (k KernelOptions) appendClientText(b []byte) []byte {
 		}
 		b = append(b, ")\n  read back from the socket"...)
 	} else {
-		b = append(b, "\nkernel keep-alive: off (SO_KEEPALIVE read back as 0)"...)
+		b = append(b, "kernel keep-alive: off (SO_KEEPALIVE read back as 0)"...)
 	}
 	switch {
 	case k.UserTimeout > 0:

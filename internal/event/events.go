@@ -6,6 +6,7 @@ package event
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heartbeat/heartbeat/internal/msg"
@@ -122,7 +123,44 @@ type Warning struct{ Text string }
 
 func (Warning) Name() string { return Note }
 
-func (e Warning) AppendText(b []byte) []byte { return append(append(b, "warning: "...), e.Text...) }
+func (e Warning) AppendText(b []byte) []byte {
+	line, _ := cutLine(e.Text, warnWidth-len("warning: "))
+	return append(append(b, "warning: "...), line...)
+}
+
+// AppendDetails is the rest of a warning too long for one line, as
+// continued lines (indented further; a tap's one line joins them again
+// with spaces).
+func (e Warning) AppendDetails(b []byte) []byte {
+	_, rest := cutLine(e.Text, warnWidth-len("warning: "))
+	for i := 0; rest != ""; i++ {
+		var line string
+		line, rest = cutLine(rest, warnWidth-2)
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(append(b, "  "...), line...)
+	}
+	return b
+}
+
+// warnWidth is the most columns of a warning's text a line holds: after
+// the time column, or a detail line's indent, a warning stays within a
+// projector's 80 columns.
+const warnWidth = 66
+
+// cutLine is text's first line of at most width bytes, cut at the last
+// space that fits (or at width when none does), and the rest after it.
+func cutLine(text string, width int) (line, rest string) {
+	if len(text) <= width {
+		return text, ""
+	}
+	cut := strings.LastIndexByte(text[:width+1], ' ')
+	if cut <= 0 {
+		return text[:width], text[width:]
+	}
+	return text[:cut], text[cut+1:]
+}
 
 func (e Warning) Fields(f *Fields) {
 	f.Str("note", "warning")
@@ -144,26 +182,6 @@ type KernelOptions struct {
 	// not read.
 	Retries2 int
 	GiveUp   time.Duration
-}
-
-func (k KernelOptions) appendText(b []byte) []byte {
-	if k.KeepAlive {
-		b = append(b, "; kernel keep-alive: dead after "...)
-		b = appendSeconds(b, k.DeadAfter)
-		b = append(b, " of silence (idle "...)
-		b = appendSeconds(b, k.Idle)
-		b = append(b, ", interval "...)
-		b = appendSeconds(b, k.Interval)
-		b = append(b, ", count "...)
-		b = strconv.AppendInt(b, int64(k.Count), 10)
-		b = append(b, "; read back)"...)
-	}
-	if k.UserTimeout > 0 {
-		b = append(b, "; user timeout "...)
-		b = appendSeconds(b, k.UserTimeout)
-		b = append(b, " (read back)"...)
-	}
-	return b
 }
 
 func (k KernelOptions) fields(f *Fields) {

@@ -30,29 +30,37 @@ type ClientAnnounced struct {
 func (ClientAnnounced) Name() string { return Hello }
 
 func (e ClientAnnounced) AppendText(b []byte) []byte {
-	b = append(b, "HELLO: "...)
 	if e.Probes == 0 {
-		return append(b, "no heartbeat: it sends nothing unasked"...)
+		return append(b, "HELLO: no heartbeat"...)
 	}
-	b = append(b, "its heartbeat is "...)
-	b = appendRule(b, e.Idle, e.Probes, e.Interval)
+	return appendRule(append(b, "HELLO: heartbeat "...), e.Idle, e.Probes, e.Interval)
+}
+
+// AppendDetails is what the HELLO implies: how often the client sends,
+// its other settings, and when it is reaped.
+func (e ClientAnnounced) AppendDetails(b []byte) []byte {
+	if e.Probes == 0 {
+		return append(b, "it sends nothing unasked"...)
+	}
+	b = append(b, "it sends at least every "...)
+	b = appendSeconds(b, e.Window)
 	if e.AcceptLate {
-		b = append(b, ", accept-late"...)
+		b = append(b, "\naccept-late: any frame counts as life, however late"...)
 	}
 	if e.Jitter > 0 {
-		b = append(b, ", jitter "...)
+		b = append(b, "\njitter "...)
+		b = strconv.AppendInt(b, int64(e.Jitter), 10)
+		b = append(b, "%: each wait cut by a random 0 to "...)
 		b = strconv.AppendInt(b, int64(e.Jitter), 10)
 		b = append(b, '%')
 	}
-	b = append(b, ": it sends at least every "...)
-	b = append(b, e.Window.String()...)
 	if e.ReapAfter > 0 {
-		b = append(b, "; reaped after "...)
-		b = append(b, e.ReapAfter.String()...)
-		b = append(b, " of silence ("...)
+		b = append(b, "\nreaped after "...)
+		b = appendSeconds(b, e.ReapAfter)
+		b = append(b, " of silence\n  ("...)
 		b = strconv.AppendFloat(b, e.Factor, 'g', -1, 64)
 		b = append(b, " x "...)
-		b = append(b, e.Window.String()...)
+		b = appendSeconds(b, e.Window)
 		b = append(b, ", --reap-after-announced)"...)
 	}
 	return b

@@ -47,7 +47,7 @@ func (e LoadStart) AppendText(b []byte) []byte {
 	b = append(b, ", heartbeat dead after "...)
 	b = appendDeadRange(b, e.DeadAfterMin, e.DeadAfter, e.Jitter)
 	b = append(b, " ("...)
-	b = appendJitter(appendRule(b, e.Idle, e.Probes, e.Interval), ", ", e.Jitter, e.Seed)
+	b = appendJitter(appendRule(b, e.Idle, e.Probes, e.Interval), ", ", " ", e.Jitter, e.Seed)
 	return append(b, ')')
 }
 

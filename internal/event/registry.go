@@ -43,7 +43,7 @@ type Kind struct {
 var Kinds = []Kind{
 	{"server", ServerListening{}},
 	{"client", ClientConnected{}},
-	{"server", On(Conn{}, ServerConnected{})},
+	{"server", OnDetailed(Conn{}, ServerConnected{})},
 	{"client", PingSent{}},
 	{"server", On(Conn{}, PingReceived{})},
 	{"server", On(Conn{}, ServerPing{})},
@@ -83,7 +83,7 @@ var Kinds = []Kind{
 	{"server", ServerStats{}},
 	{"server", CommandTaken{}},
 	{"server", On(Conn{}, CallbackSent{})},
-	{"server", On(Conn{}, ClientAnnounced{})},
+	{"server", OnDetailed(Conn{}, ClientAnnounced{})},
 	{"client", IdleProbeEnded{}},
 	{"client", IdleProgress{}},
 	{"client", IdleVerdict{}},

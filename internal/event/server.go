@@ -31,6 +31,24 @@ type OnConn[E Event] struct {
 // On is e about connection c.
 func On[E Event](c Conn, e E) OnConn[E] { return OnConn[E]{c, e} }
 
+// DetailedEvent is an Event with details.
+type DetailedEvent interface {
+	Event
+	Detailer
+}
+
+// OnConnDetailed is OnConn for an event with details: they follow the
+// tagged summary on lines of their own. (OnConn itself has none, so that
+// the Writer never converts a PING's event to find out.)
+type OnConnDetailed[E DetailedEvent] struct{ OnConn[E] }
+
+// OnDetailed is e, an event with details, about connection c.
+func OnDetailed[E DetailedEvent](c Conn, e E) OnConnDetailed[E] {
+	return OnConnDetailed[E]{OnConn[E]{c, e}}
+}
+
+func (e OnConnDetailed[E]) AppendDetails(b []byte) []byte { return e.E.AppendDetails(b) }
+
 func (e OnConn[E]) Name() string { return e.E.Name() }
 
 func (e OnConn[E]) AppendText(b []byte) []byte {
@@ -375,9 +393,10 @@ type ServerConnected struct{ Kernel KernelOptions }
 
 func (ServerConnected) Name() string { return Connected }
 
-func (e ServerConnected) AppendText(b []byte) []byte {
-	return e.Kernel.appendText(append(b, "connected"...))
-}
+func (e ServerConnected) AppendText(b []byte) []byte { return append(b, "connected"...) }
+
+// AppendDetails is the kernel options in effect, as hbclient says them.
+func (e ServerConnected) AppendDetails(b []byte) []byte { return e.Kernel.appendLines(b, true) }
 
 func (e ServerConnected) Fields(f *Fields) { e.Kernel.fields(f) }
 

@@ -45,10 +45,35 @@ func TestTypedEvents(t *testing.T) {
 		{On(c3, ConnClosed{"io error", "epoll: bad"}), tx + "[#3 127.0.0.1:40312] closed: io error (epoll: bad)\n", js("closed", `,"conn":3,"peer":"127.0.0.1:40312","reason":"io error"`)},
 		{ConnClosed{Reason: "peer closed"}, tx + "closed: peer closed\n", js("closed", `,"reason":"peer closed"`)},
 		{ServerConnected{KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, UserTimeout: 4 * time.Second}},
-			tx + "connected; kernel keep-alive: dead after 5.000 s of silence (idle 2.000 s, interval 1.000 s, count 3; read back); user timeout 4.000 s (read back)\n",
+			tx + "connected\n" +
+				"            kernel keep-alive: dead after 5.000 s of silence\n" +
+				"              (idle 2.000 s + interval 1.000 s\n" +
+				"               until the 4.000 s user timeout)\n" +
+				"              read back from the socket\n" +
+				"            user timeout: unacknowledged data dropped after 4.000 s\n" +
+				"              (TCP_USER_TIMEOUT, read back)\n",
 			js("connected", `,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5,"user_timeout_s":4`)},
-		{ServerConnected{KernelOptions{Set: true}}, tx + "connected\n", js("connected", `,"keepalive":false`)},
+		{ServerConnected{KernelOptions{Set: true}}, tx + "connected\n            kernel keep-alive: off (SO_KEEPALIVE read back as 0)\n", js("connected", `,"keepalive":false`)},
+		{OnDetailed(c3, ServerConnected{KernelOptions{Set: true, KeepAlive: true, Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9, DeadAfter: 7875 * time.Second}}),
+			tx + "[#3 127.0.0.1:40312] connected\n" +
+				"            kernel keep-alive: dead after 7875.000 s (2h11m15s) of silence\n" +
+				"              (idle 7200.000 s (2h0m0s) + 9 x 75.000 s (1m15s))\n" +
+				"              read back from the socket\n",
+			js("connected", `,"conn":3,"peer":"127.0.0.1:40312","keepalive":true,"keepalive_idle_s":7200,"keepalive_interval_s":75,"keepalive_count":9,"keepalive_predicted_s":7875`)},
 		{ServerConnected{}, tx + "connected\n", js("connected", ``)},
+		{OnDetailed(c3, ClientAnnounced{Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, Window: 10 * time.Second}),
+			tx + "[#3 127.0.0.1:40312] HELLO: heartbeat idle 10.000 s + 3 x 3.000 s\n" +
+				"            it sends at least every 10.000 s\n",
+			js("hello", `,"conn":3,"peer":"127.0.0.1:40312","probes":3,"idle_s":10,"interval_s":3,"accept_late":false,"jitter":0,"window_s":10`)},
+		{ClientAnnounced{Idle: time.Second, Interval: 2 * time.Second, Probes: 3, AcceptLate: true, Jitter: 20, Window: 2 * time.Second, ReapAfter: 3 * time.Second, Factor: 1.5},
+			tx + "HELLO: heartbeat idle 1.000 s + 3 x 2.000 s\n" +
+				"            it sends at least every 2.000 s\n" +
+				"            accept-late: any frame counts as life, however late\n" +
+				"            jitter 20%: each wait cut by a random 0 to 20%\n" +
+				"            reaped after 3.000 s of silence\n" +
+				"              (1.5 x 2.000 s, --reap-after-announced)\n",
+			js("hello", `,"probes":3,"idle_s":1,"interval_s":2,"accept_late":true,"jitter":20,"window_s":2,"reap_after_s":3`)},
+		{ClientAnnounced{}, tx + "HELLO: no heartbeat\n            it sends nothing unasked\n", js("hello", `,"probes":0`)},
 		{ServerListening{Addr: "l", MaxConns: 2, Like: "ssh", LikeSettings: "ClientAliveInterval 15s, ClientAliveCountMax 3: reaped 1m0s after the last packet"},
 			tx + "listening on l, each PING answered after 0.000 s\n            at most 2 connections open at once (--max-conns)\n            like ssh: ClientAliveInterval 15s, ClientAliveCountMax 3: reaped 1m0s after the last packet\n",
 			js("listening", `,"addr":"l","sleep_s":0,"max_conns":2,"like":"ssh","like_settings":"ClientAliveInterval 15s, ClientAliveCountMax 3: reaped 1m0s after the last packet"`)},
@@ -76,10 +101,10 @@ func TestTypedEvents(t *testing.T) {
 			js("note", `,"note":"local_stall","late_s":12.345`)},
 		{ClientConnected{Local: "l", Remote: "r", Heartbeat: true, Idle: 10 * time.Second, Interval: 3 * time.Second, Probes: 3, DeadAfter: 19 * time.Second,
 			Jitter: 20, Seed: 42, DeadAfterMin: 15200 * time.Millisecond},
-			tx + "connected to r from l\n            heartbeat: dead after 15.200 s to 19.000 s of silence\n              (idle 10.000 s + 3 x 3.000 s)\n              each wait cut by 0 to 20% (--jitter 20 --seed 42 replays it)\n              strict: a late PONG does not count as life\n",
+			tx + "connected to r from l\n            heartbeat: dead after 15.200 s to 19.000 s of silence\n              (idle 10.000 s + 3 x 3.000 s)\n              each wait cut by 0 to 20%\n                (--jitter 20 --seed 42 replays it)\n              strict: a late PONG does not count as life\n",
 			js("connected", `,"local":"l","remote":"r","heartbeat":true,"idle_s":10,"interval_s":3,"probes":3,"accept_late":false,"predicted_s":19,"timeout_s":null,"fixed_rate":false,"life":"","jitter":20,"seed":42,"predicted_min_s":15.2`)},
 		{ClientConnected{Local: "l", Remote: "r", Kernel: KernelOptions{Set: true, KeepAlive: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3, DeadAfter: 5 * time.Second, UserTimeout: 5 * time.Second}},
-			tx + "connected to r from l\n            heartbeat: off (--probes 0)\n            kernel keep-alive: dead after 5.000 s of silence\n              (idle 2.000 s + interval 1.000 s until the 5.000 s user timeout)\n              read back from the socket\n            user timeout: unacknowledged data dropped after 5.000 s\n              (TCP_USER_TIMEOUT, read back)\n",
+			tx + "connected to r from l\n            heartbeat: off (--probes 0)\n            kernel keep-alive: dead after 5.000 s of silence\n              (idle 2.000 s + interval 1.000 s\n               until the 5.000 s user timeout)\n              read back from the socket\n            user timeout: unacknowledged data dropped after 5.000 s\n              (TCP_USER_TIMEOUT, read back)\n",
 			js("connected", `,"local":"l","remote":"r","heartbeat":false,"keepalive":true,"keepalive_idle_s":2,"keepalive_interval_s":1,"keepalive_count":3,"keepalive_predicted_s":5,"user_timeout_s":5`)},
 		{HeartbeatDead{Probes: 3, Observed: 18998765 * time.Microsecond, Predicted: 19 * time.Second},
 			tx + "DEAD (heartbeat): 3 probes unanswered\n            observed 18.999 s after the last sign of life (at 0.000)\n            predicted 19.000 s (-1.2 ms)\n",
@@ -144,6 +169,12 @@ func TestTypedEvents(t *testing.T) {
 			Kernel:    Setting{Idle: 47 * time.Second, Interval: 3 * time.Second, Count: 3, DeadAfter: 56 * time.Second}},
 			"   1.500  idle timeout: between 59s and 1m0s; expiry reset: the middlebox forgot the connection and answered its next packet with a RST; inbound only: only packets from the server's side found the connection forgotten; kernel keep-alive every 29s do not keep it alive; heartbeat round trips every 29.5s keep it alive; recommended: hbclient --idle 47.2s --interval 3s --probes 3 (dead after 56.2s), or --keepalive --keepalive-idle 47s --keepalive-interval 3s --keepalive-count 3 (dead after 56s) (30 probes)\n",
 			`{"t":1.5,"event":"idle_timeout","lower_s":59,"upper_s":60,"expiry":"reset","inbound_only":true,"keepalive_refreshes":false,"ping_refreshes":true,"keepalive_every_s":29,"ping_every_s":29.5,"heartbeat_idle_s":47.2,"heartbeat_interval_s":3,"heartbeat_dead_after_s":56.2,"keepalive_idle_s":47,"keepalive_interval_s":3,"keepalive_dead_after_s":56,"probes":30}` + "\n"},
+		{Warning{longWarning},
+			"   1.500  warning: keep-alive cannot fire while sent data is unacknowledged:\n" +
+				"              if the peer vanishes, the heartbeat's PINGs are retransmitted\n" +
+				"              instead and keep-alive waits\n",
+			js("note", `,"note":"warning","warning":"`+longWarning+`"`)},
+		{Warning{"short"}, "   1.500  warning: short\n", js("note", `,"note":"warning","warning":"short"`)},
 		{On(c3, CallbackSent{Delay: 2500 * time.Millisecond, Tag: 7}), tx + "[#3 127.0.0.1:40312] CALLBACK sent after 2.5s of silence (CALL tag 7)\n",
 			js("callback", `,"conn":3,"peer":"127.0.0.1:40312","delay_s":2.5,"tag":7`)},
 	} {
@@ -217,4 +248,43 @@ func TestTypedNoteKindChecked(t *testing.T) {
 		}
 	}()
 	Emit(Discard(), 0, gossip{})
+}
+
+const longWarning = "keep-alive cannot fire while sent data is unacknowledged: if the peer vanishes, the heartbeat's PINGs are retransmitted instead and keep-alive waits"
+
+// A warning wrapped on the terminal is one line again for a tap (the live
+// page's status line), with its words as they were.
+func TestWarningTapIsOneLine(t *testing.T) {
+	var text bytes.Buffer
+	w := NewWriter(&text, false)
+	var tapped string
+	w.Tap(func(_, textLine []byte) { tapped = string(textLine) })
+	Emit(w, 1500*time.Millisecond, Warning{longWarning})
+	if want := "   1.500  warning: " + longWarning + "\n"; tapped != want {
+		t.Errorf("tap got %q, want %q", tapped, want)
+	}
+	for line := range strings.Lines(text.String()) {
+		if len(line) > 81 {
+			t.Errorf("line over 80 columns: %q", line)
+		}
+	}
+}
+
+func TestCutLine(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		width      int
+		line, rest string
+	}{
+		{"abc def", 10, "abc def", ""},
+		{"abc def", 7, "abc def", ""},
+		{"abc def", 6, "abc", "def"},
+		{"abc def", 3, "abc", "def"},
+		{"abcdef", 3, "abc", "def"},
+		{"abc  def", 4, "abc ", "def"},
+	} {
+		if line, rest := cutLine(tc.in, tc.width); line != tc.line || rest != tc.rest {
+			t.Errorf("cutLine(%q, %d) = %q, %q; want %q, %q", tc.in, tc.width, line, rest, tc.line, tc.rest)
+		}
+	}
 }

@@ -51,12 +51,16 @@ func emit[E event.Event](c *conn, e E) { event.Emit(c.s.ev, c.s.since(), event.O
 
 // emitLine emits e about c when show (the gate lets the line through);
 // otherwise only the taps get it (a live page keeps its rows current).
-func emitLine[E event.Event](c *conn, show bool, e E) {
+func emitLine[E event.Event](c *conn, show bool, e E) { emitTagged(c, show, event.On(c.ref(), e)) }
+
+// emitTagged is emitLine for an event already about c (event.On or
+// event.OnDetailed).
+func emitTagged[E event.Event](c *conn, show bool, e E) {
 	if show {
-		emit(c, e)
+		event.Emit(c.s.ev, c.s.since(), e)
 		return
 	}
-	event.EmitTaps(c.s.ev, c.s.since(), event.On(c.ref(), e))
+	event.EmitTaps(c.s.ev, c.s.since(), e)
 }
 
 // report emits a happening as its event; when not show (the gate left
@@ -116,6 +120,6 @@ func (s *srv) greet(c *conn, sc syscall.Conn, now time.Time) {
 	if err != nil {
 		emit(c, event.Failed{Err: err.Error()})
 	}
-	emitLine(c, s.shows(lineConnected), event.ServerConnected{Kernel: k})
+	emitTagged(c, s.shows(lineConnected), event.OnDetailed(c.ref(), event.ServerConnected{Kernel: k}))
 	c.start(now)
 }
