@@ -60,6 +60,12 @@ func (e OnConn[E]) AppendText(b []byte) []byte {
 	return e.E.AppendText(b)
 }
 
+// tone is the tone of E's type.
+func (*OnConn[E]) tone() tone {
+	var e E
+	return toneFor(e)
+}
+
 func (e OnConn[E]) Fields(f *Fields) {
 	f.Uint("conn", e.Conn.ID)
 	f.Str("peer", e.Conn.Peer)
@@ -231,6 +237,9 @@ type PongSent struct {
 }
 
 func (PongSent) Name() string { return Pong }
+
+// tone is plain: the server answering is not news of the client.
+func (*PongSent) tone() tone { return plain }
 
 func (e PongSent) AppendText(b []byte) []byte {
 	// Short, so that a line with its connection's tag fits 80 columns.

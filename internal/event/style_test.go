@@ -42,7 +42,8 @@ func TestDetails(t *testing.T) {
 }
 
 // In colour, each line of an event is in its tone: bold red DEAD (its
-// details too), yellow missed and late, green in time, the rest plain;
+// details too), yellow missed and late, green in time, the rest (a PONG
+// the server sent) plain;
 // the time is never coloured. A peer's ESC stays escaped inside a tone.
 // Without colour no escape sequence is written.
 func TestColorTones(t *testing.T) {
@@ -60,6 +61,11 @@ func TestColorTones(t *testing.T) {
 		{PongReceived{Seq: 1, RTT: time.Second, Interval: 3 * time.Second, Heartbeat: true, NextSeq: 2, NextAt: 21 * time.Second},
 			"  19.000  \x1b[32mPONG #1, RTT 1.000 s, in time: back to idle, PING #2 due at 21.000\x1b[0m\n"},
 		{PingSent{Seq: 2, Due: 22 * time.Second}, "  19.000  PING #2 sent, its PONG due by 22.000\n"},
+		// hbserver's own answer is not news of the client: plain, with its tag or without.
+		{PongSent{Ping: PingLabel{1, true}, Held: 5 * time.Second}, "  19.000  PONG sent for PING #1, held 5.000 s\n"},
+		{On(Conn{1, "127.0.0.1:5"}, PongSent{Ping: PingLabel{1, true}}), "  19.000  [#1 127.0.0.1:5] PONG sent for PING #1, held 0.000 s\n"},
+		// The client's PONG to hbserver's own heartbeat is: green.
+		{On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Millisecond}), "  19.000  \x1b[32m[#1 127.0.0.1:5] PONG #2 from the client, RTT 1.000 ms\x1b[0m\n"},
 		{ServerWarns{"\x1b[2J"}, `  19.000  the server warns: \x1b[2J` + "\n"},
 	} {
 		var col, plain strings.Builder

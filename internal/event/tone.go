@@ -1,5 +1,7 @@
 package event
 
+import "reflect"
+
 // tone is how an event's line stands out on a terminal in colour: the
 // verdict must be seen from the back of a room, a late or missed answer
 // is a warning, an answer in time is the good news.
@@ -11,6 +13,27 @@ const (
 	warn       // yellow: a late PONG, a missed probe
 	bad        // bold red: the peer declared dead
 )
+
+// toner is an event type whose tone is not its name's: a "pong" that
+// hbserver sent is its own act, not news of the peer. The method is on the
+// pointer and reads nothing: a tone belongs to the type, so toneFor asks a
+// nil pointer, which costs no allocation.
+type toner interface{ tone() tone }
+
+// toneFor is e's tone: its type's own (toner), or its name's. An event
+// held in an interface (E is Event) is asked through its dynamic type.
+func toneFor[E Event](e E) tone {
+	if t, ok := any((*E)(nil)).(toner); ok {
+		return t.tone()
+	}
+	if reflect.TypeFor[E]().Kind() == reflect.Interface && any(e) != nil {
+		nilPtr := reflect.Zero(reflect.PointerTo(reflect.TypeOf(any(e)))).Interface()
+		if t, ok := nilPtr.(toner); ok {
+			return t.tone()
+		}
+	}
+	return toneOf(e.Name())
+}
 
 // toneOf is each event's tone, by name: the one table of colours, so that
 // both tools colour an event alike.

@@ -130,7 +130,7 @@ func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 func appendStyled[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	on, off := "", ""
 	if w.style.Color {
-		on, off = toneOf(e.Name()).sgr()
+		on, off = toneFor(e).sgr()
 	}
 	w.raw = e.AppendText(w.raw[:0])
 	b = w.appendClock(b, t)

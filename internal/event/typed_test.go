@@ -218,6 +218,14 @@ func TestTypedEmitAllocatesNothing(t *testing.T) {
 		}
 		w.Close()
 	}
+	// Nor does hbserver's tagged PONG line in colour, whose tone is its own.
+	col := NewBuffered(discardWriter{}, false)
+	col.SetStyle(Style{Color: true})
+	pong := On(Conn{3, "127.0.0.1:40312"}, PongSent{Ping: PingLabel{4, true}, Held: time.Second})
+	if n := testing.AllocsPerRun(1000, func() { Emit(col, time.Second, pong) }); n != 0 {
+		t.Errorf("colour: %v allocations per PONG line", n)
+	}
+	col.Close()
 	// A tap gets both lines without an allocation either.
 	w := NewBuffered(discardWriter{}, true)
 	var n int
