@@ -36,19 +36,23 @@ func (e LoadStart) AppendText(b []byte) []byte {
 	b = append(b, e.Addr...)
 	b = append(b, " at "...)
 	if e.Rate <= 0 {
-		b = append(b, "full speed"...)
-	} else {
-		b = strconv.AppendFloat(b, e.Rate, 'f', -1, 64)
-		b = append(b, "/s"...)
+		return append(b, "full speed"...)
 	}
+	b = strconv.AppendFloat(b, e.Rate, 'f', -1, 64)
+	return append(b, "/s"...)
+}
+
+// AppendDetails is the heartbeat each connection runs, as hbclient's
+// connected line says it.
+func (e LoadStart) AppendDetails(b []byte) []byte {
 	if !e.Heartbeat {
-		return append(b, ", heartbeat off"...)
+		return append(b, "heartbeat: off (--probes 0)"...)
 	}
-	b = append(b, ", heartbeat dead after "...)
+	b = append(b, "heartbeat: dead after "...)
 	b = appendDeadRange(b, e.DeadAfterMin, e.DeadAfter, e.Jitter)
-	b = append(b, " ("...)
-	b = appendJitter(appendRule(b, e.Idle, e.Probes, e.Interval), ", ", " ", e.Jitter, e.Seed)
-	return append(b, ')')
+	b = append(b, " of silence\n  ("...)
+	b = append(appendRule(b, e.Idle, e.Probes, e.Interval), ')')
+	return appendJitter(b, "\n  ", "\n    ", e.Jitter, e.Seed)
 }
 
 func (e LoadStart) Fields(f *Fields) {
@@ -75,20 +79,29 @@ type LoadEnds struct {
 	Warnings                              int64 // warning NOTICEs received
 }
 
-func (e LoadEnds) appendText(b []byte) []byte {
+// appendText appends how the connections stand: every count when all (the
+// summary), else alive and dead and only the other counts that are not
+// zero (a status line a second stays short).
+func (e LoadEnds) appendText(b []byte, all bool) []byte {
 	b = append(b, "alive "...)
 	b = strconv.AppendInt(b, int64(e.Alive), 10)
 	b = append(b, ", dead "...)
 	b = strconv.AppendInt(b, int64(e.Dead), 10)
-	b = append(b, ", never accepted "...)
-	b = strconv.AppendInt(b, int64(e.NeverAccepted), 10)
+	if all || e.NeverAccepted > 0 {
+		b = append(b, ", never accepted "...)
+		b = strconv.AppendInt(b, int64(e.NeverAccepted), 10)
+	}
 	if e.NeverAccepted > 0 {
 		b = append(b, " (the server's kernel never took them: its accept queue was full; not deaths)"...)
 	}
-	b = append(b, ", failed "...)
-	b = strconv.AppendInt(b, int64(e.Failed), 10)
-	b = append(b, ", closed by server "...)
-	b = strconv.AppendInt(b, int64(e.Closed), 10)
+	if all || e.Failed > 0 {
+		b = append(b, ", failed "...)
+		b = strconv.AppendInt(b, int64(e.Failed), 10)
+	}
+	if all || e.Closed > 0 {
+		b = append(b, ", closed by server "...)
+		b = strconv.AppendInt(b, int64(e.Closed), 10)
+	}
 	if e.ClosedMidFrame > 0 || e.ClosedNotices > 0 {
 		b = append(b, " ("...)
 		if e.ClosedMidFrame > 0 {
@@ -216,9 +229,11 @@ func (e LoadStatus) AppendText(b []byte) []byte {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(e.Conns), 10)
 	b = append(b, ", "...)
-	b = e.Ends.appendText(b)
-	b = append(b, ", connect errors "...)
-	b = strconv.AppendInt(b, int64(e.ConnectErrors), 10)
+	b = e.Ends.appendText(b, false)
+	if e.ConnectErrors > 0 {
+		b = append(b, ", connect errors "...)
+		b = strconv.AppendInt(b, int64(e.ConnectErrors), 10)
+	}
 	b = append(b, ", "...)
 	return e.Rates.appendText(b, false, 0)
 }
@@ -267,11 +282,16 @@ func (e LoadSummary) AppendText(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(e.Pending), 10)
 		b = append(b, " pending (handshakes under way or not begun)"...)
 	}
-	b = append(b, "; "...)
-	b = e.Ends.appendText(b)
-	b = append(b, "; "...)
+	return b
+}
+
+// AppendDetails is the totals: how the connections ended, the PINGs and
+// round trips, and the verdicts' distance from their predicted instants.
+func (e LoadSummary) AppendDetails(b []byte) []byte {
+	b = e.Ends.appendText(b, true)
+	b = append(b, '\n')
 	b = e.Rates.appendText(b, true, e.Pings)
-	b = append(b, "; detection error p50 "...)
+	b = append(b, "\ndetection error p50 "...)
 	b = appendStat(b, e.DetectErr50, e.HasDetect)
 	b = append(b, " p99 "...)
 	b = appendStat(b, e.DetectErr99, e.HasDetect)

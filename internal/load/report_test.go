@@ -187,7 +187,7 @@ func TestNoFigureIsNull(t *testing.T) {
 		}
 	}
 	_, text := runOut(t, cfg, 200*time.Millisecond, false)
-	if !strings.Contains(text, "at full speed") || !strings.Contains(text, "RTT p50 - p99 -; detection error p50 - p99 - max -") {
+	if !strings.Contains(text, "at full speed") || !strings.Contains(text, "RTT p50 - p99 -\n") || !strings.Contains(text, " detection error p50 - p99 - max -\n") {
 		t.Fatalf("text:\n%s", text)
 	}
 }
@@ -205,7 +205,7 @@ func TestHeartbeatOff(t *testing.T) {
 	if l := jsonEvent(t, out, "load"); l["predicted_s"] != nil || !strings.Contains(out, `"predicted_s":null`) {
 		t.Fatalf("load event %v", l)
 	}
-	if _, text := runOut(t, cfg, 100*time.Millisecond, false); !strings.Contains(text, ", heartbeat off\n") {
+	if _, text := runOut(t, cfg, 100*time.Millisecond, false); !strings.Contains(text, "  heartbeat: off (--probes 0)\n") {
 		t.Fatalf("text:\n%s", text)
 	}
 }
@@ -221,7 +221,7 @@ func TestPending(t *testing.T) {
 	if sum.Pending < 90 || sum.Connected+sum.ConnectErrors < 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending (handshakes under way or not begun);") {
+	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending (handshakes under way or not begun)\n") {
 		t.Fatalf("text:\n%s", out)
 	}
 }
