@@ -79,9 +79,10 @@ type LoadEnds struct {
 	Warnings                              int64 // warning NOTICEs received
 }
 
-// appendText appends how the connections stand: every count when all (the
-// summary), else alive and dead and only the other counts that are not
-// zero (a status line a second stays short).
+// appendText appends how the connections stand: every count, then the
+// explanations in brackets on lines of their own, when all (the summary);
+// else alive and dead and only the other counts that are not zero (a
+// status line a second stays short).
 func (e LoadEnds) appendText(b []byte, all bool) []byte {
 	b = append(b, "alive "...)
 	b = strconv.AppendInt(b, int64(e.Alive), 10)
@@ -91,9 +92,6 @@ func (e LoadEnds) appendText(b []byte, all bool) []byte {
 		b = append(b, ", never accepted "...)
 		b = strconv.AppendInt(b, int64(e.NeverAccepted), 10)
 	}
-	if e.NeverAccepted > 0 {
-		b = append(b, " (the server's kernel never took them: its accept queue was full; not deaths)"...)
-	}
 	if all || e.Failed > 0 {
 		b = append(b, ", failed "...)
 		b = strconv.AppendInt(b, int64(e.Failed), 10)
@@ -102,8 +100,18 @@ func (e LoadEnds) appendText(b []byte, all bool) []byte {
 		b = append(b, ", closed by server "...)
 		b = strconv.AppendInt(b, int64(e.Closed), 10)
 	}
+	if e.Warnings > 0 {
+		b = append(b, ", server warnings "...)
+		b = strconv.AppendInt(b, e.Warnings, 10)
+	}
+	if !all {
+		return b
+	}
+	if e.NeverAccepted > 0 {
+		b = append(b, "\n  (never accepted: the server's accept queue was full; not deaths)"...)
+	}
 	if e.ClosedMidFrame > 0 || e.ClosedNotices > 0 {
-		b = append(b, " ("...)
+		b = append(b, "\n  (closed by server: "...)
 		if e.ClosedMidFrame > 0 {
 			b = strconv.AppendInt(b, int64(e.ClosedMidFrame), 10)
 			b = append(b, " mid-frame"...)
@@ -118,10 +126,6 @@ func (e LoadEnds) appendText(b []byte, all bool) []byte {
 			b = strconv.AppendQuote(b, e.FirstCloseReason)
 		}
 		b = append(b, ')')
-	}
-	if e.Warnings > 0 {
-		b = append(b, ", server warnings "...)
-		b = strconv.AppendInt(b, e.Warnings, 10)
 	}
 	return b
 }
@@ -164,7 +168,7 @@ func (r LoadRates) appendText(b []byte, summary bool, pings int64) []byte {
 	}
 	// PONGs that answered no probe in time do not show in the RTT, and a
 	// line that left them out would hide a server that floods them.
-	if r.LatePongs != 0 {
+	if r.LatePongs != 0 && !summary {
 		b = append(b, ", late or unsolicited PONGs "...)
 		b = strconv.AppendInt(b, r.LatePongs, 10)
 	}
@@ -175,7 +179,12 @@ func (r LoadRates) appendText(b []byte, summary bool, pings int64) []byte {
 	}
 	b = appendStat(b, r.RTT50, r.HasRTT)
 	b = append(b, " p99 "...)
-	return appendStat(b, r.RTT99, r.HasRTT)
+	b = appendStat(b, r.RTT99, r.HasRTT)
+	if r.LatePongs != 0 && summary {
+		b = append(b, "\nlate or unsolicited PONGs "...)
+		b = strconv.AppendInt(b, r.LatePongs, 10)
+	}
+	return b
 }
 
 // appendRate appends a rate in whole numbers, "-" when there is none.
@@ -272,15 +281,10 @@ func (e LoadSummary) AppendText(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(e.Connected), 10)
 	b = append(b, " connected, "...)
 	b = append(b, plural.Count(e.ConnectErrors, "connect error")...)
-	if e.FirstConnectError != "" {
-		b = append(b, " (first: "...)
-		b = append(b, e.FirstConnectError...)
-		b = append(b, ')')
-	}
 	if e.Pending > 0 {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(e.Pending), 10)
-		b = append(b, " pending (handshakes under way or not begun)"...)
+		b = append(b, " pending"...)
 	}
 	return b
 }
@@ -288,6 +292,14 @@ func (e LoadSummary) AppendText(b []byte) []byte {
 // AppendDetails is the totals: how the connections ended, the PINGs and
 // round trips, and the verdicts' distance from their predicted instants.
 func (e LoadSummary) AppendDetails(b []byte) []byte {
+	if e.FirstConnectError != "" {
+		b = append(b, "  (first connect error: "...)
+		b = append(b, e.FirstConnectError...)
+		b = append(b, ")\n"...)
+	}
+	if e.Pending > 0 {
+		b = append(b, "  (pending: handshakes under way or not begun)\n"...)
+	}
 	b = e.Ends.appendText(b, true)
 	b = append(b, '\n')
 	b = e.Rates.appendText(b, true, e.Pings)

@@ -60,11 +60,9 @@ func (e OnConn[E]) AppendText(b []byte) []byte {
 	return e.E.AppendText(b)
 }
 
-// tone is the tone of E's type.
-func (*OnConn[E]) tone() tone {
-	var e E
-	return toneFor(e)
-}
+// typeTone is E's type's own tone, if it has one; else the tone goes by
+// the name, which is E's.
+func (*OnConn[E]) typeTone() (tone, bool) { return typeTone[E]() }
 
 func (e OnConn[E]) Fields(f *Fields) {
 	f.Uint("conn", e.Conn.ID)
@@ -238,8 +236,8 @@ type PongSent struct {
 
 func (PongSent) Name() string { return Pong }
 
-// tone is plain: the server answering is not news of the client.
-func (*PongSent) tone() tone { return plain }
+// typeTone is plain: the server answering is not news of the client.
+func (*PongSent) typeTone() (tone, bool) { return plain, true }
 
 func (e PongSent) AppendText(b []byte) []byte {
 	// Short, so that a line with its connection's tag fits 80 columns.

@@ -64,6 +64,8 @@ func TestColorTones(t *testing.T) {
 		// hbserver's own answer is not news of the client: plain, with its tag or without.
 		{PongSent{Ping: PingLabel{1, true}, Held: 5 * time.Second}, "  19.000  PONG sent for PING #1, held 5.000 s\n"},
 		{On(Conn{1, "127.0.0.1:5"}, PongSent{Ping: PingLabel{1, true}}), "  19.000  [#1 127.0.0.1:5] PONG sent for PING #1, held 0.000 s\n"},
+		// A late one is yellow, tagged too: the tone goes by the event's value.
+		{On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Second, Late: true}), "  19.000  \x1b[33m[#1 127.0.0.1:5] late PONG #2 from the client, RTT 1.000 s\x1b[0m\n"},
 		// The client's PONG to hbserver's own heartbeat is: green.
 		{On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Millisecond}), "  19.000  \x1b[32m[#1 127.0.0.1:5] PONG #2 from the client, RTT 1.000 ms\x1b[0m\n"},
 		{ServerWarns{"\x1b[2J"}, `  19.000  the server warns: \x1b[2J` + "\n"},

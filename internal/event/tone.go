@@ -15,21 +15,34 @@ const (
 )
 
 // toner is an event type whose tone is not its name's: a "pong" that
-// hbserver sent is its own act, not news of the peer. The method is on the
-// pointer and reads nothing: a tone belongs to the type, so toneFor asks a
-// nil pointer, which costs no allocation.
-type toner interface{ tone() tone }
+// hbserver sent is its own act, not news of the peer. typeTone reports the
+// type's own tone, or own false when the tone goes by name after all (a
+// wrapper whose inner type has none). The method is on the pointer and
+// reads nothing: a tone belongs to the type, so toneFor asks a nil pointer,
+// which costs no allocation.
+type toner interface{ typeTone() (t tone, own bool) }
 
-// toneFor is e's tone: its type's own (toner), or its name's. An event
-// held in an interface (E is Event) is asked through its dynamic type.
-func toneFor[E Event](e E) tone {
+// typeTone is E's type's own tone, if it has one.
+func typeTone[E any]() (tone, bool) {
 	if t, ok := any((*E)(nil)).(toner); ok {
-		return t.tone()
+		return t.typeTone()
+	}
+	return plain, false
+}
+
+// toneFor is e's tone: its type's own (toner), or its name's, which may
+// depend on its value (a late PONG). An event held in an interface (E is
+// Event) is asked through its dynamic type.
+func toneFor[E Event](e E) tone {
+	if t, own := typeTone[E](); own {
+		return t
 	}
 	if reflect.TypeFor[E]().Kind() == reflect.Interface && any(e) != nil {
 		nilPtr := reflect.Zero(reflect.PointerTo(reflect.TypeOf(any(e)))).Interface()
 		if t, ok := nilPtr.(toner); ok {
-			return t.tone()
+			if t, own := t.typeTone(); own {
+				return t
+			}
 		}
 	}
 	return toneOf(e.Name())

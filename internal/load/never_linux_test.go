@@ -58,7 +58,7 @@ func TestNeverAccepted(t *testing.T) {
 	if sum.Dead == 0 && sum.DetectErrMax != 0 {
 		t.Fatalf("detection error from connections that did not die: %+v", sum)
 	}
-	if !strings.Contains(out, "never accepted "+strconv.Itoa(sum.NeverAccepted)+" (the server's kernel never took them") {
+	if !strings.Contains(out, "never accepted "+strconv.Itoa(sum.NeverAccepted)+",") || !strings.Contains(out, "(never accepted: the server's accept queue was full; not deaths)") {
 		t.Fatalf("text:\n%s", out)
 	}
 }

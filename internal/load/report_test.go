@@ -102,9 +102,9 @@ func TestServerFullNotice(t *testing.T) {
 	}
 	accepted.Store(0)
 	_, text := runOut(t, cfg, 400*time.Millisecond, false)
-	want := `closed by server 15 (15 with a NOTICE, the first: "server full\n   9.999  DEAD")`
-	if strings.Count(text, want) < 2 || strings.Contains(text, "\n   9.999  DEAD") {
-		t.Fatalf("text, want the reason quoted in the status and summary lines:\n%s", text)
+	want := `(closed by server: 15 with a NOTICE, the first: "server full\n   9.999  DEAD")`
+	if !strings.Contains(text, "closed by server 15") || !strings.Contains(text, want) || strings.Contains(text, "\n   9.999  DEAD") {
+		t.Fatalf("text, want the reason quoted in the summary:\n%s", text)
 	}
 }
 
@@ -121,7 +121,7 @@ func TestClosedMidFrame(t *testing.T) {
 	if sum.Closed != 10 || sum.ClosedMidFrame != 10 || sum.Failed != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if !strings.Contains(out, "closed by server 10 (10 mid-frame)") {
+	if !strings.Contains(out, "closed by server 10") || !strings.Contains(out, "(closed by server: 10 mid-frame)") {
 		t.Fatalf("text:\n%s", out)
 	}
 }
@@ -221,7 +221,7 @@ func TestPending(t *testing.T) {
 	if sum.Pending < 90 || sum.Connected+sum.ConnectErrors < 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending (handshakes under way or not begun)\n") {
+	if !strings.Contains(out, ", "+strconv.Itoa(sum.Pending)+" pending\n") {
 		t.Fatalf("text:\n%s", out)
 	}
 }

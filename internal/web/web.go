@@ -248,7 +248,7 @@ func (s *Server) Announce(w io.Writer, tool string) {
 // local's addresses (others) when addr is every address. A browser cannot
 // open the unspecified address, so self names loopback instead: 127.0.0.1
 // for 0.0.0.0, [::1] for [::] (Go reports a 0.0.0.0 listener as [::] where
-// it listens on both families, hence hostport). Off loopback every URL
+// it listens on both families, hence the family of the host asked for). Off loopback every URL
 // carries the token.
 func pageURLs(hostport string, addr *net.TCPAddr, token string, local []net.Addr) (self string, others []string) {
 	port := strconv.Itoa(addr.Port)
@@ -263,7 +263,8 @@ func pageURLs(hostport string, addr *net.TCPAddr, token string, local []net.Addr
 		return url(addr.IP), nil
 	}
 	host, _, _ := net.SplitHostPort(hostport)
-	v4 := !strings.Contains(host, ":") // asked for 0.0.0.0 (or a name), not [::]
+	asked := net.ParseIP(host)
+	v4 := asked == nil || asked.To4() != nil // 0.0.0.0 (or ::ffff:0.0.0.0), not [::]
 	self = url(net.IPv6loopback)
 	if v4 {
 		self = url(net.IPv4(127, 0, 0, 1))

@@ -454,6 +454,9 @@ func TestPageURLs(t *testing.T) {
 		{"0.0.0.0:0", tcp("0.0.0.0"), "http://127.0.0.1:8080/?token=T",
 			[]string{"http://198.18.0.5:8080/?token=T", "http://198.19.7.9:8080/?token=T"}},
 		{"[::]:0", tcp("::"), "http://[::1]:8080/?token=T", []string{"http://[2001:db8::5]:8080/?token=T"}},
+		// IPv4-mapped: an IPv4 listener where the kernel has no dual stack.
+		{"[::ffff:0.0.0.0]:0", tcp("0.0.0.0"), "http://127.0.0.1:8080/?token=T",
+			[]string{"http://198.18.0.5:8080/?token=T", "http://198.19.7.9:8080/?token=T"}},
 	} {
 		self, others := pageURLs(tc.hostport, tc.addr, "T", local)
 		if self != tc.self || strings.Join(others, " ") != strings.Join(tc.others, " ") {
