@@ -126,16 +126,21 @@ func appendJitter(b []byte, sep, replaySep string, jitter int, seed uint64) []by
 	if jitter == 0 {
 		return b
 	}
-	b = append(b, sep...)
-	b = append(b, "each wait cut by 0 to "...)
-	b = strconv.AppendInt(b, int64(jitter), 10)
-	b = append(b, '%')
+	b = appendJitterRule(append(b, sep...), jitter)
 	b = append(b, replaySep...)
 	b = append(b, "(--jitter "...)
 	b = strconv.AppendInt(b, int64(jitter), 10)
 	b = append(b, " --seed "...)
 	b = strconv.AppendUint(b, seed, 10)
 	return append(b, " replays it)"...)
+}
+
+// appendJitterRule appends --jitter's rule: "each wait cut by 0 to 20%"
+// (BFD's: a random part of each wait, new for each).
+func appendJitterRule(b []byte, jitter int) []byte {
+	b = append(b, "each wait cut by 0 to "...)
+	b = strconv.AppendInt(b, int64(jitter), 10)
+	return append(b, '%')
 }
 
 // jitterFields gives the jitter's fields, when the heartbeat is on and

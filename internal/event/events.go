@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
@@ -150,16 +151,19 @@ func (e Warning) AppendDetails(b []byte) []byte {
 const warnWidth = 66
 
 // cutLine is text's first line of at most width bytes, cut at the last
-// space that fits (or at width when none does), and the rest after it.
+// space that fits (or, when none does, at the last whole character that
+// fits), and the rest after it.
 func cutLine(text string, width int) (line, rest string) {
 	if len(text) <= width {
 		return text, ""
 	}
 	cut := strings.LastIndexByte(text[:width+1], ' ')
-	if cut <= 0 {
-		return text[:width], text[width:]
+	if cut > 0 {
+		return text[:cut], text[cut+1:]
 	}
-	return text[:cut], text[cut+1:]
+	for cut = width; cut > 1 && !utf8.RuneStart(text[cut]); cut-- {
+	}
+	return text[:cut], text[cut:]
 }
 
 func (e Warning) Fields(f *Fields) {

@@ -48,11 +48,10 @@ func (e ClientAnnounced) AppendDetails(b []byte) []byte {
 		b = append(b, "\naccept-late: any frame counts as life, however late"...)
 	}
 	if e.Jitter > 0 {
-		b = append(b, "\njitter "...)
+		b = appendJitterRule(append(b, '\n'), e.Jitter)
+		b = append(b, " (--jitter "...)
 		b = strconv.AppendInt(b, int64(e.Jitter), 10)
-		b = append(b, "%: each wait cut by a random 0 to "...)
-		b = strconv.AppendInt(b, int64(e.Jitter), 10)
-		b = append(b, '%')
+		b = append(b, ')')
 	}
 	if e.ReapAfter > 0 {
 		b = append(b, "\nreaped after "...)

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -48,44 +49,59 @@ func TestDetails(t *testing.T) {
 // Without colour no escape sequence is written.
 func TestColorTones(t *testing.T) {
 	for _, tc := range []struct {
-		e    Event
+		e    static
 		want string
 	}{
-		{HeartbeatDead{Probes: 3, Observed: 19 * time.Second, Predicted: 19 * time.Second},
+		{as(HeartbeatDead{Probes: 3, Observed: 19 * time.Second, Predicted: 19 * time.Second}),
 			"  19.000  \x1b[1;31mDEAD (heartbeat): 3 probes unanswered\x1b[0m\n" +
 				"            \x1b[1;31mobserved 19.000 s after the last sign of life (at 0.000)\x1b[0m\n" +
 				"            \x1b[1;31mpredicted 19.000 s (+0.0 ms)\x1b[0m\n"},
-		{ProbeMissed{Missed: 1, Probes: 3, Interval: 3 * time.Second}, "  19.000  \x1b[33mprobe 1/3 missed: no PONG within 3.000 s\x1b[0m\n"},
-		{PongReceived{Seq: 1, RTT: 5 * time.Second, Late: true, Interval: 3 * time.Second, Heartbeat: true},
+		{as(ProbeMissed{Missed: 1, Probes: 3, Interval: 3 * time.Second}), "  19.000  \x1b[33mprobe 1/3 missed: no PONG within 3.000 s\x1b[0m\n"},
+		{as(PongReceived{Seq: 1, RTT: 5 * time.Second, Late: true, Interval: 3 * time.Second, Heartbeat: true}),
 			"  19.000  \x1b[33mlate PONG #1, RTT 5.000 s: over the 3.000 s a PONG may take; not life\x1b[0m\n"},
-		{PongReceived{Seq: 1, RTT: time.Second, Interval: 3 * time.Second, Heartbeat: true, NextSeq: 2, NextAt: 21 * time.Second},
+		{as(PongReceived{Seq: 1, RTT: time.Second, Interval: 3 * time.Second, Heartbeat: true, NextSeq: 2, NextAt: 21 * time.Second}),
 			"  19.000  \x1b[32mPONG #1, RTT 1.000 s, in time: back to idle, PING #2 due at 21.000\x1b[0m\n"},
-		{PingSent{Seq: 2, Due: 22 * time.Second}, "  19.000  PING #2 sent, its PONG due by 22.000\n"},
+		{as(PingSent{Seq: 2, Due: 22 * time.Second}), "  19.000  PING #2 sent, its PONG due by 22.000\n"},
 		// hbserver's own answer is not news of the client: plain, with its tag or without.
-		{PongSent{Ping: PingLabel{1, true}, Held: 5 * time.Second}, "  19.000  PONG sent for PING #1, held 5.000 s\n"},
-		{On(Conn{1, "127.0.0.1:5"}, PongSent{Ping: PingLabel{1, true}}), "  19.000  [#1 127.0.0.1:5] PONG sent for PING #1, held 0.000 s\n"},
+		{as(PongSent{Ping: PingLabel{1, true}, Held: 5 * time.Second}), "  19.000  PONG sent for PING #1, held 5.000 s\n"},
+		{as(On(Conn{1, "127.0.0.1:5"}, PongSent{Ping: PingLabel{1, true}})), "  19.000  [#1 127.0.0.1:5] PONG sent for PING #1, held 0.000 s\n"},
 		// A late one is yellow, tagged too: the tone goes by the event's value.
-		{On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Second, Late: true}), "  19.000  \x1b[33m[#1 127.0.0.1:5] late PONG #2 from the client, RTT 1.000 s\x1b[0m\n"},
+		{as(On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Second, Late: true})), "  19.000  \x1b[33m[#1 127.0.0.1:5] late PONG #2 from the client, RTT 1.000 s\x1b[0m\n"},
 		// The client's PONG to hbserver's own heartbeat is: green.
-		{On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Millisecond}), "  19.000  \x1b[32m[#1 127.0.0.1:5] PONG #2 from the client, RTT 1.000 ms\x1b[0m\n"},
-		{ServerWarns{"\x1b[2J"}, `  19.000  the server warns: \x1b[2J` + "\n"},
+		{as(On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Millisecond})), "  19.000  \x1b[32m[#1 127.0.0.1:5] PONG #2 from the client, RTT 1.000 ms\x1b[0m\n"},
+		{as(ServerWarns{"\x1b[2J"}), `  19.000  the server warns: \x1b[2J` + "\n"},
 	} {
 		var col, plain strings.Builder
 		w := NewWriter(&col, false)
 		w.SetStyle(Style{Color: true})
-		emitAny(w, 19*time.Second, tc.e)
+		tc.e.emit(w, 19*time.Second)
 		if col.String() != tc.want {
-			t.Errorf("%T in colour:\n got %q\nwant %q", tc.e, col.String(), tc.want)
+			t.Errorf("%v in colour:\n got %q\nwant %q", tc.e, col.String(), tc.want)
 		}
-		emitAny(NewWriter(&plain, false), 19*time.Second, tc.e)
+		tc.e.emit(NewWriter(&plain, false), 19*time.Second)
 		if strings.Contains(plain.String(), "\x1b") {
-			t.Errorf("%T without colour: %q", tc.e, plain.String())
+			t.Errorf("%v without colour: %q", tc.e, plain.String())
 		}
 		if stripped := strings.NewReplacer("\x1b[1;31m", "", "\x1b[33m", "", "\x1b[32m", "", "\x1b[0m", "").Replace(col.String()); stripped != plain.String() {
-			t.Errorf("%T: colour changes the text: %q against %q", tc.e, stripped, plain.String())
+			t.Errorf("%v: colour changes the text: %q against %q", tc.e, stripped, plain.String())
 		}
 	}
 }
+
+// static is an event to emit as its own type, as the tools emit every
+// event: a tone can belong to the type (toner).
+type static interface {
+	emit(w *Writer, t time.Duration)
+}
+
+type staticEvent[E Event] struct{ e E }
+
+func (s staticEvent[E]) emit(w *Writer, t time.Duration) { Emit(w, t, s.e) }
+
+func (s staticEvent[E]) String() string { return fmt.Sprintf("%T", s.e) }
+
+// as is e, to be emitted as its own type E.
+func as[E Event](e E) static { return staticEvent[E]{e} }
 
 // Under Style.Wall a line's time is the time of day to the millisecond,
 // counted from Start, and details are indented past it.

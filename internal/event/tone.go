@@ -1,7 +1,5 @@
 package event
 
-import "reflect"
-
 // tone is how an event's line stands out on a terminal in colour: the
 // verdict must be seen from the back of a room, a late or missed answer
 // is a warning, an answer in time is the good news.
@@ -31,19 +29,11 @@ func typeTone[E any]() (tone, bool) {
 }
 
 // toneFor is e's tone: its type's own (toner), or its name's, which may
-// depend on its value (a late PONG). An event held in an interface (E is
-// Event) is asked through its dynamic type.
+// depend on its value (a late PONG). The type is E, as the event is
+// emitted: every event is emitted as its own type, not in an interface.
 func toneFor[E Event](e E) tone {
 	if t, own := typeTone[E](); own {
 		return t
-	}
-	if reflect.TypeFor[E]().Kind() == reflect.Interface && any(e) != nil {
-		nilPtr := reflect.Zero(reflect.PointerTo(reflect.TypeOf(any(e)))).Interface()
-		if t, ok := nilPtr.(toner); ok {
-			if t, own := t.typeTone(); own {
-				return t
-			}
-		}
 	}
 	return toneOf(e.Name())
 }

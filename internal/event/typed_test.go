@@ -69,7 +69,7 @@ func TestTypedEvents(t *testing.T) {
 			tx + "HELLO: heartbeat idle 1.000 s + 3 x 2.000 s\n" +
 				"            it sends at least every 2.000 s\n" +
 				"            accept-late: any frame counts as life, however late\n" +
-				"            jitter 20%: each wait cut by a random 0 to 20%\n" +
+				"            each wait cut by 0 to 20% (--jitter 20)\n" +
 				"            reaped after 3.000 s of silence\n" +
 				"              (1.5 x 2.000 s, --reap-after-announced)\n",
 			js("hello", `,"probes":3,"idle_s":1,"interval_s":2,"accept_late":true,"jitter":20,"window_s":2,"reap_after_s":3`)},
@@ -304,6 +304,8 @@ func TestCutLine(t *testing.T) {
 		{"abc def", 3, "abc", "def"},
 		{"abcdef", 3, "abc", "def"},
 		{"abc  def", 4, "abc ", "def"},
+		{"abcé", 4, "abc", "é"}, // not inside a character
+		{"ééé", 3, "é", "éé"},
 	} {
 		if line, rest := cutLine(tc.in, tc.width); line != tc.line || rest != tc.rest {
 			t.Errorf("cutLine(%q, %d) = %q, %q; want %q, %q", tc.in, tc.width, line, rest, tc.line, tc.rest)

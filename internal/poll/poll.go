@@ -57,13 +57,14 @@ const batch = 256
 // goes back to sleep), so not every wake-up: at most one every yieldEvery,
 // after the frame that woke the loop has been answered.
 //
-// Measured on one connection with a PING 1 ms after each PONG, 5 s a round,
-// six rounds alternating with pongd (2 cores, AMD EPYC): yielding only while
-// busy (10 readiness reports in 5 ms), as the loop did before, left the
-// monitor retaking the processor at each PING: 4 futex calls and 4.7 thread
-// switches a PING, RTT p50 68-91 us and p99 191-217 us against pongd's 54-71
-// and 116-151 us, and 35-40 ticks of CPU a round. Yielding every 5 ms at any
-// load: p50 55-75 us, p99 121-177 us, 14-18 ticks (pongd 11-14).
+// Measured on one connection with a PING 1 ms after each PONG (2 cores, AMD
+// EPYC). Yielding only while busy (10 readiness reports in 5 ms), as the
+// loop did before, left the monitor retaking the processor at each PING:
+// perf stat over 5 s counted 3.9 futex calls and 4.8 thread switches a PING
+// (0.4 and 1.9 with this yield). In six 5 s rounds alternating with pongd,
+// before: RTT p50 68-91 us, p99 191-217 us, 35-40 ticks of CPU a round;
+// yielding every 5 ms at any load: p50 55-75 us, p99 121-177 us, 14-18
+// ticks; pongd: p50 54-71 us, p99 116-151 us, 11-14 ticks.
 const yieldEvery = 5 * time.Millisecond
 
 // New makes a Poller.

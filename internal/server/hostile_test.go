@@ -289,7 +289,7 @@ func TestShutdownEndsAClosingConnAsPeerClosed(t *testing.T) {
 	unix.Shutdown(peer, unix.SHUT_WR)
 	c.readable(t0)
 	s.closeAll()
-	if want := "[#1 pair] closed: peer closed (2 PINGs unanswered at shutdown)\n"; !strings.HasSuffix(out.String(), want) {
+	if want := "[#1 pair] closed: peer closed (2 PINGs unanswered)\n"; !strings.HasSuffix(out.String(), want) {
 		t.Fatalf("timeline\n%s\nwant it to end with %q", out.String(), want)
 	}
 	if s.counts[ending.PeerClosed] != 1 || len(s.counts) != 1 {

@@ -505,7 +505,7 @@ func (p *policy) shutdown(e *effects) {
 	case closing: // its peer had closed; the server only answered what was queued
 		detail := ""
 		if p.queue != nil {
-			detail = plural.Count(p.queue.n, "PING") + " unanswered at shutdown"
+			detail = plural.Count(p.queue.n, "PING") + " unanswered"
 		}
 		p.stop(e, ending.PeerClosed, detail)
 	default:

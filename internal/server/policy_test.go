@@ -377,7 +377,7 @@ func TestPolicy(t *testing.T) {
 			{0, "ping 1", "PING #1 received", 5 * sec},
 			{0, "ping 2", "PING #2 received", 5 * sec},
 			{sec, "fin", "leave", 5 * sec},
-			{2 * sec, "shutdown", "end: peer closed (2 PINGs unanswered at shutdown)", -1},
+			{2 * sec, "shutdown", "end: peer closed (2 PINGs unanswered)", -1},
 		}},
 		{"quiet leaves out every per-frame event", Config{Quiet: true, Sleep: sec, MinPingInterval: time.Hour, Probe: heartbeat}, []step{
 			{0, "ping 1", "", sec},
