@@ -49,6 +49,11 @@ func OnDetailed[E DetailedEvent](c Conn, e E) OnConnDetailed[E] {
 
 func (e OnConnDetailed[E]) AppendDetails(b []byte) []byte { return e.E.AppendDetails(b) }
 
+// typeTone is E's type's own tone, if it has one. It must be defined here:
+// the one OnConn would lend reads the embedded field through the nil
+// pointer that toneFor asks.
+func (*OnConnDetailed[E]) typeTone() (tone, bool) { return typeTone[E]() }
+
 func (e OnConn[E]) Name() string { return e.E.Name() }
 
 func (e OnConn[E]) AppendText(b []byte) []byte {

@@ -70,6 +70,13 @@ func TestColorTones(t *testing.T) {
 		// The client's PONG to hbserver's own heartbeat is: green.
 		{as(On(Conn{1, "127.0.0.1:5"}, ClientPong{Seq: 2, RTT: time.Millisecond})), "  19.000  \x1b[32m[#1 127.0.0.1:5] PONG #2 from the client, RTT 1.000 ms\x1b[0m\n"},
 		{as(ServerWarns{"\x1b[2J"}), `  19.000  the server warns: \x1b[2J` + "\n"},
+		// Events with details about a connection: hbserver's connected
+		// line and a HELLO, plain (once a nil-pointer crash of hbserver in
+		// colour).
+		{as(OnDetailed(Conn{1, "127.0.0.1:5"}, ServerConnected{KernelOptions{Set: true}})),
+			"  19.000  [#1 127.0.0.1:5] connected\n            kernel keep-alive: off (SO_KEEPALIVE read back as 0)\n"},
+		{as(OnDetailed(Conn{1, "127.0.0.1:5"}, ClientAnnounced{})),
+			"  19.000  [#1 127.0.0.1:5] HELLO: no heartbeat\n            it sends nothing unasked\n"},
 	} {
 		var col, plain strings.Builder
 		w := NewWriter(&col, false)

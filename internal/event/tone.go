@@ -17,7 +17,8 @@ const (
 // type's own tone, or own false when the tone goes by name after all (a
 // wrapper whose inner type has none). The method is on the pointer and
 // reads nothing: a tone belongs to the type, so toneFor asks a nil pointer,
-// which costs no allocation.
+// which costs no allocation. A type that embeds another event defines its
+// own: a promoted method would reach the embedded field through nil.
 type toner interface{ typeTone() (t tone, own bool) }
 
 // typeTone is E's type's own tone, if it has one.
