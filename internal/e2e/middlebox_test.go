@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -757,6 +758,18 @@ func TestSweepMiddleboxes(t *testing.T) {
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- left.Wait() }()
+	// The sweep finds the processes a namespace holds: wait until ip has
+	// entered it, or the sweep may run first and find none.
+	in := strconv.Itoa(left.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out, _ := exec.Command("ip", "netns", "pids", goneNS).Output()
+		if slices.Contains(strings.Fields(string(out)), in) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %s not in %s after 10s", in, goneNS)
+		}
+	}
 
 	sweepMiddleboxes()
 	select {

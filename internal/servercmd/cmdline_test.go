@@ -59,7 +59,7 @@ func TestFlagEdges(t *testing.T) {
 	edges["events"] = rows(ok("auto", "all"), bad("", "ALL", "some", "all ", "\x1b[2J"), with([]string{"--quiet"}, rows(ok("auto"), bad("all"))))
 	edges["stats-every"] = rows(ok("0", "100ms", "2562047h"), bad("99ms", "1ns", "2562048h"))
 	edges["addr-file"] = rows(ok(filepath.Join(tmp, "new"), regular),
-		bad(fifo, dir, filepath.Join(tmp, "link"), filepath.Join(tmp, "missing", "x")))
+		bad("", fifo, dir, filepath.Join(tmp, "link"), filepath.Join(tmp, "missing", "x")))
 	edges["commands"] = rows(ok("-", regular, fifo), bad("", dir, filepath.Join(tmp, "missing")))
 	edges["web"] = rows(ok("0", ":0", "65535", "127.0.0.1:8080", "[::1]:0"), bad("65536", "", "x:y", "::1"))
 	clitest.CheckFlags(t, checkOnly, []string{"127.0.0.1", "0"}, edges)

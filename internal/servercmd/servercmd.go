@@ -270,6 +270,8 @@ func (opts Options) validate(given func(name string) bool) error {
 		if err := checkAddrFile(opts.AddrFile); err != nil {
 			return &cli.UsageError{Err: err}
 		}
+	} else if given("addr-file") {
+		return cli.Usagef("--addr-file: empty path (give the file to write the address to)")
 	}
 	return checkClassroom(opts, given)
 }
