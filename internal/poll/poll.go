@@ -34,7 +34,7 @@ type Poller struct {
 	raw             []unix.EpollEvent
 	ready           []Ready
 	armed           time.Time // when the timer is set to fire; zero: disarmed
-	yielded         time.Time // when Wait last yielded the processor
+	pace            pacer     // when Wait yields the processor (pace.go)
 	scratch         [8]byte   // for reading the eventfd and the timerfd
 }
 
@@ -44,28 +44,6 @@ var one = [8]byte{1}
 // batch is how many readiness reports one Wait returns at most; the rest
 // wait for the next Wait, so no descriptor starves.
 const batch = 256
-
-// yieldEvery is how often Wait yields its processor to the scheduler. A
-// goroutine that goes from epoll_wait to epoll_wait without ever being
-// rescheduled looks to the runtime as if it had run for 10 ms straight: from
-// then on, the runtime's monitor (sysmon) takes its processor away during
-// each epoll_wait and hands it to another thread, so every wake-up comes back
-// through the scheduler's slow path (a lock, and a futex call to wake the
-// monitor) before the loop can read, and the monitor polls every 20
-// microseconds. A yield well within the 10 ms keeps that from starting. It
-// is not free (the runtime wakes a second thread, which looks for work and
-// goes back to sleep), so not every wake-up: at most one every yieldEvery,
-// after the frame that woke the loop has been answered.
-//
-// Measured on one connection with a PING 1 ms after each PONG (2 cores, AMD
-// EPYC). Yielding only while busy (10 readiness reports in 5 ms), as the
-// loop did before, left the monitor retaking the processor at each PING:
-// perf stat over 5 s counted 3.9 futex calls and 4.8 thread switches a PING
-// (0.4 and 1.9 with this yield). In six 5 s rounds alternating with pongd,
-// before: RTT p50 68-91 us, p99 191-217 us, 35-40 ticks of CPU a round;
-// yielding every 5 ms at any load: p50 55-75 us, p99 121-177 us, 14-18
-// ticks; pongd: p50 54-71 us, p99 116-151 us, 11-14 ticks.
-const yieldEvery = 5 * time.Millisecond
 
 // New makes a Poller.
 func New() (*Poller, error) {
@@ -142,19 +120,22 @@ func (p *Poller) SetTimer(at time.Time) error {
 // Wait blocks until a watched descriptor is ready, the timer fires or Wake
 // is called. The slice it returns is valid until the next Wait.
 func (p *Poller) Wait() (ready []Ready, woke, timedOut bool, err error) {
-	if now := time.Now(); now.Sub(p.yielded) >= yieldEvery {
-		runtime.Gosched()
-		p.yielded = now
-	}
 	var n int
 	for {
-		n, err = unix.EpollWait(p.ep, p.raw, -1)
-		if err != unix.EINTR {
+		now := time.Now()
+		yield, timeout := p.pace.before(now)
+		if yield {
+			runtime.Gosched()
+		}
+		n, err = unix.EpollWait(p.ep, p.raw, timeout)
+		if err == nil && n > 0 {
+			p.pace.ready()
 			break
 		}
-	}
-	if err != nil {
-		return nil, false, false, err
+		if err != nil && err != unix.EINTR {
+			return nil, false, false, err
+		}
+		// Interrupted, or the pacer's bound: wait again.
 	}
 	p.ready = p.ready[:0]
 	buf := p.scratch[:]
