@@ -6,7 +6,7 @@
 #   scripts/bench.sh                 everything, about 11 minutes
 #   BIG=5000 HOLD=60 scripts/bench.sh   a smaller and shorter big run
 #   ONLY=step scripts/bench.sh       section 7 alone (jitter), about 2 minutes
-#   ONLY=rtt scripts/bench.sh        section 1 alone (round trip), about 2 minutes
+#   ONLY=rtt scripts/bench.sh        section 1 alone (round trip), about 3 minutes
 #
 # Settings (environment): LOAD connections for the CPU comparison (10000);
 # BIG connections for the memory run (19000; each process may open 20000
