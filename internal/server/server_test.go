@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +50,14 @@ func startWith(t *testing.T, cfg Config) *harness {
 func startOn(t *testing.T, lc net.ListenConfig, cfg Config) *harness {
 	t.Helper()
 	// Registered first, so it runs last: after the server has stopped,
-	// no goroutine of its is left and every file descriptor is back.
+	// no goroutine of its is left and every file descriptor is back. The
+	// runtime's own poller opens its descriptors at the first use of the
+	// network and keeps them; they are not the server's.
+	netpollOnce.Do(func() {
+		if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			ln.Close()
+		}
+	})
 	fds := openFiles(t)
 	before := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
@@ -86,6 +94,10 @@ func startOn(t *testing.T, lc net.ListenConfig, cfg Config) *harness {
 	t.Cleanup(func() { h.stop() })
 	return h
 }
+
+// netpollOnce starts the runtime's network poller before the first count
+// of open files.
+var netpollOnce sync.Once
 
 // openFiles counts this process's open file descriptors.
 func openFiles(t *testing.T) int {
@@ -524,12 +536,24 @@ func TestPeerThatNeverReads(t *testing.T) {
 	deaf := dial(t, h.addr)
 	deaf.SetReadBuffer(4096) // small, so that it fills soon
 	go func() {
+		// A PING a millisecond, not as fast as it can: a client that
+		// floods the server's receive buffer (8 KiB) with a backlog of
+		// megabytes while its own is full can leave both sides' windows
+		// shut, in the kernel's retransmission back-off for seconds,
+		// with the server's PONGs all taken by its kernel and none
+		// waiting in the server (seen under load: ss showed the client
+		// limited by the server's window 100% of 5 s, the server's
+		// socket with nothing unread). A PING a millisecond fills the
+		// client's buffers all the same, in about 25 ms.
 		var f msg.Frame
 		f.SetType(msg.Ping)
-		for {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for range 20000 { // 20 s at most
 			if _, err := deaf.Write(f[:]); err != nil {
 				return // the server closed it
 			}
+			<-tick.C
 		}
 	}()
 	l := h.wait(func(l line) bool { return l["event"] == "closed" && l["peer"] == deaf.LocalAddr().String() })
