@@ -6,9 +6,7 @@ package event
 
 import (
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heartbeat/heartbeat/internal/msg"
 )
@@ -143,27 +141,6 @@ func (e Warning) AppendDetails(b []byte) []byte {
 		b = append(append(b, "  "...), line...)
 	}
 	return b
-}
-
-// warnWidth is the most columns of a warning's text a line holds: after
-// the time column, or a detail line's indent, a warning stays within a
-// projector's 80 columns.
-const warnWidth = 66
-
-// cutLine is text's first line of at most width bytes, cut at the last
-// space that fits (or, when none does, at the last whole character that
-// fits), and the rest after it.
-func cutLine(text string, width int) (line, rest string) {
-	if len(text) <= width {
-		return text, ""
-	}
-	cut := strings.LastIndexByte(text[:width+1], ' ')
-	if cut > 0 {
-		return text[:cut], text[cut+1:]
-	}
-	for cut = width; cut > 1 && !utf8.RuneStart(text[cut]); cut-- {
-	}
-	return text[:cut], text[cut:]
 }
 
 func (e Warning) Fields(f *Fields) {

@@ -84,10 +84,20 @@ type LoadEnds struct {
 // else alive and dead and only the other counts that are not zero (a
 // status line a second stays short).
 func (e LoadEnds) appendText(b []byte, all bool) []byte {
+	return e.appendOthers(e.appendLive(b), all)
+}
+
+// appendLive appends how many are alive and how many dead.
+func (e LoadEnds) appendLive(b []byte) []byte {
 	b = append(b, "alive "...)
 	b = strconv.AppendInt(b, int64(e.Alive), 10)
 	b = append(b, ", dead "...)
-	b = strconv.AppendInt(b, int64(e.Dead), 10)
+	return strconv.AppendInt(b, int64(e.Dead), 10)
+}
+
+// appendOthers appends the counts after alive and dead: every one when all,
+// else those that are not zero; with all, the explanations too.
+func (e LoadEnds) appendOthers(b []byte, all bool) []byte {
 	if all || e.NeverAccepted > 0 {
 		b = append(b, ", never accepted "...)
 		b = strconv.AppendInt(b, int64(e.NeverAccepted), 10)
@@ -155,7 +165,8 @@ type LoadRates struct {
 }
 
 // appendText appends the figures: for the summary (summary), the count of
-// PINGs before their rate.
+// PINGs before their rate, and the late PONGs on a line of their own (a
+// status line names them itself, after its other counts).
 func (r LoadRates) appendText(b []byte, summary bool, pings int64) []byte {
 	if summary {
 		b = append(b, plural.Count(int(pings), "PING")...)
@@ -165,12 +176,6 @@ func (r LoadRates) appendText(b []byte, summary bool, pings int64) []byte {
 	} else {
 		b = appendRate(b, r.PingsPerS, r.HasPPS)
 		b = append(b, " PINGs/s"...)
-	}
-	// PONGs that answered no probe in time do not show in the RTT, and a
-	// line that left them out would hide a server that floods them.
-	if r.LatePongs != 0 && !summary {
-		b = append(b, ", late or unsolicited PONGs "...)
-		b = strconv.AppendInt(b, r.LatePongs, 10)
 	}
 	if summary {
 		b = append(b, "; RTT p50 "...)
@@ -232,19 +237,35 @@ type LoadStatus struct {
 
 func (LoadStatus) Name() string { return Status }
 
-func (e LoadStatus) AppendText(b []byte) []byte {
+// AppendText is the status wrapped (wrap.go): at 10,000 connections, with
+// counts beside alive and dead that are not zero, it is more than a line.
+func (e LoadStatus) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
+
+// AppendDetails is the rest of its text (wrap.go).
+func (e LoadStatus) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
+
+func (e LoadStatus) appendAll(b []byte) []byte {
 	b = append(b, "up "...)
 	b = strconv.AppendInt(b, int64(e.Up), 10)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(e.Conns), 10)
 	b = append(b, ", "...)
-	b = e.Ends.appendText(b, false)
+	// What every line has first: how many live, the rate and the round
+	// trip; then the counts that are not zero.
+	b = append(e.Ends.appendLive(b), ", "...)
+	b = e.Rates.appendText(b, false, 0)
+	b = e.Ends.appendOthers(b, false)
 	if e.ConnectErrors > 0 {
 		b = append(b, ", connect errors "...)
 		b = strconv.AppendInt(b, int64(e.ConnectErrors), 10)
 	}
-	b = append(b, ", "...)
-	return e.Rates.appendText(b, false, 0)
+	// PONGs that answered no probe in time do not show in the RTT, and a
+	// line that left them out would hide a server that floods them.
+	if e.Rates.LatePongs != 0 {
+		b = append(b, ", late or unsolicited PONGs "...)
+		b = strconv.AppendInt(b, e.Rates.LatePongs, 10)
+	}
+	return b
 }
 
 func (e LoadStatus) Fields(f *Fields) {

@@ -26,7 +26,12 @@ type LinesCondensed struct {
 
 func (LinesCondensed) Name() string { return StatusOn }
 
-func (e LinesCondensed) AppendText(b []byte) []byte {
+func (e LinesCondensed) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
+
+// AppendDetails is the rest of its text (wrap.go).
+func (e LinesCondensed) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
+
+func (e LinesCondensed) appendAll(b []byte) []byte {
 	b = append(b, "more than "...)
 	b = strconv.AppendInt(b, int64(e.Limit), 10)
 	return append(b, " events a second: one status line a second from now; --events all shows every line"...)
@@ -65,24 +70,40 @@ type ServerStatus struct {
 
 func (ServerStatus) Name() string { return Status }
 
-func (e ServerStatus) AppendText(b []byte) []byte {
+// AppendText says what the condensed lines would have: connections open,
+// PINGs and PONGs a second, and the counts that are not zero since the
+// last status line (connections accepted, late PONGs, closes by reason),
+// wrapped (wrap.go). The window and the lines condensed are in the JSON.
+func (e ServerStatus) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
+
+// AppendDetails is the rest of its text (wrap.go).
+func (e ServerStatus) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
+
+func (e ServerStatus) appendAll(b []byte) []byte {
 	b = append(b, "status: "...)
-	b = append(b, plural.Count(int(e.Open), "connection")...)
-	b = append(b, " open; last "...)
-	b = strconv.AppendFloat(b, e.Over.Seconds(), 'f', 3, 64)
-	b = append(b, "s: "...)
-	b = strconv.AppendInt(b, int64(e.Connected), 10)
-	b = append(b, " connected, "...)
+	b = strconv.AppendInt(b, e.Open, 10)
+	b = append(b, " open, "...)
 	b = appendPersonRate(b, e.PingsPerS)
 	b = append(b, " PINGs/s, "...)
 	b = appendPersonRate(b, e.PongsPerS)
-	b = append(b, " PONGs/s, "...)
-	b = append(b, plural.Count(e.LatePongs, "late PONG")...)
-	b = append(b, ", "...)
+	b = append(b, " PONGs/s"...)
+	if e.Connected > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(e.Connected), 10)
+		b = append(b, " connected"...)
+	}
+	if e.LatePongs > 0 {
+		b = append(b, ", "...)
+		b = append(b, plural.Count(e.LatePongs, "late PONG")...)
+	}
 	n := 0
 	for _, c := range e.Closed {
 		n += c
 	}
+	if n == 0 {
+		return b
+	}
+	b = append(b, ", "...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, " closed"...)
 	// Each count before its reason, in the order of the reasons' texts,
@@ -97,12 +118,7 @@ func (e ServerStatus) AppendText(b []byte) []byte {
 		b = append(b, ' ')
 		b = append(b, r...)
 	}
-	if len(e.Closed) > 0 {
-		b = append(b, ')')
-	}
-	b = append(b, "; "...)
-	b = appendPersonRate(b, e.LinesPerS)
-	return append(b, " lines/s condensed"...)
+	return append(b, ')')
 }
 
 func (e ServerStatus) Fields(f *Fields) {

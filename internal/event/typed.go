@@ -111,6 +111,9 @@ func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	if _, ok := any(e).(Detailer); ok {
 		w.raw = appendDetails(w.raw[:0], any(e))
 		for line := range bytes.SplitSeq(w.raw, newline) {
+			if len(w.raw) == 0 {
+				break // a wrapped line that fits has no details
+			}
 			if trimmed := bytes.TrimLeft(line, " "); len(trimmed) < len(line) {
 				b = append(b, ' ')
 				line = trimmed

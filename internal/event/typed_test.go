@@ -82,7 +82,7 @@ func TestTypedEvents(t *testing.T) {
 		{ServerListening{Addr: "[::1]:7000", MaxConns: 1}, tx + "listening on [::1]:7000, each PING answered after 0.000 s\n            at most 1 connection open at once (--max-conns)\n",
 			js("listening", `,"addr":"[::1]:7000","sleep_s":0,"max_conns":1`)},
 		{ServerStats{2, 5, 9, 1024}, tx + "stats: 2 connections open, 5 goroutines, 9 open files, RSS 1024 KiB\n", js("stats", `,"conns":2,"goroutines":5,"open_files":9,"rss_kib":1024`)},
-		{ServerStopped{map[string]int{"server shutting down": 3, "peer closed": 2}}, tx + "stopped after serving 5 connections; closed: 2 peer closed, 3 server shutting down\n",
+		{ServerStopped{map[string]int{"server shutting down": 3, "peer closed": 2}}, tx + "stopped after serving 5 connections; closed: 2 peer closed,\n              3 server shutting down\n",
 			js("stopped", `,"connections":5,"closed":{"peer closed":2,"server shutting down":3}`)},
 		{ServerStopped{}, tx + "stopped after serving 0 connections\n", js("stopped", `,"connections":0,"closed":{}`)},
 		{AcceptRetry{"too many open files", 5 * time.Millisecond}, tx + "accept: too many open files; retrying in 0.005 s\n", js("error", `,"error":"too many open files"`)},
@@ -145,7 +145,9 @@ func TestTypedEvents(t *testing.T) {
 		{LoadStart{Conns: 1, Addr: "[::1]:1", Rate: 2.5}, tx + "load: 1 connection to [::1]:1 at 2.5/s\n            heartbeat: off (--probes 0)\n",
 			js("load", `,"conns":1,"addr":"[::1]:1","rate":2.5,"predicted_s":null`)},
 		{LoadStatus{Up: 8, Conns: 10, Ends: ends, ConnectErrors: 1, Rates: LoadRates{PingsPerS: 12.34, HasPPS: true, LatePongs: 7, RTT50: 1234567, RTT99: 2345678, HasRTT: true}},
-			tx + "up 8/10, alive 3, dead 2, never accepted 1, failed 1, closed by server 3, server warnings 4, connect errors 1, 12 PINGs/s, late or unsolicited PONGs 7, RTT p50 1.235ms p99 2.346ms\n",
+			tx + "up 8/10, alive 3, dead 2, 12 PINGs/s, RTT p50 1.235ms p99 2.346ms,\n" +
+				"              never accepted 1, failed 1, closed by server 3,\n" +
+				"              server warnings 4, connect errors 1, late or unsolicited PONGs 7\n",
 			js("status", `,"up":8,"alive":3,"dead":2,"never_accepted":1,"failed":1,"closed":3,"closed_mid_frame":1,"closed_notices":2,"first_close_reason":"bye \"x\"\n","warnings":4,"connect_errors":1,"pings_per_s":12.34,"late_pongs":7,"rtt_p50_s":0.001235,"rtt_p99_s":0.002346`)},
 		{LoadStatus{Conns: 10}, tx + "up 0/10, alive 0, dead 0, - PINGs/s, RTT p50 - p99 -\n",
 			js("status", `,"up":0,"alive":0,"dead":0,"never_accepted":0,"failed":0,"closed":0,"closed_mid_frame":0,"closed_notices":0,"first_close_reason":"","warnings":0,"connect_errors":0,"pings_per_s":null,"late_pongs":0,"rtt_p50_s":null,"rtt_p99_s":null`)},
