@@ -57,11 +57,19 @@ func TestShutdownUnderLoad(t *testing.T) {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
+		// The stopped line and the lines that continue it.
 		sc := bufio.NewScanner(stdout)
+		stopped := ""
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "stopped after") {
-				lines <- sc.Text()
+			switch {
+			case strings.Contains(sc.Text(), "stopped after"):
+				stopped = sc.Text()
+			case stopped != "" && strings.HasPrefix(sc.Text(), "    "):
+				stopped += " " + strings.TrimLeft(sc.Text(), " ")
 			}
+		}
+		if stopped != "" {
+			lines <- stopped
 		}
 		close(lines)
 	}()

@@ -59,7 +59,7 @@ func TestBufferedNeverWaitsAndCountsDrops(t *testing.T) {
 		// Room again: the next line comes after a line that counts the drops.
 		say(w, 2*time.Second, "after")
 		g.release <- struct{}{}
-		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", n-fit) + lineOf(2*time.Second, "after")
+		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not read fast enough\n", n-fit) + lineOf(2*time.Second, "after")
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("after the drops got %q, want %q", got, want)
 		}
@@ -94,7 +94,7 @@ func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
 		<-g.entered // the buffer: room again
 		say(w, 2*time.Second, "after")
 		g.release <- struct{}{}
-		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not being read fast enough\n", first) + lineOf(2*time.Second, "after")
+		want := fmt.Sprintf("   2.000  %d event lines dropped: the output was not read fast enough\n", first) + lineOf(2*time.Second, "after")
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("after the first drops got %q, want %q", got, want)
 		}
@@ -103,7 +103,7 @@ func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
 		<-g.entered
 		say(w, 3*time.Second, "after")
 		g.release <- struct{}{}
-		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not being read fast enough\n", second, first+second) + lineOf(3*time.Second, "after")
+		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not read fast enough\n", second, first+second) + lineOf(3*time.Second, "after")
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("after the second drops got %q, want %q", got, want)
 		}
@@ -113,7 +113,7 @@ func TestBufferedDropLinesSayTheTotalOnce(t *testing.T) {
 		closed := make(chan error)
 		go func() { closed <- w.Close() }()
 		g.release <- struct{}{}
-		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not being read fast enough\n", third, first+second+third)
+		want = fmt.Sprintf("   3.000  %d event lines dropped (%d in all): the output was not read fast enough\n", third, first+second+third)
 		if got := string(<-g.entered); got != want {
 			t.Fatalf("at Close got %q, want %q", got, want)
 		}
@@ -186,10 +186,11 @@ func TestCloseReportingSaysWhatWasLost(t *testing.T) {
 		w := NewBuffered(g, false)
 		say(w, 0, "one")
 		<-g.entered
+		long := strings.Repeat("x", 60) // one line each: the count is of lines
 		for w.Dropped() < 3 {
-			say(w, 0, strings.Repeat("x", 1000))
+			say(w, 0, long)
 		}
-		queued := BufferSize / len(lineOf(0, strings.Repeat("x", 1000)))
+		queued := BufferSize / len(lineOf(0, long))
 		var stderr bytes.Buffer
 		w.CloseReporting(&stderr, "hbserver")
 		// "one", the lines queued and the "dropped" line Close added.

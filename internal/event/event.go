@@ -228,7 +228,7 @@ func (e dropped) AppendText(b []byte) []byte {
 		b = strconv.AppendInt(b, e.Total, 10)
 		b = append(b, " in all)"...)
 	}
-	return append(b, ": the output was not being read fast enough"...)
+	return append(b, ": the output was not read fast enough"...)
 }
 
 func (e dropped) Fields(f *Fields) {

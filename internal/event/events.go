@@ -123,24 +123,7 @@ type Warning struct{ Text string }
 func (Warning) Name() string { return Note }
 
 func (e Warning) AppendText(b []byte) []byte {
-	line, _ := cutLine(e.Text, warnWidth-len("warning: "))
-	return append(append(b, "warning: "...), line...)
-}
-
-// AppendDetails is the rest of a warning too long for one line, as
-// continued lines (indented further; a tap's one line joins them again
-// with spaces).
-func (e Warning) AppendDetails(b []byte) []byte {
-	_, rest := cutLine(e.Text, warnWidth-len("warning: "))
-	for i := 0; rest != ""; i++ {
-		var line string
-		line, rest = cutLine(rest, warnWidth-2)
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = append(append(b, "  "...), line...)
-	}
-	return b
+	return append(append(b, "warning: "...), e.Text...)
 }
 
 func (e Warning) Fields(f *Fields) {

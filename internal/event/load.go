@@ -237,14 +237,9 @@ type LoadStatus struct {
 
 func (LoadStatus) Name() string { return Status }
 
-// AppendText is the status wrapped (wrap.go): at 10,000 connections, with
-// counts beside alive and dead that are not zero, it is more than a line.
-func (e LoadStatus) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
-
-// AppendDetails is the rest of its text (wrap.go).
-func (e LoadStatus) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
-
-func (e LoadStatus) appendAll(b []byte) []byte {
+// AppendText is how many are up, alive and dead, the rate and the round
+// trip, then the other counts that are not zero.
+func (e LoadStatus) AppendText(b []byte) []byte {
 	b = append(b, "up "...)
 	b = strconv.AppendInt(b, int64(e.Up), 10)
 	b = append(b, '/')

@@ -174,14 +174,8 @@ func (e ServerStopped) total() int {
 }
 
 // AppendText puts each count before its reason ("3 over the connection
-// limit"), so that a count is not read as part of the reason; wrapped
-// (wrap.go), since four reasons are more than a line.
-func (e ServerStopped) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
-
-// AppendDetails is the rest of its text (wrap.go).
-func (e ServerStopped) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
-
-func (e ServerStopped) appendAll(b []byte) []byte {
+// limit"), so that a count is not read as part of the reason.
+func (e ServerStopped) AppendText(b []byte) []byte {
 	b = append(b, "stopped after serving "...)
 	b = append(b, plural.Count(e.total(), "connection")...)
 	for i, r := range e.reasons() {

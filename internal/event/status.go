@@ -26,12 +26,7 @@ type LinesCondensed struct {
 
 func (LinesCondensed) Name() string { return StatusOn }
 
-func (e LinesCondensed) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
-
-// AppendDetails is the rest of its text (wrap.go).
-func (e LinesCondensed) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
-
-func (e LinesCondensed) appendAll(b []byte) []byte {
+func (e LinesCondensed) AppendText(b []byte) []byte {
 	b = append(b, "more than "...)
 	b = strconv.AppendInt(b, int64(e.Limit), 10)
 	return append(b, " events a second: one status line a second from now; --events all shows every line"...)
@@ -72,14 +67,9 @@ func (ServerStatus) Name() string { return Status }
 
 // AppendText says what the condensed lines would have: connections open,
 // PINGs and PONGs a second, and the counts that are not zero since the
-// last status line (connections accepted, late PONGs, closes by reason),
-// wrapped (wrap.go). The window and the lines condensed are in the JSON.
-func (e ServerStatus) AppendText(b []byte) []byte { return firstLine(e.appendAll(b), len(b)) }
-
-// AppendDetails is the rest of its text (wrap.go).
-func (e ServerStatus) AppendDetails(b []byte) []byte { return restLines(e.appendAll(b), len(b)) }
-
-func (e ServerStatus) appendAll(b []byte) []byte {
+// last status line (connections accepted, late PONGs, closes by reason).
+// The window and the lines condensed are in the JSON.
+func (e ServerStatus) AppendText(b []byte) []byte {
 	b = append(b, "status: "...)
 	b = strconv.AppendInt(b, e.Open, 10)
 	b = append(b, " open, "...)

@@ -128,8 +128,9 @@ func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 
 // appendStyled appends e's text as w writes it to its output: the time in
 // w's clock, the summary, then its details (Detailer) on lines of their
-// own, each line in e's tone when w writes colour. The escape sequences
-// are the tone's only, added after the text was escaped. w.mu is held.
+// own, each line in e's tone when w writes colour; the summary of a
+// wrapper is wrapped to fit lineWidth (wrap.go). The escape sequences are
+// the tone's only, added after the text was escaped. w.mu is held.
 func appendStyled[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	on, off := "", ""
 	if w.style.Color {
@@ -138,15 +139,19 @@ func appendStyled[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	w.raw = e.AppendText(w.raw[:0])
 	b = w.appendClock(b, t)
 	b = append(b, "  "...)
-	b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
-	b = append(append(b, off...), '\n')
+	text := w.clockWidth() + 2
+	if _, ok := any(e).(wrapper); ok {
+		b = appendWrapped(b, w.raw, text, text+detailIndent+continueIndent, on, off)
+	} else {
+		b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
+		b = append(append(b, off...), '\n')
+	}
 	if _, ok := any(e).(Detailer); !ok {
 		return b
 	}
 	// Converted again only here: an event without details (a PING) is
 	// not copied to the heap.
 	w.raw = appendDetails(w.raw[:0], any(e))
-	indent := w.clockWidth() + 2 + detailIndent
 	for rest := w.raw; len(rest) > 0; {
 		line := rest
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
@@ -154,9 +159,7 @@ func appendStyled[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 		} else {
 			rest = nil
 		}
-		for range indent {
-			b = append(b, ' ')
-		}
+		b = appendSpaces(b, text+detailIndent)
 		b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(line), len(line)))
 		b = append(append(b, off...), '\n')
 	}

@@ -146,8 +146,8 @@ func TestTypedEvents(t *testing.T) {
 			js("load", `,"conns":1,"addr":"[::1]:1","rate":2.5,"predicted_s":null`)},
 		{LoadStatus{Up: 8, Conns: 10, Ends: ends, ConnectErrors: 1, Rates: LoadRates{PingsPerS: 12.34, HasPPS: true, LatePongs: 7, RTT50: 1234567, RTT99: 2345678, HasRTT: true}},
 			tx + "up 8/10, alive 3, dead 2, 12 PINGs/s, RTT p50 1.235ms p99 2.346ms,\n" +
-				"              never accepted 1, failed 1, closed by server 3,\n" +
-				"              server warnings 4, connect errors 1, late or unsolicited PONGs 7\n",
+				"              never accepted 1, failed 1, closed by server 3, server warnings 4,\n" +
+				"              connect errors 1, late or unsolicited PONGs 7\n",
 			js("status", `,"up":8,"alive":3,"dead":2,"never_accepted":1,"failed":1,"closed":3,"closed_mid_frame":1,"closed_notices":2,"first_close_reason":"bye \"x\"\n","warnings":4,"connect_errors":1,"pings_per_s":12.34,"late_pongs":7,"rtt_p50_s":0.001235,"rtt_p99_s":0.002346`)},
 		{LoadStatus{Conns: 10}, tx + "up 0/10, alive 0, dead 0, - PINGs/s, RTT p50 - p99 -\n",
 			js("status", `,"up":0,"alive":0,"dead":0,"never_accepted":0,"failed":0,"closed":0,"closed_mid_frame":0,"closed_notices":0,"first_close_reason":"","warnings":0,"connect_errors":0,"pings_per_s":null,"late_pongs":0,"rtt_p50_s":null,"rtt_p99_s":null`)},
@@ -186,9 +186,9 @@ func TestTypedEvents(t *testing.T) {
 			"   1.500  idle timeout: between 59s and 1m0s; expiry reset: the middlebox forgot the connection and answered its next packet with a RST; inbound only: only packets from the server's side found the connection forgotten; kernel keep-alive every 29s do not keep it alive; heartbeat round trips every 29.5s keep it alive; recommended: hbclient --idle 47.2s --interval 3s --probes 3 (dead after 56.2s), or --keepalive --keepalive-idle 47s --keepalive-interval 3s --keepalive-count 3 (dead after 56s) (30 probes)\n",
 			`{"t":1.5,"event":"idle_timeout","lower_s":59,"upper_s":60,"expiry":"reset","inbound_only":true,"keepalive_refreshes":false,"ping_refreshes":true,"keepalive_every_s":29,"ping_every_s":29.5,"heartbeat_idle_s":47.2,"heartbeat_interval_s":3,"heartbeat_dead_after_s":56.2,"keepalive_idle_s":47,"keepalive_interval_s":3,"keepalive_dead_after_s":56,"probes":30}` + "\n"},
 		{Warning{longWarning},
-			"   1.500  warning: keep-alive cannot fire while sent data is unacknowledged:\n" +
-				"              if the peer vanishes, the heartbeat's PINGs are retransmitted\n" +
-				"              instead and keep-alive waits\n",
+			"   1.500  warning: keep-alive cannot fire while sent data is unacknowledged: if\n" +
+				"              the peer vanishes, the heartbeat's PINGs are retransmitted instead\n" +
+				"              and keep-alive waits\n",
 			js("note", `,"note":"warning","warning":"`+longWarning+`"`)},
 		{Warning{"short"}, "   1.500  warning: short\n", js("note", `,"note":"warning","warning":"short"`)},
 		{On(c3, CallbackSent{Delay: 2500 * time.Millisecond, Tag: 7}), tx + "[#3 127.0.0.1:40312] CALLBACK sent after 2.5s of silence (CALL tag 7)\n",
@@ -290,27 +290,6 @@ func TestWarningTapIsOneLine(t *testing.T) {
 	for line := range strings.Lines(text.String()) {
 		if len(line) > 81 {
 			t.Errorf("line over 80 columns: %q", line)
-		}
-	}
-}
-
-func TestCutLine(t *testing.T) {
-	for _, tc := range []struct {
-		in         string
-		width      int
-		line, rest string
-	}{
-		{"abc def", 10, "abc def", ""},
-		{"abc def", 7, "abc def", ""},
-		{"abc def", 6, "abc", "def"},
-		{"abc def", 3, "abc", "def"},
-		{"abcdef", 3, "abc", "def"},
-		{"abc  def", 4, "abc ", "def"},
-		{"abcé", 4, "abc", "é"}, // not inside a character
-		{"ééé", 3, "é", "éé"},
-	} {
-		if line, rest := cutLine(tc.in, tc.width); line != tc.line || rest != tc.rest {
-			t.Errorf("cutLine(%q, %d) = %q, %q; want %q, %q", tc.in, tc.width, line, rest, tc.line, tc.rest)
 		}
 	}
 }

@@ -1,53 +1,79 @@
 package event
 
 import (
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
-// A status line lists counts that come and go, and at 10,000 connections
-// with a few of them not zero it is wider than a projector's 80 columns.
-// Such an event is a Detailer whose text is wrapped: AppendText is its
-// first line and AppendDetails the rest, each cut after the last ", " or
-// "; " that fits (else at a space), continued lines indented two more, as a
-// warning's are, and joined again with spaces on the page. Both are cut
-// from the same whole text, appended and cut in place, so that a status
-// line allocates nothing.
+// lineWidth is the most columns a line of the timeline takes: a
+// projector's 80.
+const lineWidth = 80
 
-// firstLine cuts b[start:], one whole line of text, to the first line of
-// its wrapping.
-func firstLine(b []byte, start int) []byte {
-	return b[:start+cutList(b[start:], warnWidth)]
+// A wrapper is an event whose line lists counts or reasons that come and
+// go, or figures whose width varies, and so can be wider than lineWidth: a
+// status line at 10,000 connections, a server stopped with four reasons,
+// a late PONG's line with the wall clock's wider time. The Writer cuts
+// its text after the last ", " or "; " that fits in the second half of
+// the line (a list's items stay whole), else at the last space, and
+// indents each continued line two more than a detail line. A tap (the
+// live page) and JSON get the line whole. Other events' lines are fitted
+// by their own words and details.
+type wrapper interface{ wraps() }
+
+func (LoadStatus) wraps()     {}
+func (ServerStatus) wraps()   {}
+func (LinesCondensed) wraps() {}
+func (ServerStopped) wraps()  {}
+func (PongReceived) wraps()   {}
+func (Warning) wraps()        {}
+
+// continueIndent is how far a continued line starts past a detail line
+// (the summary's continued lines) or past the detail line it continues.
+const continueIndent = 2
+
+// appendWrapped appends text, which starts at column at, cut to fit
+// lineWidth, each line escaped, in on and off, and ended with a newline;
+// its continued lines start at column cont, past their own leading
+// spaces. It appends only what it writes: a PING's line allocates
+// nothing.
+func appendWrapped(b, text []byte, at, cont int, on, off string) []byte {
+	lead := 0
+	for lead < len(text) && text[lead] == ' ' {
+		lead++
+	}
+	cont += lead
+	width := lineWidth - at
+	for first := true; first || len(text) > 0; first = false {
+		if !first {
+			b = appendSpaces(b, cont)
+			width = lineWidth - cont
+		}
+		n := cutList(text, width)
+		b = appendText(append(b, on...), unsafe.String(unsafe.SliceData(text), n))
+		b = append(append(b, off...), '\n')
+		text = text[n:]
+		for len(text) > 0 && text[0] == ' ' {
+			text = text[1:]
+		}
+	}
+	return b
 }
 
-// restLines replaces b[start:], one whole line of text, with the lines
-// after the first of its wrapping: "  " and a line each, separated by
-// '\n'; nothing when the text fits one line.
-func restLines(b []byte, start int) []byte {
-	end := len(b)
-	at := start + cutList(b[start:end], warnWidth)
-	for i := 0; ; i++ {
-		for at < end && b[at] == ' ' {
-			at++
-		}
-		if at == end {
-			break
-		}
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		n := cutList(b[at:end], warnWidth-2)
-		b = append(append(b, "  "...), b[at:at+n]...)
-		at += n
+// appendSpaces appends n spaces.
+func appendSpaces(b []byte, n int) []byte {
+	for range n {
+		b = append(b, ' ')
 	}
-	return append(b[:start], b[end:]...)
+	return b
 }
 
 // cutList is how many bytes of text make its first line of at most width
-// bytes: the whole when it fits; else through the last ", " or "; " that
-// fits (the comma kept, the space not); else up to the last space that
+// bytes (at least 20, so that a deep indent still moves on): the whole
+// when it fits; else through the last ", " or "; " that fits in the second
+// half (the comma kept, the space not); else up to the last space that
 // fits; else the last whole character that fits.
 func cutList(text []byte, width int) int {
+	width = max(width, 20)
 	if len(text) <= width {
 		return len(text)
 	}
@@ -56,7 +82,7 @@ func cutList(text []byte, width int) int {
 		if text[i] != ' ' {
 			continue
 		}
-		if c := text[i-1]; c == ',' || c == ';' {
+		if c := text[i-1]; (c == ',' || c == ';') && i >= width/2 {
 			return i
 		}
 		if space < 0 {
@@ -71,25 +97,4 @@ func cutList(text []byte, width int) int {
 		cut--
 	}
 	return cut
-}
-
-// warnWidth is the most columns of a warning's text a line holds: after
-// the time column, or a detail line's indent, a warning stays within a
-// projector's 80 columns.
-const warnWidth = 66
-
-// cutLine is text's first line of at most width bytes, cut at the last
-// space that fits (or, when none does, at the last whole character that
-// fits), and the rest after it.
-func cutLine(text string, width int) (line, rest string) {
-	if len(text) <= width {
-		return text, ""
-	}
-	cut := strings.LastIndexByte(text[:width+1], ' ')
-	if cut > 0 {
-		return text[:cut], text[cut+1:]
-	}
-	for cut = width; cut > 1 && !utf8.RuneStart(text[cut]); cut-- {
-	}
-	return text[:cut], text[cut:]
 }

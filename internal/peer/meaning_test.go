@@ -3,6 +3,7 @@ package peer
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -77,12 +78,17 @@ func (w wanted) lines(t *testing.T) (string, string) {
 	return "   0.000  " + w.text + "\n", js + "}\n"
 }
 
-// lines is what e writes at 0, as text and as JSON.
+// lines is what e writes at 0, as text and as JSON: the text as one line,
+// as the live page gets it (how a long line goes on under itself on a
+// terminal is package event's to test).
 func lines(e event.Event) (string, string) {
-	var text, js bytes.Buffer
-	event.Emit(event.NewWriter(&text, false), 0, e)
+	var text string
+	var js bytes.Buffer
+	w := event.NewWriter(io.Discard, false)
+	w.Tap(func(_, line []byte) { text = string(line) })
+	event.Emit(w, 0, e)
 	event.Emit(event.NewWriter(&js, true), 0, e)
-	return text.String(), js.String()
+	return text, js.String()
 }
 
 func check(t *testing.T, in *Interpreter, got Meaning, events []wanted, rearm bool) {

@@ -305,7 +305,9 @@ func TestStoppedCountsComeFirst(t *testing.T) {
 	s.ev = event.NewWriter(&out, false)
 	s.counts = map[ending.Reason]int{ending.OverLimit: 3, ending.PeerClosed: 1, ending.Reset: 2, ending.Shutdown: 2}
 	s.report()
-	want := "stopped after serving 8 connections; closed: 3 over the connection limit, 1 peer closed, 2 reset by peer, 2 server shutting down\n"
+	want := "stopped after serving 8 connections;\n" +
+		"              closed: 3 over the connection limit, 1 peer closed,\n" +
+		"              2 reset by peer, 2 server shutting down\n"
 	if got := out.String()[strings.Index(out.String(), "stopped"):]; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
