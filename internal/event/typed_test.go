@@ -174,16 +174,27 @@ func TestTypedEvents(t *testing.T) {
 			"   1.500  client-first gap 2s: close at 1.5s (FIN)\n",
 			`{"t":1.5,"event":"idle_probe","kind":"gap","dir":"client-first","gap_s":2,"outcome":"close","at_s":1.5,"why":"FIN"}` + "\n"},
 		{IdleProgress{Lower: time.Second, Running: 1, Left: 3 * time.Second},
-			"   1.500  open: above 1s, nothing expired yet; 1 connection idling; at most 3s left\n",
+			"   1.500  open: above 1s, nothing expired yet; 1 connection idling;\n" +
+				"              at most 3s left\n",
 			`{"t":1.5,"event":"idle_status","lower_s":1,"upper_s":null,"running":1,"left_s":3}` + "\n"},
 		{IdleVerdict{Lower: time.Second, Max: 3 * time.Second, Expiry: "none", Probes: 4},
-			"   1.500  idle timeout: none up to 3s (--max): every connection outlived its idle gap; no idle setting is needed for the path (4 probes)\n",
+			"   1.500  idle timeout: none up to 3s (--max): every connection outlived its\n" +
+				"              idle gap; no idle setting is needed for the path (4 probes)\n",
 			`{"t":1.5,"event":"idle_timeout","lower_s":1,"upper_s":null,"expiry":"none","inbound_only":false,"keepalive_refreshes":null,"ping_refreshes":null,"keepalive_every_s":null,"ping_every_s":null,"heartbeat_idle_s":null,"heartbeat_interval_s":null,"heartbeat_dead_after_s":null,"keepalive_idle_s":null,"keepalive_interval_s":null,"keepalive_dead_after_s":null,"probes":4}` + "\n"},
 		{IdleVerdict{Lower: 59 * time.Second, Upper: 60 * time.Second, Expiry: "reset", InboundOnly: true, KeepAlive: "no", Pings: "yes",
 			KeepAliveEvery: 29 * time.Second, PingEvery: 29500 * time.Millisecond, Probes: 30,
 			Heartbeat: Setting{Idle: 47200 * time.Millisecond, Interval: 3 * time.Second, Count: 3, DeadAfter: 56200 * time.Millisecond},
 			Kernel:    Setting{Idle: 47 * time.Second, Interval: 3 * time.Second, Count: 3, DeadAfter: 56 * time.Second}},
-			"   1.500  idle timeout: between 59s and 1m0s; expiry reset: the middlebox forgot the connection and answered its next packet with a RST; inbound only: only packets from the server's side found the connection forgotten; kernel keep-alive every 29s do not keep it alive; heartbeat round trips every 29.5s keep it alive; recommended: hbclient --idle 47.2s --interval 3s --probes 3 (dead after 56.2s), or --keepalive --keepalive-idle 47s --keepalive-interval 3s --keepalive-count 3 (dead after 56s) (30 probes)\n",
+			"   1.500  idle timeout: between 59s and 1m0s;\n" +
+				"              expiry reset: the middlebox forgot the connection and answered its\n" +
+				"              next packet with a RST; inbound only: only packets from the\n" +
+				"              server's side found the connection forgotten;\n" +
+				"              kernel keep-alive every 29s do not keep it alive;\n" +
+				"              heartbeat round trips every 29.5s keep it alive;\n" +
+				"              recommended: hbclient --idle 47.2s --interval 3s --probes 3 (dead\n" +
+				"              after 56.2s), or --keepalive --keepalive-idle 47s\n" +
+				"              --keepalive-interval 3s --keepalive-count 3 (dead after 56s) (30\n" +
+				"              probes)\n",
 			`{"t":1.5,"event":"idle_timeout","lower_s":59,"upper_s":60,"expiry":"reset","inbound_only":true,"keepalive_refreshes":false,"ping_refreshes":true,"keepalive_every_s":29,"ping_every_s":29.5,"heartbeat_idle_s":47.2,"heartbeat_interval_s":3,"heartbeat_dead_after_s":56.2,"keepalive_idle_s":47,"keepalive_interval_s":3,"keepalive_dead_after_s":56,"probes":30}` + "\n"},
 		{Warning{longWarning},
 			"   1.500  warning: keep-alive cannot fire while sent data is unacknowledged: if\n" +

@@ -12,7 +12,8 @@ const lineWidth = 80
 // A wrapper is an event whose line lists counts or reasons that come and
 // go, or figures whose width varies, and so can be wider than lineWidth: a
 // status line at 10,000 connections, a server stopped with four reasons,
-// a late PONG's line with the wall clock's wider time. The Writer cuts
+// a late PONG's line with the wall clock's wider time, idle-timeout's
+// outcomes, progress and verdict. The Writer cuts
 // its text after the last ", " or "; " that fits in the second half of
 // the line (a list's items stay whole), else at the last space, and
 // indents each continued line two more than a detail line. A tap (the
@@ -26,6 +27,9 @@ func (LinesCondensed) wraps() {}
 func (ServerStopped) wraps()  {}
 func (PongReceived) wraps()   {}
 func (Warning) wraps()        {}
+func (IdleProgress) wraps()   {}
+func (IdleProbeEnded) wraps() {}
+func (IdleVerdict) wraps()    {}
 
 // continueIndent is how far a continued line starts past a detail line
 // (the summary's continued lines) or past the detail line it continues.
