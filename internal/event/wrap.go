@@ -13,12 +13,11 @@ const lineWidth = 80
 // go, or figures whose width varies, and so can be wider than lineWidth: a
 // status line at 10,000 connections, a server stopped with four reasons,
 // a late PONG's line with the wall clock's wider time, idle-timeout's
-// outcomes, progress and verdict. The Writer cuts
-// its text after the last ", " or "; " that fits in the second half of
-// the line (a list's items stay whole), else at the last space, and
-// indents each continued line two more than a detail line. A tap (the
-// live page) and JSON get the line whole. Other events' lines are fitted
-// by their own words and details.
+// outcomes, progress and verdict. The Writer cuts its text after the last
+// ", " or "; " that fits in the second half of the line (a list's items
+// stay whole), else at the last space, and indents each continued line two
+// more than a detail line. A tap (the live page) and JSON get the line
+// whole. Other events' lines are fitted by their own words and details.
 type wrapper interface{ wraps() }
 
 func (LoadStatus) wraps()     {}
