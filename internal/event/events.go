@@ -122,9 +122,7 @@ type Warning struct{ Text string }
 
 func (Warning) Name() string { return Note }
 
-func (e Warning) AppendText(b []byte) []byte {
-	return append(append(b, "warning: "...), e.Text...)
-}
+func (e Warning) AppendText(b []byte) []byte { return append(append(b, "warning: "...), e.Text...) }
 
 func (e Warning) Fields(f *Fields) {
 	f.Str("note", "warning")

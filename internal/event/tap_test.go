@@ -69,3 +69,16 @@ func TestTapGetsTheTextOfAJSONWriter(t *testing.T) {
 		t.Errorf("the JSON output has text: %q", out.String())
 	}
 }
+
+// A line with details that has none to give (hbserver's connected line
+// without kernel options) reaches a tap as its summary alone, with no
+// "; " after it.
+func TestTapOfEmptyDetails(t *testing.T) {
+	w := NewWriter(io.Discard, false)
+	var text string
+	w.Tap(func(_, line []byte) { text = string(line) })
+	Emit(w, time.Second, OnDetailed(Conn{ID: 1, Peer: "p"}, ServerConnected{}))
+	if want := "   1.000  [#1 p] connected\n"; text != want {
+		t.Errorf("tap's text %q, want %q", text, want)
+	}
+}

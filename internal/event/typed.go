@@ -110,10 +110,12 @@ func appendTextLine[E Event](w *Writer, b []byte, t time.Duration, e E) []byte {
 	b = appendText(b, unsafe.String(unsafe.SliceData(w.raw), len(w.raw)))
 	if _, ok := any(e).(Detailer); ok {
 		w.raw = appendDetails(w.raw[:0], any(e))
+		if len(w.raw) == 0 {
+			// Nothing to add (hbserver's connected line without kernel
+			// options): no "; " after the summary.
+			return append(b, '\n')
+		}
 		for line := range bytes.SplitSeq(w.raw, newline) {
-			if len(w.raw) == 0 {
-				break // a wrapped line that fits has no details
-			}
 			if trimmed := bytes.TrimLeft(line, " "); len(trimmed) < len(line) {
 				b = append(b, ' ')
 				line = trimmed

@@ -30,21 +30,15 @@ func (IdleProgress) wraps()   {}
 func (IdleProbeEnded) wraps() {}
 func (IdleVerdict) wraps()    {}
 
-// continueIndent is how far a continued line starts past a detail line
-// (the summary's continued lines) or past the detail line it continues.
+// continueIndent is how far a wrapper's continued lines start past its
+// detail lines.
 const continueIndent = 2
 
 // appendWrapped appends text, which starts at column at, cut to fit
 // lineWidth, each line escaped, in on and off, and ended with a newline;
-// its continued lines start at column cont, past their own leading
-// spaces. It appends only what it writes: a PING's line allocates
-// nothing.
+// its continued lines start at column cont. It appends only what it
+// writes: a late PONG's line allocates nothing.
 func appendWrapped(b, text []byte, at, cont int, on, off string) []byte {
-	lead := 0
-	for lead < len(text) && text[lead] == ' ' {
-		lead++
-	}
-	cont += lead
 	width := lineWidth - at
 	for first := true; first || len(text) > 0; first = false {
 		if !first {

@@ -32,9 +32,9 @@ import "time"
 // 3.9 futex calls and 4.8 thread switches a PING (0.4 and 1.9 with a yield
 // every 5 ms). A PING 20 ms after each PONG, with a yield every 5 ms but
 // no bound on waits, kept the monitor polling every 20 microseconds (2,800
-// sleeps a second): 7% of a core for 50 PINGs a second, and a round trip
-// p50 of 238-258 us against a C server's 148-185 us; with the bound, 1.2-
-// 1.8% and 175-212 us.
+// sleeps a second): 34-42 ticks of CPU in 5 s (7-8% of a core) for 50
+// PINGs a second, and a round trip p50 of 205-258 us against a C server's
+// 148-186 us; with the bound, 6-9 ticks (1.2-1.8%) and 175-212 us.
 
 // yieldEvery is how often the loop yields while in use.
 const yieldEvery = 5 * time.Millisecond
