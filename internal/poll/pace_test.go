@@ -49,13 +49,21 @@ func TestPacer(t *testing.T) {
 			{15, true, true, -1},
 			{16.1, true, false, -1}, // 1.1 + 4.1 < 7
 		}},
-		{"idle for a second: no bound until readiness again", []wait{
+		{"quiet for 50 ms: no bound until readiness again", []wait{
 			{0, true, true, -1},
 			{20, true, true, -1},
 			{40, false, true, 7},
-			{1039.9, false, true, 7},
-			{1040.1, true, false, -1}, // idle: unbounded
-			{5000.1, false, true, 7},  // 4.96 s apart
+			{47, false, true, 7},
+			{89.9, false, true, 7},    // 49.9 ms after the last readiness: bounded still
+			{90.1, false, false, -1},  // 50.1 ms: idle, unbounded
+			{300, true, true, -1},     // readiness again: 260 ms after the one before
+			{300.5, false, false, -1}, // woken seldom: unbounded
+		}},
+		{"a PING every 500 ms: no wait bounded", []wait{
+			{0, true, true, -1},
+			{500, true, true, -1},
+			{1000, false, true, -1}, // 500 ms apart: woken seldom
+			{1000.5, false, false, -1},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
